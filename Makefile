@@ -1,0 +1,34 @@
+# m3vit-gen: root Makefile. `make test` is what CI runs (after .ci/run installs the system packages).
+CONFIG ?= zcu104.json
+NPM ?= npm
+
+.PHONY: all build test typecheck generate csim clean
+
+all: build
+
+# Dependencies are installed when missing or when the lockfile changed.
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci
+	@touch $@
+
+build: node_modules/.package-lock.json
+	$(NPM) run build
+
+typecheck: node_modules/.package-lock.json
+	$(NPM) run typecheck
+
+test: node_modules/.package-lock.json
+	$(NPM) run typecheck
+	$(NPM) run build
+	$(NPM) test -- --ci
+
+# The main job on the default config.
+generate: build
+	node bin/m3vit-gen.js --config $(CONFIG)
+
+csim: build
+	@echo "make csim: the HLS kernels and their testbench are not generated yet (see the README's status); nothing to simulate." >&2
+	@exit 1
+
+clean:
+	rm -rf dist hls-out/*/ coverage

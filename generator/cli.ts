@@ -1,0 +1,88 @@
+/**
+ * m3vit-gen command line. User errors (bad config, model, weights, vectors) print one
+ * message and exit 2; anything else is a bug and keeps its stack trace (exit 1).
+ */
+import yargs from 'yargs';
+import { generate, NOT_YET_GENERATED } from './generate';
+import { inspectJson, inspectText } from './inspect/format';
+import { displayPath, loadProject } from './project';
+import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const run = (fn: () => void | Promise<void>) => async (): Promise<void> => {
+    await fn();
+  };
+  const parser = yargs(argv)
+    .scriptName('m3vit-gen')
+    .usage('$0 --config FILE [--out DIR]\n\nCompile an M³ViT model and a board config into a Vitis HLS project.')
+    .command(
+      '$0',
+      'generate the project (the main job)',
+      (y) =>
+        y
+          .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+          .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' }),
+      async (args) =>
+        run(() => {
+          const project = loadProject(args.config, { outDir: args.out });
+          const summary = generate(project, { force: args.force });
+          console.log(`wrote ${displayPath(project.config.outDir)}/`);
+          for (const s of summary) console.log(`  ${s}`);
+          if (NOT_YET_GENERATED.length > 0) {
+            console.log('not yet generated (this version of m3vit-gen does not build them yet):');
+            for (const s of NOT_YET_GENERATED) console.log(`  - ${s}`);
+          }
+        })(),
+    )
+    .command(
+      'inspect',
+      'print the model IR: layers, shapes, parameters and MACs per task pathway',
+      (y) =>
+        y
+          .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (args) =>
+        run(() => {
+          const project = loadProject(args.config);
+          if (args.json) console.log(JSON.stringify(inspectJson(project.ir, project.tasks), null, 2));
+          else console.log(inspectText(project.ir, project.tasks));
+        })(),
+    )
+    .strict()
+    .help()
+    .version()
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`${e.message}\n`);
+      exitCode = USER_ERROR_EXIT_CODE;
+    } else if (e instanceof UsageError) {
+      process.stderr.write(`m3vit-gen: ${e.message}\nRun m3vit-gen --help for usage.\n`);
+      exitCode = USER_ERROR_EXIT_CODE;
+    } else {
+      throw e;
+    }
+  }
+  return exitCode;
+}
+
+class UsageError extends Error {}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

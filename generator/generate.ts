@@ -1,0 +1,65 @@
+/**
+ * The main job: every generation stage that exists, writing one output folder at once
+ * (nothing is written unless every stage succeeded).
+ */
+import { inspectJson } from './inspect/format';
+import type { LoadedProject } from './project';
+import { checkReplaceable, writeOutputFolder, type OutputFile } from './util/output';
+import { progress, type Progress } from './util/progress';
+
+export interface StageResult {
+  files: OutputFile[];
+  /** One line for the summary. */
+  summary: string;
+}
+
+export interface Stage {
+  name: string;
+  run(project: LoadedProject, p: Progress): StageResult;
+}
+
+/** Parts of the product that later work adds; listed so that users see what is missing. */
+export const NOT_YET_GENERATED: string[] = [
+  'reference model and golden vectors (m3vit-gen golden)',
+  'HLS kernels, weight image and csim testbench (make csim)',
+  'Vitis HLS / Vivado Tcl, block design, PYNQ driver (make bitstream)',
+  'resource and latency estimate (report/)',
+];
+
+const irStage: Stage = {
+  name: 'model IR',
+  run(project) {
+    const json = inspectJson(project.ir, project.tasks);
+    return {
+      files: [{ path: 'model/ir.json', contents: `${JSON.stringify(json, null, 2)}\n` }],
+      summary: `model/ir.json: ${project.ir.layers.length} layers, ${project.tasks.length} task(s)`,
+    };
+  },
+};
+
+export const STAGES: Stage[] = [irStage];
+
+export interface GenerateOptions {
+  force: boolean;
+  progress?: Progress;
+}
+
+export function generate(project: LoadedProject, opts: GenerateOptions): string[] {
+  const p = opts.progress ?? progress();
+  checkReplaceable(project.config.outDir, opts.force);
+  const files: OutputFile[] = [];
+  const summary: string[] = [];
+  for (const stage of STAGES) {
+    p.step(stage.name);
+    const r = stage.run(project, p);
+    files.push(...r.files);
+    summary.push(r.summary);
+  }
+  p.step('writing output');
+  writeOutputFolder(project.config.outDir, files, KEEP_ON_REGENERATE);
+  p.done();
+  return summary;
+}
+
+/** Build products inside the output folder that regenerating must not throw away. */
+export const KEEP_ON_REGENERATE: string[] = [];

@@ -1,0 +1,256 @@
+/**
+ * Loads a model description (models/*.ts) with ts-morph: type-check it against the
+ * package's ModelSpec, then evaluate its default export statically. The file is never
+ * executed: generation stays deterministic and a model file cannot do I/O. What the static
+ * evaluator supports is what a declarative description needs (literals, arithmetic, const
+ * references, spreads, property access, defineModel); anything else is reported with its
+ * position.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Node, Project, SyntaxKind, ts, type Diagnostic, type Expression, type SourceFile } from 'ts-morph';
+import { UserError } from '../util/errors';
+import { packageFile } from '../util/package';
+import type { ModelSpec } from './spec';
+import { validateModelSpec } from './validate';
+
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A loaded model: the spec plus where each field was written, for messages. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  file: string;
+  /** JSON-pointer-like field path ("/moe/topK") -> position of its value. */
+  positions: Map<string, SourcePosition>;
+}
+
+/** The module that `import ... from "m3vit-gen"` resolves to while checking a model file. */
+function specModulePath(): string {
+  const fromSource = packageFile('generator/model/spec.ts');
+  if (fs.existsSync(fromSource)) return fromSource;
+  return packageFile('dist/generator/model/spec.d.ts');
+}
+
+export function loadModel(modelFile: string, displayName = modelFile): LoadedModel {
+  if (!fs.existsSync(modelFile)) throw new UserError(displayName, ['model description not found']);
+  const project = new Project({
+    compilerOptions: {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ['lib.es2022.d.ts'],
+      types: [],
+      skipLibCheck: true,
+      paths: { 'm3vit-gen': [specModulePath()] },
+    },
+    skipAddingFilesFromTsConfig: true,
+  });
+  const sf = project.addSourceFileAtPath(modelFile);
+  project.resolveSourceFileDependencies();
+
+  const diagnostics = sf.getPreEmitDiagnostics().filter((d) => d.getCategory() === ts.DiagnosticCategory.Error);
+  if (diagnostics.length > 0) {
+    throw new UserError(
+      displayName,
+      diagnostics.map((d) => formatDiagnostic(d, displayName)),
+      `type errors in the model description (${diagnostics.length})`,
+    );
+  }
+
+  const evaluator = new StaticEvaluator(displayName);
+  const expr = defaultExportExpression(sf, displayName);
+  const value = evaluator.evaluate(expr, '');
+  const loaded: LoadedModel = { spec: value as ModelSpec, file: displayName, positions: evaluator.positions };
+  validateModelSpec(loaded);
+  return loaded;
+}
+
+function formatDiagnostic(d: Diagnostic, displayName: string): string {
+  const text = d.getMessageText();
+  const msg = typeof text === 'string' ? text : ts.flattenDiagnosticMessageText(text.compilerObject, ' ');
+  const file = d.getSourceFile();
+  const start = d.getStart();
+  if (file && start !== undefined) {
+    const { line, column } = file.getLineAndColumnAtPos(start);
+    const name = file.getFilePath() === path.resolve(displayName) ? displayName : file.getFilePath();
+    return `${name}:${line}:${column}: ${msg}`;
+  }
+  return msg;
+}
+
+function positionOf(node: Node, file: string): SourcePosition {
+  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
+  return { file, line, col: column };
+}
+
+function at(node: Node, file: string): string {
+  const p = positionOf(node, file);
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
+function defaultExportExpression(sf: SourceFile, file: string): Expression {
+  for (const stmt of sf.getStatements()) {
+    if (Node.isExportAssignment(stmt) && !stmt.isExportEquals()) return stmt.getExpression();
+  }
+  throw new UserError(file, [
+    `${file}:1:1: no default export; write \`export default defineModel({ ... })\` (import { defineModel } from "m3vit-gen")`,
+  ]);
+}
+
+/** Evaluates the declarative subset of TypeScript a model description is written in. */
+class StaticEvaluator {
+  readonly positions = new Map<string, SourcePosition>();
+  private readonly active = new Set<Node>();
+
+  constructor(private readonly file: string) {}
+
+  evaluate(node: Expression, field: string): unknown {
+    this.positions.set(field, positionOf(node, this.file));
+    if (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node) || Node.isNonNullExpression(node) || Node.isTypeAssertion(node)) {
+      return this.evaluate(node.getExpression(), field);
+    }
+    if (Node.isNumericLiteral(node)) return node.getLiteralValue();
+    if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return node.getLiteralValue();
+    if (Node.isTrueLiteral(node)) return true;
+    if (Node.isFalseLiteral(node)) return false;
+    if (Node.isTemplateExpression(node)) {
+      let s = node.getHead().getLiteralText();
+      for (const span of node.getTemplateSpans()) {
+        s += String(this.evaluate(span.getExpression(), field)) + span.getLiteral().getLiteralText();
+      }
+      return s;
+    }
+    if (Node.isPrefixUnaryExpression(node)) {
+      const v = this.evaluate(node.getOperand(), field);
+      const op = node.getOperatorToken();
+      if (typeof v === 'number' && op === SyntaxKind.MinusToken) return -v;
+      if (typeof v === 'number' && op === SyntaxKind.PlusToken) return v;
+      return this.unsupported(node, 'this unary operator');
+    }
+    if (Node.isBinaryExpression(node)) return this.binary(node, field);
+    if (Node.isObjectLiteralExpression(node)) return this.object(node, field);
+    if (Node.isArrayLiteralExpression(node)) {
+      const out: unknown[] = [];
+      for (const el of node.getElements()) {
+        if (Node.isSpreadElement(el)) {
+          const v = this.evaluate(el.getExpression(), field);
+          if (!Array.isArray(v)) return this.unsupported(el, 'spreading a non-array into an array');
+          out.push(...v);
+        } else {
+          out.push(this.evaluate(el, `${field}/${out.length}`));
+        }
+      }
+      return out;
+    }
+    if (Node.isIdentifier(node)) return this.identifier(node, field);
+    if (Node.isPropertyAccessExpression(node)) {
+      const obj = this.evaluate(node.getExpression(), field);
+      const name = node.getName();
+      if (obj !== null && typeof obj === 'object' && Object.prototype.hasOwnProperty.call(obj, name)) {
+        return (obj as Record<string, unknown>)[name];
+      }
+      if (Array.isArray(obj) && name === 'length') return obj.length;
+      return this.unsupported(node, `property "${name}" of a value that does not have it`);
+    }
+    if (Node.isCallExpression(node)) {
+      const callee = node.getExpression();
+      if (isDefineModel(callee) && node.getArguments().length === 1) {
+        return this.evaluate(node.getArguments()[0] as Expression, field);
+      }
+      return this.unsupported(node, 'function calls (only defineModel(...) is evaluated)');
+    }
+    return this.unsupported(node, node.getKindName());
+  }
+
+  private binary(node: import('ts-morph').BinaryExpression, field: string): unknown {
+    const op = node.getOperatorToken().getKind();
+    const l = this.evaluate(node.getLeft(), field);
+    const r = this.evaluate(node.getRight(), field);
+    if (op === SyntaxKind.PlusToken && (typeof l === 'string' || typeof r === 'string')) return String(l) + String(r);
+    if (typeof l !== 'number' || typeof r !== 'number') return this.unsupported(node, 'arithmetic on non-numbers');
+    switch (op) {
+      case SyntaxKind.PlusToken: return l + r;
+      case SyntaxKind.MinusToken: return l - r;
+      case SyntaxKind.AsteriskToken: return l * r;
+      case SyntaxKind.SlashToken: return l / r;
+      case SyntaxKind.PercentToken: return l % r;
+      case SyntaxKind.AsteriskAsteriskToken: return l ** r;
+      default: return this.unsupported(node, `the operator ${node.getOperatorToken().getText()}`);
+    }
+  }
+
+  private object(node: import('ts-morph').ObjectLiteralExpression, field: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const prop of node.getProperties()) {
+      if (Node.isPropertyAssignment(prop)) {
+        const nameNode = prop.getNameNode();
+        let key: string;
+        if (Node.isIdentifier(nameNode) || Node.isStringLiteral(nameNode) || Node.isNumericLiteral(nameNode)) {
+          key = Node.isIdentifier(nameNode) ? nameNode.getText() : String(nameNode.getLiteralValue());
+        } else {
+          return this.unsupported(nameNode, 'computed property names');
+        }
+        out[key] = this.evaluate(prop.getInitializerOrThrow(), `${field}/${key}`);
+      } else if (Node.isShorthandPropertyAssignment(prop)) {
+        const key = prop.getName();
+        this.positions.set(`${field}/${key}`, positionOf(prop, this.file));
+        out[key] = this.identifier(prop.getNameNode(), `${field}/${key}`);
+      } else if (Node.isSpreadAssignment(prop)) {
+        const v = this.evaluate(prop.getExpression(), field);
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return this.unsupported(prop, 'spreading a non-object into an object');
+        Object.assign(out, v);
+      } else {
+        return this.unsupported(prop, 'methods and accessors');
+      }
+    }
+    return out;
+  }
+
+  /** A name must be a `const` with an initializer (in this file or one it imports). */
+  private identifier(node: import('ts-morph').Identifier, field: string): unknown {
+    if (node.getText() === 'undefined') return undefined;
+    const symbol = node.getSymbol();
+    let decl = symbol?.getDeclarations()[0];
+    if (decl && Node.isImportSpecifier(decl)) {
+      decl = symbol?.getAliasedSymbol()?.getDeclarations()[0] ?? decl;
+    }
+    if (decl && Node.isVariableDeclaration(decl)) {
+      const list = decl.getVariableStatement();
+      const init = decl.getInitializer();
+      if (list && list.getDeclarationKind() === 'const' && init) {
+        if (this.active.has(decl)) return this.unsupported(node, 'a constant that refers to itself');
+        this.active.add(decl);
+        try {
+          // Evaluated under the field it is used for, so that messages about that field
+          // point at the value where it was written.
+          return this.evaluate(init, field);
+        } finally {
+          this.active.delete(decl);
+        }
+      }
+      return this.unsupported(node, `"${node.getText()}" is not a const with a value`);
+    }
+    return this.unsupported(node, `the name "${node.getText()}" (only consts declared with a value can be referenced)`);
+  }
+
+  private unsupported(node: Node, what: string): never {
+    throw new UserError(this.file, [
+      `${at(node, this.file)}: unsupported construct: ${what}. Model descriptions are evaluated without running them: use literals, arithmetic, const references, spreads and defineModel(...).`,
+    ]);
+  }
+}
+
+function isDefineModel(callee: Node): boolean {
+  if (!Node.isIdentifier(callee)) return false;
+  const symbol = callee.getSymbol();
+  const aliased = symbol?.getAliasedSymbol() ?? symbol;
+  const decl = aliased?.getDeclarations()[0];
+  if (!decl || !Node.isFunctionDeclaration(decl)) return false;
+  return decl.getName() === 'defineModel' && /generator[\\/]model[\\/]spec\.(d\.)?ts$/.test(decl.getSourceFile().getFilePath());
+}

@@ -1,0 +1,29 @@
+/**
+ * User errors: bad config, model description, weights or vectors. The CLI prints the
+ * message alone (no stack trace) and exits with code 2; anything else is a bug and keeps
+ * its stack trace.
+ */
+export class UserError extends Error {
+  /** `file` is the input the problem is in; `problems` are lines such as
+   * "/clockMHz: must be <= 800 (got 1200)" or "models/x.ts:3:5: ...". */
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+    readonly headline?: string,
+  ) {
+    super(formatUserError(file, problems, headline));
+    this.name = 'UserError';
+  }
+}
+
+export const USER_ERROR_EXIT_CODE = 2;
+
+function formatUserError(file: string, problems: string[], headline?: string): string {
+  const head = headline ?? (problems.length === 1 ? 'error' : `${problems.length} problems`);
+  if (problems.length === 1 && !headline) return `${file}: ${problems[0]}`;
+  return [`${file}: ${head}`, ...problems.map((p) => `  ${p}`)].join('\n');
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof UserError;
+}

@@ -1,0 +1,18 @@
+// The ViT-tiny M³ViT of Edge-MoE (Cityscapes): 128x256 images, 2 tasks.
+import { defineModel } from 'm3vit-gen';
+
+export default defineModel({
+  name: 'm3vit-tiny',
+  image: { height: 128, width: 256 },
+  patch: 16,
+  embedDim: 192,
+  depth: 12,
+  heads: 3,
+  mlpRatio: 4,
+  // MoE in the odd blocks (1, 3, ..., 11), one gate per task.
+  moe: { experts: 16, topK: 2, hidden: 384, blocks: 'odd', gate: 'multi' },
+  tasks: [
+    { name: 'semseg', channels: 19 },
+    { name: 'depth', channels: 1 },
+  ],
+});
