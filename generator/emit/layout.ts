@@ -1,0 +1,36 @@
+/**
+ * Where things go inside a generated project folder (hls-out/<name>/). Every emitter and
+ * every consumer (Makefile, Tcl, testbench, driver, report) takes paths from here.
+ */
+export const LAYOUT = {
+  makefile: 'Makefile',
+  readme: 'README.md',
+  /** Kernel sources (synthesised). */
+  srcDir: 'src',
+  topSource: 'src/m3vit_top.cpp',
+  topHeader: 'src/m3vit_top.h',
+  numericsHeader: 'src/numerics.h',
+  configHeader: 'src/model_config.h',
+  /** Stand-ins for the Vitis headers when they are absent (csim with g++ only). */
+  shimDir: 'src/shim',
+  /** Testbench (never synthesised). */
+  tbDir: 'tb',
+  testbench: 'tb/testbench.cpp',
+  /** Packed weight image and its manifest. */
+  weightImage: 'data/weights.bin',
+  weightManifest: 'data/weights.json',
+  /** Golden vectors (m3vit-gen golden). */
+  goldenDir: 'golden',
+  goldenManifest: 'golden/manifest.json',
+  /** Model IR and quantization plan, for people and tools. */
+  irJson: 'model/ir.json',
+  quantPlanJson: 'model/quant-plan.json',
+  /** Vitis HLS and Vivado scripts. */
+  tclDir: 'tcl',
+  /** Host code for the board (PYNQ driver, validate.py, optional C++ host). */
+  hostDir: 'host',
+  /** Estimator output. */
+  reportDir: 'report',
+  /** Written by the testbench after `make csim`. */
+  csimResult: 'csim_result.json',
+} as const;
