@@ -30,6 +30,9 @@ export function loadProject(configPath: string, overrides: { outDir?: string } =
   if (!fs.existsSync(config.modelFile)) {
     throw new UserError(configPath, [`/model: model description not found: ${modelName}`]);
   }
+  if (!fs.statSync(config.modelFile).isFile()) {
+    throw new UserError(configPath, [`/model: ${modelName} is not a file; expected a TypeScript model description`]);
+  }
   const model = loadModel(config.modelFile, modelName);
   const ir = buildIR(model.spec);
   const tasks = selectTasks(configPath, config, ir);

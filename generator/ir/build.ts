@@ -211,10 +211,11 @@ function totals(dims: ModelDims, tasks: TaskIR[], tensors: TensorIR[], layers: L
     const own = layers.filter((l) => inScopeOf(l.scope, t.name));
     const ownTensors = tensors.filter((x) => inScopeOf(x.scope, t.name));
     const params = ownTensors.reduce((s, x) => s + count(x), 0);
-    // Per token, an MoE layer reads only k of its E experts.
+    // Per token, an MoE layer reads only k of its E experts. Expert tensors lead with the
+    // expert axis, so count / E is a whole number (no 1 - k/E rounding, e.g. E = 3).
     const inactive = ownTensors
       .filter((x) => x.name.includes('.mlp.experts.'))
-      .reduce((s, x) => s + count(x) * (1 - dims.moe!.topK / dims.moe!.experts), 0);
+      .reduce((s, x) => s + (count(x) / dims.moe!.experts) * (dims.moe!.experts - dims.moe!.topK), 0);
     perTask[t.name] = {
       macs: own.reduce((s, l) => s + l.macs, 0),
       params,

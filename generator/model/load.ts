@@ -37,6 +37,7 @@ function specModulePath(): string {
 
 export function loadModel(modelFile: string, displayName = modelFile): LoadedModel {
   if (!fs.existsSync(modelFile)) throw new UserError(displayName, ['model description not found']);
+  if (!fs.statSync(modelFile).isFile()) throw new UserError(displayName, ['is a folder; expected a TypeScript model description']);
   const project = new Project({
     compilerOptions: {
       strict: true,
@@ -54,16 +55,19 @@ export function loadModel(modelFile: string, displayName = modelFile): LoadedMod
   const sf = project.addSourceFileAtPath(modelFile);
   project.resolveSourceFileDependencies();
 
-  const diagnostics = sf.getPreEmitDiagnostics().filter((d) => d.getCategory() === ts.DiagnosticCategory.Error);
+  // Every file the description pulls in is checked (a const imported from a file with a
+  // type error would otherwise be evaluated as if it were fine).
+  const fileName = fileNamer(sf, displayName);
+  const diagnostics = project.getPreEmitDiagnostics().filter((d) => d.getCategory() === ts.DiagnosticCategory.Error);
   if (diagnostics.length > 0) {
     throw new UserError(
       displayName,
-      diagnostics.map((d) => formatDiagnostic(d, displayName)),
+      diagnostics.map((d) => formatDiagnostic(d, fileName)),
       `type errors in the model description (${diagnostics.length})`,
     );
   }
 
-  const evaluator = new StaticEvaluator(displayName);
+  const evaluator = new StaticEvaluator(displayName, fileName);
   const expr = defaultExportExpression(sf, displayName);
   const value = evaluator.evaluate(expr, '');
   const loaded: LoadedModel = { spec: value as ModelSpec, file: displayName, positions: evaluator.positions };
@@ -71,27 +75,35 @@ export function loadModel(modelFile: string, displayName = modelFile): LoadedMod
   return loaded;
 }
 
-function formatDiagnostic(d: Diagnostic, displayName: string): string {
+/** How a source file is named in messages: the entry file as the caller named it, other
+ * files (imported consts) relative to the working folder when below it, else absolute. */
+type FileNamer = (file: SourceFile) => string;
+
+function fileNamer(entry: SourceFile, displayName: string): FileNamer {
+  return (file) => {
+    if (file === entry) return displayName;
+    const abs = file.getFilePath();
+    const rel = path.relative(process.cwd(), abs);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+  };
+}
+
+function formatDiagnostic(d: Diagnostic, fileName: FileNamer): string {
   const text = d.getMessageText();
   const msg = typeof text === 'string' ? text : ts.flattenDiagnosticMessageText(text.compilerObject, ' ');
   const file = d.getSourceFile();
   const start = d.getStart();
   if (file && start !== undefined) {
     const { line, column } = file.getLineAndColumnAtPos(start);
-    const name = file.getFilePath() === path.resolve(displayName) ? displayName : file.getFilePath();
-    return `${name}:${line}:${column}: ${msg}`;
+    return `${fileName(file)}:${line}:${column}: ${msg}`;
   }
   return msg;
 }
 
-function positionOf(node: Node, file: string): SourcePosition {
-  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
-  return { file, line, col: column };
-}
-
-function at(node: Node, file: string): string {
-  const p = positionOf(node, file);
-  return `${p.file}:${p.line}:${p.col}`;
+function positionOf(node: Node, fileName: FileNamer): SourcePosition {
+  const sf = node.getSourceFile();
+  const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+  return { file: fileName(sf), line, col: column };
 }
 
 function defaultExportExpression(sf: SourceFile, file: string): Expression {
@@ -107,11 +119,15 @@ function defaultExportExpression(sf: SourceFile, file: string): Expression {
 class StaticEvaluator {
   readonly positions = new Map<string, SourcePosition>();
   private readonly active = new Set<Node>();
+  private scratch = 0;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly fileName: FileNamer,
+  ) {}
 
   evaluate(node: Expression, field: string): unknown {
-    this.positions.set(field, positionOf(node, this.file));
+    this.positions.set(field, positionOf(node, this.fileName));
     if (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node) || Node.isNonNullExpression(node) || Node.isTypeAssertion(node)) {
       return this.evaluate(node.getExpression(), field);
     }
@@ -139,8 +155,12 @@ class StaticEvaluator {
       const out: unknown[] = [];
       for (const el of node.getElements()) {
         if (Node.isSpreadElement(el)) {
-          const v = this.evaluate(el.getExpression(), field);
+          // Evaluated aside, then its elements' positions renumbered to where they land.
+          const tmp = this.scratchField(field);
+          const v = this.evaluate(el.getExpression(), tmp);
           if (!Array.isArray(v)) return this.unsupported(el, 'spreading a non-array into an array');
+          v.forEach((_, i) => this.movePositions(`${tmp}/${i}`, `${field}/${out.length + i}`));
+          this.clearPositions(tmp);
           out.push(...v);
         } else {
           out.push(this.evaluate(el, `${field}/${out.length}`));
@@ -150,11 +170,14 @@ class StaticEvaluator {
     }
     if (Node.isIdentifier(node)) return this.identifier(node, field);
     if (Node.isPropertyAccessExpression(node)) {
-      const obj = this.evaluate(node.getExpression(), field);
+      // The object is evaluated aside; the field then points at the property's value.
+      const tmp = this.scratchField(field);
+      const obj = this.evaluate(node.getExpression(), tmp);
       const name = node.getName();
-      if (obj !== null && typeof obj === 'object' && Object.prototype.hasOwnProperty.call(obj, name)) {
-        return (obj as Record<string, unknown>)[name];
-      }
+      const found = obj !== null && typeof obj === 'object' && !Array.isArray(obj) && Object.prototype.hasOwnProperty.call(obj, name);
+      if (found) this.movePositions(`${tmp}/${name}`, field);
+      this.clearPositions(tmp);
+      if (found) return (obj as Record<string, unknown>)[name];
       if (Array.isArray(obj) && name === 'length') return obj.length;
       return this.unsupported(node, `property "${name}" of a value that does not have it`);
     }
@@ -196,14 +219,25 @@ class StaticEvaluator {
         } else {
           return this.unsupported(nameNode, 'computed property names');
         }
+        this.clearPositions(`${field}/${key}`);
         out[key] = this.evaluate(prop.getInitializerOrThrow(), `${field}/${key}`);
       } else if (Node.isShorthandPropertyAssignment(prop)) {
         const key = prop.getName();
-        this.positions.set(`${field}/${key}`, positionOf(prop, this.file));
-        out[key] = this.identifier(prop.getNameNode(), `${field}/${key}`);
+        this.clearPositions(`${field}/${key}`);
+        this.positions.set(`${field}/${key}`, positionOf(prop, this.fileName));
+        // `{ tasks }`: the name's own symbol is the property; the value is the variable's.
+        out[key] = this.identifier(prop.getNameNode(), `${field}/${key}`, prop.getValueSymbol());
       } else if (Node.isSpreadAssignment(prop)) {
-        const v = this.evaluate(prop.getExpression(), field);
+        // Evaluated aside, so that the object's own position stays; each spread key then
+        // replaces what an earlier key of the same name recorded.
+        const tmp = this.scratchField(field);
+        const v = this.evaluate(prop.getExpression(), tmp);
         if (v === null || typeof v !== 'object' || Array.isArray(v)) return this.unsupported(prop, 'spreading a non-object into an object');
+        for (const key of Object.keys(v)) {
+          this.clearPositions(`${field}/${key}`);
+          this.movePositions(`${tmp}/${key}`, `${field}/${key}`);
+        }
+        this.clearPositions(tmp);
         Object.assign(out, v);
       } else {
         return this.unsupported(prop, 'methods and accessors');
@@ -213,9 +247,9 @@ class StaticEvaluator {
   }
 
   /** A name must be a `const` with an initializer (in this file or one it imports). */
-  private identifier(node: import('ts-morph').Identifier, field: string): unknown {
+  private identifier(node: import('ts-morph').Identifier, field: string, valueSymbol?: import('ts-morph').Symbol): unknown {
     if (node.getText() === 'undefined') return undefined;
-    const symbol = node.getSymbol();
+    const symbol = valueSymbol ?? node.getSymbol();
     let decl = symbol?.getDeclarations()[0];
     if (decl && Node.isImportSpecifier(decl)) {
       decl = symbol?.getAliasedSymbol()?.getDeclarations()[0] ?? decl;
@@ -239,9 +273,31 @@ class StaticEvaluator {
     return this.unsupported(node, `the name "${node.getText()}" (only consts declared with a value can be referenced)`);
   }
 
+  /** A field name no model field can have, for evaluating a value before knowing where it lands. */
+  private scratchField(field: string): string {
+    return `${field}/#${this.scratch++}`;
+  }
+
+  /** Re-keys the positions recorded under `from` (and below it) to `to`. */
+  private movePositions(from: string, to: string): void {
+    for (const [k, v] of [...this.positions]) {
+      if (k === from || k.startsWith(`${from}/`)) {
+        this.positions.delete(k);
+        this.positions.set(to + k.slice(from.length), v);
+      }
+    }
+  }
+
+  private clearPositions(prefix: string): void {
+    for (const k of [...this.positions.keys()]) {
+      if (k === prefix || k.startsWith(`${prefix}/`)) this.positions.delete(k);
+    }
+  }
+
   private unsupported(node: Node, what: string): never {
+    const p = positionOf(node, this.fileName);
     throw new UserError(this.file, [
-      `${at(node, this.file)}: unsupported construct: ${what}. Model descriptions are evaluated without running them: use literals, arithmetic, const references, spreads and defineModel(...).`,
+      `${p.file}:${p.line}:${p.col}: unsupported construct: ${what}. Model descriptions are evaluated without running them: use literals, arithmetic, const references, spreads and defineModel(...).`,
     ]);
   }
 }

@@ -20,7 +20,10 @@ export const USER_ERROR_EXIT_CODE = 2;
 
 function formatUserError(file: string, problems: string[], headline?: string): string {
   const head = headline ?? (problems.length === 1 ? 'error' : `${problems.length} problems`);
-  if (problems.length === 1 && !headline) return `${file}: ${problems[0]}`;
+  if (problems.length === 1 && !headline) {
+    // A problem that already names its place ("models/x.ts:3:5: ...") is not prefixed twice.
+    return problems[0].startsWith(`${file}:`) ? problems[0] : `${file}: ${problems[0]}`;
+  }
   return [`${file}: ${head}`, ...problems.map((p) => `  ${p}`)].join('\n');
 }
 
