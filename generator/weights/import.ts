@@ -1,12 +1,64 @@
 /**
- * Weights files (.safetensors from tools/export_m3vit.py or m3vit-gen itself) -> WeightSet.
- * Placeholder until the checkpoint importer lands: it refuses clearly rather than guessing.
+ * Weights files -> WeightSet: a .safetensors file (from tools/export_m3vit.py, from
+ * `m3vit-gen export-weights`, or any safetensors writer) whose tensors carry M³ViT
+ * checkpoint names. The file is validated (./safetensors.ts), mapped onto the model IR
+ * (./checkpoint-names.ts: prefixes, gates, BatchNorm folding) and every mismatch is reported
+ * in one UserError (exit 2). Nothing is written by an import.
  */
+import * as path from 'path';
 import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
+import { mapCheckpoint, type CheckpointSource, type MapOptions } from './checkpoint-names';
+import { decodeTensor, readSafetensorsFile, type SafetensorsFile } from './safetensors';
 import type { WeightSet } from './types';
 
-export function importWeightsFile(file: string, ir: ModelIR): WeightSet {
-  void ir;
-  throw new UserError(file, ['weights files cannot be imported by this version yet; omit "weights" to use seeded random weights']);
+export interface ImportOptions extends MapOptions {
+  /** Receives the import's notes (prefixes removed, tensors ignored, BatchNorm folded...). Default: printed to stderr. */
+  onNote?: (note: string) => void;
+  /** How the file is named in messages (default: relative to the working folder when below it). */
+  displayName?: string;
+}
+
+export interface ImportResult {
+  weights: WeightSet;
+  notes: string[];
+  metadata: Record<string, string>;
+}
+
+function display(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/** Reads a weights file and maps it onto the model; throws a UserError naming every problem. */
+export function importWeights(file: string, ir: ModelIR, options: ImportOptions = {}): ImportResult {
+  const name = options.displayName ?? display(file);
+  if (!/\.safetensors$/i.test(file)) {
+    const hint = /\.(pth|pt|ckpt|bin)$/i.test(file)
+      ? 'convert the PyTorch checkpoint first: python3 tools/export_m3vit.py CHECKPOINT --out weights.safetensors'
+      : 'expected a .safetensors file';
+    throw new UserError(name, [`not a .safetensors file; ${hint}`]);
+  }
+  const st = readSafetensorsFile(file, name);
+  const { weights, notes } = mapCheckpoint(sourceOf(st), ir, options);
+  return { weights, notes, metadata: st.metadata };
+}
+
+/** The entry point the weights source uses (config "weights" or --weights). */
+export function importWeightsFile(file: string, ir: ModelIR, options: ImportOptions = {}): WeightSet {
+  const r = importWeights(file, ir, options);
+  const name = options.displayName ?? display(file);
+  const onNote = options.onNote ?? ((n: string) => process.stderr.write(`${name}: note: ${n}\n`));
+  for (const n of r.notes) onNote(n);
+  return r.weights;
+}
+
+export function sourceOf(st: SafetensorsFile): CheckpointSource {
+  const byKey = new Map(st.entries.map((e) => [e.name, e]));
+  return {
+    file: st.file,
+    metadata: st.metadata,
+    entries: st.entries.map((e) => ({ key: e.name, shape: e.shape, dtype: e.dtype })),
+    read: (key) => decodeTensor(st, byKey.get(key)!),
+  };
 }
