@@ -33,4 +33,13 @@ export const LAYOUT = {
   reportDir: 'report',
   /** Written by the testbench after `make csim`. */
   csimResult: 'csim_result.json',
+  /** Makefile fragment with the Vitis HLS / Vivado targets (hls-csim ... package); the
+   * project Makefile includes it. */
+  flowMakefile: 'make/flow.mk',
+  /** The flow's settings for tools (m3vit-gen report reads where the reports are). */
+  flowManifest: 'tcl/flow.json',
+  /** HLS and Vivado projects, stamps and logs (kept when the project is regenerated). */
+  buildDir: 'build',
+  /** What `make package` copies to the board: .bit, .hwh, weights, driver, golden vectors. */
+  deployDir: 'deploy',
 } as const;
