@@ -1,0 +1,101 @@
+"""A fake `pynq` for the driver tests (test/driver.test.ts): just the API the m3vit driver
+uses (Overlay, allocate, a DefaultIP with read/write and a register map), with a fake
+accelerator behind the registers so that a run can be checked end to end without a board.
+
+FAKE_PYNQ (JSON in the environment) configures it:
+  registers: {name: [offset, bits]}   the register map the "hwh" describes
+  vlnv: the IP's type; cell: its name in the overlay
+  kernel: "add" -> output[j] = input[j % n_in] + 7 * task + 1 (int16), n_out from "out_elements"
+          (a list indexed by task)
+Every MMIO write and allocation is appended to the file FAKE_PYNQ_LOG as JSON lines.
+"""
+import json
+import os
+
+import numpy as np
+
+CONF = json.loads(os.environ.get("FAKE_PYNQ", "{}"))
+_buffers = {}
+_next_address = [0x40000000]
+
+
+def _log(*words):
+    path = os.environ.get("FAKE_PYNQ_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(list(words)) + "\n")
+
+
+class PynqBuffer(np.ndarray):
+    def flush(self):
+        _log("flush", int(self.device_address))
+
+    def invalidate(self):
+        _log("invalidate", int(self.device_address))
+
+    def freebuffer(self):
+        _log("free", int(self.device_address))
+
+
+def allocate(shape, dtype="u4", **kwargs):
+    a = np.zeros(shape, dtype=dtype).view(PynqBuffer)
+    a.device_address = _next_address[0]
+    _buffers[a.device_address] = a
+    # Page-aligned, like the real CMA allocations, and beyond 4 GiB for half of them so
+    # that the high halves of the pointer registers matter.
+    _next_address[0] += ((a.nbytes + 4095) // 4096) * 4096 + 0x1_0000_0000
+    _log("allocate", list(a.shape), str(a.dtype), int(a.device_address))
+    return a
+
+
+class _RegisterMap:
+    def __init__(self, registers):
+        # PYNQ's RegisterMap subclasses carry (class, offset, bits) per register.
+        self._register_classes = {k: (object, v[0], v[1]) for k, v in registers.items()}
+
+
+class DefaultIP:
+    def __init__(self, registers):
+        self.registers = {k: tuple(v) for k, v in registers.items()}
+        self.register_map = _RegisterMap(self.registers)
+        self.mem = {}
+
+    def write(self, offset, value):
+        _log("write", offset, value)
+        if not 0 <= value < 2**32:
+            raise ValueError("MMIO writes are 32-bit")
+        self.mem[offset] = value
+        if offset == self.registers["CTRL"][0] and value & 1:
+            self._run()
+
+    def read(self, offset):
+        v = self.mem.get(offset, 0)
+        if offset == self.registers["CTRL"][0]:
+            self.mem[offset] = v & ~0x2  # ap_done is clear-on-read
+        return v
+
+    def _reg64(self, name):
+        lo = self.mem.get(self.registers[name + "_1"][0], 0)
+        hi = self.mem.get(self.registers[name + "_2"][0], 0)
+        return lo | (hi << 32)
+
+    def _run(self):
+        task = self.mem[self.registers["task"][0]]
+        inp = _buffers[self._reg64("image")]
+        out = _buffers[self._reg64("result")]
+        w = _buffers[self._reg64("weights")]
+        _log("run", task, int(w.view(np.uint8)[:4].astype(np.int64).sum()))
+        n_out = CONF["out_elements"][task]
+        n_in = CONF["in_elements"]
+        src = inp[np.arange(n_out) % n_in].astype(np.int64)
+        out[:n_out] = (src + 7 * task + 1).astype(np.int16)
+        self.mem[self.registers["CTRL"][0]] = 0x2 | 0x4  # done, idle
+
+
+class Overlay:
+    def __init__(self, bitfile):
+        _log("overlay", os.path.basename(bitfile))
+        if not os.path.exists(bitfile):
+            raise IOError("no bitstream " + bitfile)
+        self.ip_dict = {CONF["cell"]: {"type": CONF["vlnv"], "registers": {}}}
+        setattr(self, CONF["cell"], DefaultIP(CONF["registers"]))
