@@ -21,8 +21,9 @@ Commands (all tensors in .npy files):
       statistics; --wrapped-out also saves {"model": {"module." + key: ...}, "epoch": ...}
       like a data-parallel training run; --tam adds a training-only tam_model; --shards writes the training code's {rank}.pth folder
       (rank r keeps experts [r*E/R, (r+1)*E/R); rank 0 also holds everything else).
-  run SPEC --weights model.pth --images x.npy --out-dir DIR [--double]
-      loads the state dict (strict) and writes DIR/<task>.npy, the outputs of every image
+  run SPEC --weights model.pth|weights.safetensors --images x.npy --out-dir DIR [--double]
+      loads the state dict (a .pth strictly; a .safetensors file from m3vit-gen
+      export-weights with strict=False, as its users would) and writes DIR/<task>.npy, the outputs of every image
       ([n, C, H, W] for the UpHead, [n, patches, C] for the linear head).
 
 SPEC is JSON: {"image": [H, W], "patch": P, "dim": D, "depth": L, "heads": h,
@@ -269,10 +270,42 @@ def build(args):
             torch.save(part, os.path.join(args.shards, "%d.pth" % r))
 
 
+SAFETENSORS_DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64}
+
+
+def read_safetensors(path):
+    """A minimal safetensors reader (the safetensors package is not assumed)."""
+    import struct
+
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    header.pop("__metadata__", None)
+    data = raw[8 + n:]
+    out = {}
+    for name, e in header.items():
+        b, end = e["data_offsets"]
+        dtype = SAFETENSORS_DTYPES[e["dtype"]]
+        t = torch.frombuffer(bytearray(data[b:end]), dtype=dtype) if end > b else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(e["shape"])
+    return out
+
+
 def load_model(spec, weights, dtype):
-    sd = torch.load(weights, map_location="cpu")
-    model = MultiTaskM3ViT(spec, tam=any(k.startswith("tam_model") for k in sd))
-    model.load_state_dict(sd, strict=True)
+    """A .pth state dict loads strictly; a .safetensors file from m3vit-gen export-weights loads
+    with strict=False, and the only keys it may lack are BatchNorm's num_batches_tracked."""
+    if weights.endswith(".safetensors"):
+        sd = read_safetensors(weights)
+        model = MultiTaskM3ViT(spec)
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+        bad = [k for k in missing if not k.endswith("num_batches_tracked")] + list(unexpected)
+        if bad:
+            sys.exit("state dict mismatch: %s" % ", ".join(bad))
+    else:
+        sd = torch.load(weights, map_location="cpu")
+        model = MultiTaskM3ViT(spec, tam=any(k.startswith("tam_model") for k in sd))
+        model.load_state_dict(sd, strict=True)
     return model.to(dtype).eval()
 
 
