@@ -269,7 +269,8 @@ describe('the main job', () => {
     const first = tree(a);
     expect(cli(['--config', cfg, '--out', a]).code).toBe(0);
     expect(cli(['--config', cfg, '--out', b]).code).toBe(0);
-    expect([...first.keys()]).toEqual([MARKER, path.join('model', 'ir.json')]);
+    // Later stages add files; every file, whatever stage wrote it, must be identical.
+    expect([...first.keys()]).toEqual(expect.arrayContaining([MARKER, path.join('model', 'ir.json')]));
     expect(tree(a)).toEqual(first);
     expect(tree(b)).toEqual(first);
   });
