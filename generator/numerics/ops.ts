@@ -216,3 +216,25 @@ export function upsampleTap(x00: number, xRow: number, xCol: number, xDiag: numb
 export function upsampleNeighbour(i: number, odd: boolean, n: number): number {
   return odd ? Math.min(i + 1, n - 1) : Math.max(i - 1, 0);
 }
+
+/**
+ * The bias of a linear layer or convolution in the units of its accumulator: the
+ * accumulator of x (fx fraction bits) times w (fw) has fAcc = fx + fw fraction bits, and
+ * the plan gives the bias fb <= fAcc, so the alignment is an exact left shift.
+ */
+export function alignBias(b: number, fb: number, fAcc: number): number {
+  if (fb > fAcc) throw new RangeError(`bias fraction bits ${fb} exceed the accumulator's ${fAcc}`);
+  return b * pow2(fAcc - fb);
+}
+
+/**
+ * Output of a linear layer or convolution: requant(acc + alignBias(b), fAcc -> fo), with
+ * ReLU (for the head convs) applied to the wide sum before rounding, so that a negative
+ * value below the word's range is a 0 and not a counted saturation. (ReLU commutes with the
+ * round-half-up shift: both are monotone and map 0 to 0.)
+ */
+export function linearOut(acc: number, b: number, fb: number, fAcc: number, fo: number, bits: number, relu: boolean, counter?: SatCounter): number {
+  let v = acc + alignBias(b, fb, fAcc);
+  if (relu && v < 0) v = 0;
+  return sat(rshiftRound(v, fAcc - fo), bits, counter);
+}
