@@ -1,0 +1,279 @@
+/**
+ * The synthesised sources of a project: src/model_config.h (sizes, formats, offsets),
+ * src/numerics.h, src/m3vit_top.h and src/m3vit_top.cpp, plus the g++-only shim. The
+ * view-models are prepared here; the templates under templates/hls only loop over them.
+ */
+import { isMoeBlock } from '../ir/build';
+import type { ModelIR } from '../ir/types';
+import { layerNormConsts, type LayerNormConsts } from '../numerics/ops';
+import type { QuantPlan } from '../numerics/plan';
+import { attnScaleQ } from '../numerics/tables';
+import type { BuildConfig } from '../config/types';
+import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
+import { words16, type Schedule } from '../schedule/schedule';
+import type { WeightLayout } from '../schedule/weight-layout';
+import type { OutputFile } from '../util/output';
+import { LAYOUT } from './layout';
+import { numericsHeader } from './numerics-header';
+import { cInt, packageText, renderTemplate } from './render';
+
+export interface KernelInputs {
+  ir: ModelIR;
+  config: BuildConfig;
+  plan: QuantPlan;
+  sched: Schedule;
+  layout: WeightLayout;
+}
+
+type Field = { name: string; type: string; doc: string };
+
+function lnInit(k: LayerNormConsts): string {
+  return `{${[k.dim, k.inFrac, k.extraBits, k.epsQ, k.sqrtDimQ, k.gammaFrac, k.betaFrac, k.outFrac, k.bits].map(cInt).join(', ')}}`;
+}
+const u = (v: number): string => `${cInt(v)}u`;
+const linW = (w: number, b: number, wf: number, bf: number): string => `{${u(w)}, ${u(b)}, ${cInt(wf)}, ${cInt(bf)}}`;
+const LN_ZERO = '{1, 0, 0, 1, 1, 0, 0, 0, 16}';
+
+/** Builds a struct's field list and each row's initialisers from one table, so the two cannot drift. */
+function structRows<T>(fields: Array<[string, string, string, (x: T) => string | number]>, rows: T[]): { fields: Field[]; rows: string[][] } {
+  return {
+    fields: fields.map(([name, type, doc]) => ({ name, type, doc })),
+    rows: rows.map((r) => fields.map(([name, , , f]) => {
+      const v = f(r);
+      return `${typeof v === 'number' ? cInt(v) : v} /* ${name} */`;
+    })),
+  };
+}
+
+export function modelConfigView(inp: KernelInputs): object {
+  const { ir, config, plan, sched, layout } = inp;
+  const d = ir.dims;
+  const A = plan.bits.activation;
+  const act = (s: string): number => {
+    const f = plan.act[s];
+    if (f === undefined) throw new Error(`quantization plan has no site ${s}`);
+    return f;
+  };
+  const tf = (t: string): number => {
+    const f = plan.tensors[t];
+    if (!f) throw new Error(`quantization plan has no tensor ${t}`);
+    return f.frac;
+  };
+  const dump = (name: string): number => sched.scratch.dumps.find((x) => x.name === name)?.offsetWords ?? 0;
+  const ln = (inFrac: number, g: string, b: string, site: string): LayerNormConsts =>
+    layerNormConsts(d.embedDim, d.layerNormEps, inFrac, tf(g), tf(b), act(site), A);
+
+  const moeIdx = (b: number): number => (sched.moe ? sched.moe.blocks.indexOf(b) : -1);
+  const blocks = Array.from({ length: d.depth }, (_, b) => b);
+  const fIn = (b: number): number => (b === 0 ? act('tokens') : act(`blocks.${b - 1}.res2`));
+  const pre = (b: number): string => `backbone.blocks.${b}`;
+  const s = (b: number, n: string): number => act(`blocks.${b}.${n}`);
+  const moe = (b: number): boolean => isMoeBlock(d, b);
+  const lo = (b: number) => layout.blocks[b];
+  const blockTable = structRows<number>(
+    [
+      ['moe', 'int', 'MoE layer index, -1 for a dense block', (b) => moeIdx(b)],
+      ['f_in', 'int', 'x at the block input', fIn],
+      ['ln1', 'LayerNormConsts', 'norm1', (b) => lnInit(ln(fIn(b), `${pre(b)}.norm1.weight`, `${pre(b)}.norm1.bias`, `blocks.${b}.norm1`))],
+      ['ln1_g', 'unsigned', 'norm1 gamma [D] (16-bit lanes)', (b) => u(lo(b).ln1G)],
+      ['ln1_b', 'unsigned', 'norm1 beta [D] (32-bit lanes)', (b) => u(lo(b).ln1B)],
+      ['qkv', 'LinearW', 'qkv, rows head-major', (b) => linW(lo(b).qkvW, lo(b).qkvB, tf(`${pre(b)}.attn.qkv.weight`), tf(`${pre(b)}.attn.qkv.bias`))],
+      ['f_qkv', 'int', 'q, k, v and the attention output', (b) => s(b, 'qkv')],
+      ['f_scores', 'int', 'attention scores', (b) => s(b, 'scores')],
+      ['proj', 'LinearW', 'attention projection', (b) => linW(lo(b).projW, lo(b).projB, tf(`${pre(b)}.attn.proj.weight`), tf(`${pre(b)}.attn.proj.bias`))],
+      ['f_proj', 'int', 'proj output', (b) => s(b, 'proj')],
+      ['f_res1', 'int', 'first residual', (b) => s(b, 'res1')],
+      ['ln2', 'LayerNormConsts', 'norm2', (b) => lnInit(ln(s(b, 'res1'), `${pre(b)}.norm2.weight`, `${pre(b)}.norm2.bias`, `blocks.${b}.norm2`))],
+      ['ln2_g', 'unsigned', 'norm2 gamma', (b) => u(lo(b).ln2G)],
+      ['ln2_b', 'unsigned', 'norm2 beta', (b) => u(lo(b).ln2B)],
+      ['f_norm2', 'int', 'norm2 output (MLP / gate / expert input)', (b) => s(b, 'norm2')],
+      ['fc1', 'LinearW', 'dense fc1 [hidden][D]', (b) => (moe(b) ? linW(0, 0, 0, 0) : linW(lo(b).fc1W, lo(b).fc1B, tf(`${pre(b)}.mlp.fc1.weight`), tf(`${pre(b)}.mlp.fc1.bias`)))],
+      ['f_fc1', 'int', 'dense fc1 output', (b) => (moe(b) ? 0 : s(b, 'fc1'))],
+      ['f_gelu', 'int', 'dense GELU output', (b) => (moe(b) ? 0 : s(b, 'gelu'))],
+      ['fc2', 'LinearW', 'dense fc2, [tile][D][TH]', (b) => (moe(b) ? linW(0, 0, 0, 0) : linW(lo(b).fc2W, lo(b).fc2B, tf(`${pre(b)}.mlp.fc2.weight`), tf(`${pre(b)}.mlp.fc2.bias`)))],
+      ['f_fc2', 'int', 'dense fc2 output', (b) => (moe(b) ? 0 : s(b, 'fc2'))],
+      ['experts', 'unsigned', 'expert 0 of the MoE layer (expert e at + e * EXPERT_WORDS)', (b) => u(moe(b) ? lo(b).experts : 0)],
+      ['e1_wf', 'int', 'expert W1', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.htoh4.weight`) : 0)],
+      ['e1_bf', 'int', 'expert b1', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.htoh4.bias`) : 0)],
+      ['e2_wf', 'int', 'expert W2', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.h4toh.weight`) : 0)],
+      ['e2_bf', 'int', 'expert b2', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.h4toh.bias`) : 0)],
+      ['f_gate', 'int', 'gate logits', (b) => (moe(b) ? s(b, 'gate') : 0)],
+      ['f_efc1', 'int', 'expert fc1 output', (b) => (moe(b) ? s(b, 'expert_fc1') : 0)],
+      ['f_egelu', 'int', 'expert GELU output', (b) => (moe(b) ? s(b, 'expert_gelu') : 0)],
+      ['f_efc2', 'int', 'expert fc2 output', (b) => (moe(b) ? s(b, 'expert_fc2') : 0)],
+      ['f_moe', 'int', 'MoE output', (b) => (moe(b) ? s(b, 'moe') : 0)],
+      ['f_res2', 'int', 'second residual (block output)', (b) => s(b, 'res2')],
+      ['dump_norm1', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.norm1`))],
+      ['dump_attn', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.attn`))],
+      ['dump_res1', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.res1`))],
+      ['dump_norm2', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.norm2`))],
+      ['dump_gate', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.gate`))],
+      ['dump_gate_experts', 'unsigned', 'debug dump slot (32-bit lanes)', (b) => u(dump(`blocks.${b}.gate.experts`))],
+      ['dump_gate_weights', 'unsigned', 'debug dump slot (32-bit lanes)', (b) => u(dump(`blocks.${b}.gate.weights`))],
+      ['dump_moe', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.moe`))],
+      ['dump_res2', 'unsigned', 'debug dump slot', (b) => u(dump(`blocks.${b}.res2`))],
+    ],
+    blocks,
+  );
+
+  const lastXFrac = act(`blocks.${d.depth - 1}.res2`);
+  const taskTable = structRows<(typeof sched.tasks)[number]>(
+    [
+      ['linear', 'int', '1: linear head, 0: UpHead', (t) => (t.head === 'linear' ? 1 : 0)],
+      ['channels', 'int', 'output channels C', (t) => t.channels],
+      ['channels_padded', 'int', 'C rounded up to PE (weight rows)', (t) => t.channelsPadded],
+      ['ln', 'LayerNormConsts', 'head norm', (t) => lnInit(ln(lastXFrac, `decoders.${t.name}.norm.weight`, `decoders.${t.name}.norm.bias`, `head.${t.name}.norm`))],
+      ['ln_g', 'unsigned', 'head norm gamma', (t) => u(layout.heads[t.id].normG)],
+      ['ln_b', 'unsigned', 'head norm beta', (t) => u(layout.heads[t.id].normB)],
+      ['f_norm', 'int', 'head norm output', (t) => act(`head.${t.name}.norm`)],
+      ['out', 'LinearW', 'linear head, or the UpHead conv1x1', (t) => {
+        const w = t.head === 'linear' ? `decoders.${t.name}.linear` : `decoders.${t.name}.conv_${t.stages.length}`;
+        return linW(layout.heads[t.id].outW, layout.heads[t.id].outB, tf(`${w}.weight`), tf(`${w}.bias`));
+      }],
+      ['f_out_in', 'int', 'input of the last layer', (t) => (t.head === 'linear' ? act(`head.${t.name}.norm`) : act(`head.${t.name}.conv_${t.stages.length - 1}`))],
+      ['f_out', 'int', 'task output', (t) => act(`head.${t.name}.out`)],
+      ['stages', 'int', 'UpHead conv3x3 stages', (t) => t.stages.length],
+      ['up_channels', 'int', 'UpHead channels', (t) => t.upChannels],
+      ['last_h', 'int', 'conv1x1 resolution', (t) => t.lastH],
+      ['last_w', 'int', 'conv1x1 resolution', (t) => t.lastW],
+      ['output_count', 'int', 'output elements', (t) => t.outputCount],
+      ['dump_norm', 'unsigned', 'debug dump slot', (t) => u(dump(`head.${t.name}.norm`))],
+      ['dump_c1x1', 'unsigned', 'debug dump slot', (t) => u(dump(`head.${t.name}.conv1x1`))],
+    ],
+    sched.tasks,
+  );
+
+  const maxStages = Math.max(1, ...sched.tasks.map((t) => t.stages.length));
+  const stageFields: Array<[string, string, string]> = [
+    ['w_off', 'unsigned', 'conv3x3 weights [Co][9][Ci]'],
+    ['b_off', 'unsigned', 'bias'],
+    ['wf', 'int', 'weights'],
+    ['bf', 'int', 'bias'],
+    ['f_in', 'int', 'input map'],
+    ['f_out', 'int', 'output map (after ReLU; the upsample keeps it)'],
+    ['h', 'int', 'resolution'],
+    ['w', 'int', 'resolution'],
+    ['cin', 'int', 'input channels'],
+    ['upsample', 'int', '1: a 2x upsample follows'],
+    ['dump_conv', 'unsigned', 'debug dump slot'],
+    ['dump_up', 'unsigned', 'debug dump slot'],
+  ];
+  const stageRows = sched.tasks.map((t) => ({
+    id: t.id,
+    stages: Array.from({ length: maxStages }, (_, i) => {
+      const st = t.stages[i];
+      if (!st) return stageFields.map(() => '0').join(', ');
+      const w = `decoders.${t.name}.conv_${i}`;
+      const fInMap = i === 0 ? act(`head.${t.name}.norm`) : act(`head.${t.name}.conv_${i - 1}`);
+      return [
+        u(layout.heads[t.id].convW[i]), u(layout.heads[t.id].convB[i]), tf(`${w}.weight`), tf(`${w}.bias`), fInMap, act(`head.${t.name}.conv_${i}`),
+        st.h, st.w, st.cin, st.upsample ? 1 : 0, u(dump(`head.${t.name}.conv_${i}`)), u(dump(`head.${t.name}.up_${i}`)),
+      ].map((v) => (typeof v === 'number' ? cInt(v) : v)).join(', ');
+    }),
+  }));
+
+  const resultWords = Math.max(...sched.tasks.map((t) => words16(t.outputCount)));
+  return {
+    modelName: d.name,
+    configName: config.name,
+    constants: sched.constants,
+    bits: plan.bits,
+    scheduler: sched.moe?.scheduler ?? config.moe.scheduler,
+    expertMajor: (sched.moe?.scheduler ?? config.moe.scheduler) === 'expert-major',
+    weightWords: layout.totalWords,
+    imageWords: words16(d.inChannels * d.imageH * d.imageW),
+    resultWords,
+    fInput: act('input'),
+    wPatch: layout.patchW,
+    wPatchB: layout.patchB,
+    wfPatch: tf('backbone.patch_embed.proj.weight'),
+    bfPatch: tf('backbone.patch_embed.proj.bias'),
+    fPatch: act('patch_embed'),
+    wCls: layout.cls,
+    fCls: tf('backbone.cls_token'),
+    wPos: layout.pos,
+    fPos: tf('backbone.pos_embed'),
+    fTokens: act('tokens'),
+    attScaleQ: cInt(attnScaleQ(d.headDim)),
+    blockFields: blockTable.fields,
+    blocks: blockTable.rows.map((values, index) => ({ index, values })),
+    moe: sched.moe !== undefined,
+    gateOffsets: layout.gates.map((row) => row.map(u).join(', ')),
+    gateFracs: (sched.moe?.blocks ?? []).map((b) => sched.tasks.map((t) => {
+      const g = d.moe!.gate === 'shared' ? `backbone.blocks.${b}.mlp.gate.w_gate` : `backbone.blocks.${b}.mlp.gate.${t.modelIndex}.w_gate`;
+      return cInt(tf(g));
+    }).join(', ')),
+    expertParts: layout.expertParts,
+    taskFields: taskTable.fields,
+    tasks: taskTable.rows.map((values, i) => ({ id: i, name: sched.tasks[i].name, values })),
+    maxStages,
+    stageFields: stageFields.map(([name, type, doc]) => ({ name, type, doc })),
+    stageRows,
+    dumpTokens: dump('tokens'),
+  };
+}
+
+export function topView(inp: KernelInputs): object {
+  const { config, sched, ir } = inp;
+  const iface = hwInterface(config);
+  const bundle = (role: string) => iface.bundles.find((b) => b.role === role)!;
+  const m = sched.moe;
+  return {
+    modelName: ir.dims.name,
+    top: iface.top,
+    optionDebug: OPTION_DEBUG_DUMP,
+    bundles: {
+      weights: bundle('weights').bundle,
+      scratch: bundle('scratch').bundle,
+      image: bundle('input').bundle,
+      result: bundle('output').bundle,
+    },
+    depths: {
+      weights: inp.layout.totalWords,
+      scratch: sched.scratch.totalWords,
+      image: words16(ir.dims.inChannels * ir.dims.imageH * ir.dims.imageW),
+      result: Math.max(...sched.tasks.map((t) => words16(t.outputCount))),
+    },
+    trip: {
+      tileMin: sched.pe,
+      tileMax: sched.pe * Math.max(words16(sched.kMax), words16(sched.head.cwK)),
+      tokens: sched.N,
+      kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
+      rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
+      vecMax: Math.max(sched.biasRows, sched.D),
+      attLanes: sched.attnLanes,
+      expertsPlusOne: (m?.experts ?? 0) + 1,
+      stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),
+    },
+    weightBuffers: sched.buffers
+      .filter((b) => b.weights)
+      .map((b) => ({ name: b.name, cType: b.cType, bitsConst: b.cType === 'bias_t' ? 'B_BITS' : 'W_BITS', expert: b.group === 'expert weights' })),
+    moe: m !== undefined,
+    expertMajor: m !== undefined && m.scheduler === 'expert-major',
+    tokenMajor: m !== undefined && m.scheduler === 'token-major',
+    dense: sched.dense !== undefined,
+    uphead: sched.tasks.some((t) => t.head === 'uphead'),
+    linearHead: sched.tasks.some((t) => t.head === 'linear'),
+    buffers: sched.buffers.map((b) => ({
+      name: b.name,
+      cType: b.cType,
+      decl: b.dims.map((x) => `[${x}]`).join(''),
+      pragmas: [
+        ...b.partition.map((p) => `array_partition variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
+        ...b.reshape.map((p) => `array_reshape variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
+        ...(b.storage !== 'auto' ? [`bind_storage variable=${b.name} type=ram_2p impl=${b.storage}`] : []),
+      ],
+    })),
+  };
+}
+
+/** All synthesised sources and the shim. */
+export function kernelFiles(inp: KernelInputs): OutputFile[] {
+  return [
+    { path: LAYOUT.numericsHeader, contents: numericsHeader() },
+    { path: LAYOUT.configHeader, contents: renderTemplate('hls/model_config.h.hbs', modelConfigView(inp)) },
+    { path: LAYOUT.topHeader, contents: renderTemplate('hls/m3vit_top.h.hbs', topView(inp)) },
+    { path: LAYOUT.topSource, contents: renderTemplate('hls/m3vit_top.cpp.hbs', topView(inp)) },
+    { path: `${LAYOUT.shimDir}/ap_int_shim.h`, contents: packageText('testbench/shim/ap_int_shim.h') },
+  ];
+}

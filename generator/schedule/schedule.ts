@@ -1,0 +1,424 @@
+/**
+ * The hardware schedule: every size, tile and on-chip array of the generated kernels,
+ * decided here once from the IR and the config. The kernel emitter turns it into the
+ * constants of model_config.h (same names as `constants`), the estimator reads the buffers
+ * and tiles from it, and the testbench reads the scratch map. docs/architecture.md is the
+ * prose of this file.
+ */
+import type { BuildConfig, Scheduler } from '../config/types';
+import type { ModelIR, TaskIR } from '../ir/types';
+import { checkParallelism, hasDenseBlock } from './parallelism';
+
+/** 128-bit words: 8 int16 lanes or 4 int32 lanes. */
+export const WORD_BITS = 128;
+export const LANES16 = 8;
+export const LANES32 = 4;
+
+export const words16 = (n: number): number => Math.ceil(n / LANES16);
+export const words32 = (n: number): number => Math.ceil(n / LANES32);
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+
+export interface UpStage {
+  /** Conv3x3 input (and output) resolution and input channels. */
+  h: number;
+  w: number;
+  cin: number;
+  /** A 2x upsample follows (every stage but the last). */
+  upsample: boolean;
+}
+
+export interface TaskSchedule {
+  name: string;
+  /** Index in the model's task list (the checkpoint's gate index). */
+  modelIndex: number;
+  /** Index in the built task list: the `task` argument of the top function. */
+  id: number;
+  head: 'linear' | 'uphead';
+  /** Output channels C and C rounded up to PE (rows of the last layer's weights). */
+  channels: number;
+  channelsPadded: number;
+  outputShape: number[];
+  outputCount: number;
+  /** UpHead only. */
+  upChannels: number;
+  stages: UpStage[];
+  /** Resolution of the conv1x1 (half the image). */
+  lastH: number;
+  lastW: number;
+}
+
+export type DumpLayout = 'rows' | 'hwc' | 'chw';
+
+/** A debug-dump slot in scratch (options bit 0): the kernel copies a layer output there. */
+export interface DumpEntry {
+  /** Checkpoint name of the reference (golden) this slot is compared with. */
+  name: string;
+  /** Golden shape ([C, H, W] for feature maps). */
+  shape: number[];
+  /** 'rows': C order of `shape`; 'hwc': a [C][H][W] map stored channels-last. */
+  layout: DumpLayout;
+  lanes: 16 | 32;
+  offsetWords: number;
+  words: number;
+  /** Task name for head dumps (only present in that task's runs). */
+  task?: string;
+}
+
+export interface BufferSpec {
+  /** C++ name in m3vit_top.cpp. */
+  name: string;
+  purpose: string;
+  group: 'activations' | 'linear weights' | 'expert weights' | 'head buffers' | 'small';
+  dims: number[];
+  elemBits: number;
+  /** C++ element type (act_t, wgt_t, bias_t, acc_t, int). */
+  cType: string;
+  /** array_partition pragmas (separate memories). */
+  partition: Array<{ dim: number; type: 'cyclic' | 'complete'; factor?: number }>;
+  /** array_reshape pragmas (lanes packed into one wide word). */
+  reshape: Array<{ dim: number; type: 'cyclic' | 'complete'; factor?: number }>;
+  /** bind_storage impl set by the kernels; 'auto' leaves it to Vitis HLS. */
+  storage: 'bram' | 'uram' | 'lutram' | 'auto';
+  /** Copies of `dims` (ping-pong halves are written as two arrays of `dims`). */
+  copies: number;
+  /** Holds weights (counted in onchip_weight_buffer_bytes). */
+  weights: boolean;
+}
+
+export interface Schedule {
+  pe: number;
+  simd: number;
+  /** Multipliers per attention loop (Q.K and P.V): the largest divisor of hd <= SIMD. */
+  attnLanes: number;
+  N: number;
+  NP: number;
+  D: number;
+  heads: number;
+  hd: number;
+  depth: number;
+  image: { c: number; h: number; w: number; patch: number; gridH: number; gridW: number };
+  /** Patch embedding: the C*P*P vector in `chunks` chunks of `chunk` (zero-padded). */
+  patchEmbed: { k: number; chunk: number; chunks: number };
+  dense?: { hidden: number; tile: number; tiles: number };
+  moe?: {
+    experts: number;
+    topK: number;
+    hidden: number;
+    /** Gate rows: E rounded up to PE. */
+    gateRows: number;
+    blocks: number[];
+    scheduler: Scheduler;
+    cacheSlots: number;
+    /** Image words of one expert (W1, b1, W2, b2). */
+    expertWords: number;
+  };
+  /** Columns of the engine's accumulator arrays ACC/ACC_T: the widest engine output. */
+  accCols: number;
+  /** Rows of the bias buffer: the widest biased engine output. */
+  biasRows: number;
+  /** Widest K streamed through the linear engine's weight tile (= D). */
+  kMax: number;
+  tasks: TaskSchedule[];
+  head: {
+    any: boolean;
+    /** Line buffer [3][lbW][lbC], conv output row [lbW][chMax], conv1x1 planes [PE][planeHW]. */
+    lbW: number;
+    lbC: number;
+    chMax: number;
+    cinMax: number;
+    planeHW: number;
+    /** Columns of the conv weight tile: 9 * CIN_MAX (conv3x3) or CH_MAX (conv1x1). */
+    cwK: number;
+  };
+  scratch: {
+    /** Two feature-map regions (ping-pong between head stages), words each. */
+    mapWords: number;
+    mapA: number;
+    mapB: number;
+    dumpBase: number;
+    dumps: DumpEntry[];
+    totalWords: number;
+  };
+  buffers: BufferSpec[];
+  /** Named constants as emitted in model_config.h. */
+  constants: Array<{ name: string; value: number; doc: string }>;
+}
+
+/** Largest divisor of n not above m. */
+function largestDivisorAtMost(n: number, m: number): number {
+  for (let v = Math.min(n, m); v >= 1; v--) if (n % v === 0) return v;
+  return 1;
+}
+
+export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig): Schedule {
+  checkParallelism(ir, tasks, config);
+  const d = ir.dims;
+  const { pe, simd } = config.parallelism;
+  const N = d.tokens;
+  const D = d.embedDim;
+  const bits = config.numerics;
+
+  // Patch vector chunks: K of the engine is at most D (its input arrays are [N][D]).
+  const k = d.inChannels * d.patch * d.patch;
+  const kPad = roundUp(k, simd);
+  let chunk: number;
+  if (kPad <= D) chunk = kPad;
+  else {
+    chunk = 0;
+    for (let c = D; c >= simd; c -= simd) if (c % simd === 0 && k % c === 0) { chunk = c; break; }
+    if (chunk === 0) chunk = D - (D % simd);
+  }
+  const patchEmbed = { k, chunk, chunks: Math.ceil(k / chunk) };
+
+  // Dense hidden tile: a multiple of lcm(PE, SIMD) that divides the hidden width, at most D.
+  let dense: Schedule['dense'];
+  if (hasDenseBlock(ir)) {
+    const L = lcm(pe, simd);
+    let tile = L;
+    for (let t = L; t <= Math.min(D, d.mlpHidden); t += L) if (d.mlpHidden % t === 0) tile = t;
+    dense = { hidden: d.mlpHidden, tile, tiles: d.mlpHidden / tile };
+  }
+
+  let moe: Schedule['moe'];
+  if (d.moe) {
+    const m = d.moe;
+    const expertWords = m.hidden * words16(D) + words32(m.hidden) + D * words16(m.hidden) + words32(D);
+    moe = {
+      experts: m.experts,
+      topK: m.topK,
+      hidden: m.hidden,
+      gateRows: roundUp(m.experts, pe),
+      blocks: [...m.blocks],
+      scheduler: config.moe.scheduler,
+      cacheSlots: config.moe.expertCacheSlots,
+      expertWords,
+    };
+  }
+
+  const taskScheds: TaskSchedule[] = tasks.map((t, id) => {
+    const channelsPadded = roundUp(t.channels, pe);
+    const stages: UpStage[] = [];
+    let h = d.gridH;
+    let w = d.gridW;
+    let upChannels = 0;
+    if (t.head.kind === 'uphead') {
+      upChannels = t.head.channels;
+      let cin = D;
+      for (let s = 0; s < t.head.stages; s++) {
+        const upsample = s < t.head.stages - 1;
+        stages.push({ h, w, cin, upsample });
+        if (upsample) {
+          h *= 2;
+          w *= 2;
+        }
+        cin = upChannels;
+      }
+    }
+    return {
+      name: t.name,
+      modelIndex: t.index,
+      id,
+      head: t.head.kind,
+      channels: t.channels,
+      channelsPadded,
+      outputShape: [...t.outputShape],
+      outputCount: t.outputShape.reduce((a, b) => a * b, 1),
+      upChannels,
+      stages,
+      lastH: h,
+      lastW: w,
+    };
+  });
+
+  const linearHeadRows = Math.max(0, ...taskScheds.filter((t) => t.head === 'linear').map((t) => t.channelsPadded));
+  const accCols = Math.max(D, moe?.gateRows ?? 0, linearHeadRows);
+  // Biased engine/conv outputs: D-wide linears, head channels, conv1x1 rows.
+  const biasRows = Math.max(D, ...taskScheds.map((t) => Math.max(t.channelsPadded, t.upChannels)));
+  const ups = taskScheds.filter((t) => t.head === 'uphead');
+  const head = {
+    any: ups.length > 0,
+    lbW: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.w))),
+    lbC: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cin, t.upChannels)))),
+    chMax: Math.max(1, ...ups.map((t) => t.upChannels)),
+    cinMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.cin))),
+    planeHW: Math.max(1, ...ups.map((t) => t.lastH * t.lastW)),
+    cwK: 1,
+  };
+  head.cwK = Math.max(9 * head.cinMax, head.chMax);
+
+  // Scratch: two feature-map regions, then the debug dumps.
+  let mapElems = 0;
+  for (const t of ups) {
+    for (const s of t.stages) {
+      mapElems = Math.max(mapElems, s.h * s.w * s.cin, s.h * s.w * t.upChannels * (s.upsample ? 4 : 1));
+    }
+  }
+  const mapWords = words16(mapElems);
+  const dumps: DumpEntry[] = [];
+  let at = 2 * mapWords;
+  const dumpBase = at;
+  const dump = (name: string, shape: number[], layout: DumpLayout, lanes: 16 | 32 = 16, task?: string): void => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const words = lanes === 16 ? words16(n) : words32(n);
+    dumps.push({ name, shape, layout, lanes, offsetWords: at, words, ...(task !== undefined ? { task } : {}) });
+    at += words;
+  };
+  dump('tokens', [N, D], 'rows');
+  for (let b = 0; b < d.depth; b++) {
+    dump(`blocks.${b}.norm1`, [N, D], 'rows');
+    dump(`blocks.${b}.attn`, [N, D], 'rows');
+    dump(`blocks.${b}.res1`, [N, D], 'rows');
+    dump(`blocks.${b}.norm2`, [N, D], 'rows');
+    if (moe && moe.blocks.includes(b)) {
+      dump(`blocks.${b}.gate`, [N, moe.experts], 'rows');
+      dump(`blocks.${b}.gate.experts`, [N, moe.topK], 'rows', 32);
+      dump(`blocks.${b}.gate.weights`, [N, moe.topK], 'rows', 32);
+      dump(`blocks.${b}.moe`, [N, D], 'rows');
+    }
+    dump(`blocks.${b}.res2`, [N, D], 'rows');
+  }
+  // Head dumps: one task runs per call, so every task's head dumps start at the same place.
+  const headBase = at;
+  let headEnd = at;
+  for (const t of taskScheds) {
+    at = headBase;
+    dump(`head.${t.name}.norm`, [d.patches, D], 'rows', 16, t.name);
+    if (t.head === 'uphead') {
+      t.stages.forEach((s, i) => {
+        dump(`head.${t.name}.conv_${i}`, [t.upChannels, s.h, s.w], 'hwc', 16, t.name);
+        if (s.upsample) dump(`head.${t.name}.up_${i}`, [t.upChannels, 2 * s.h, 2 * s.w], 'hwc', 16, t.name);
+      });
+      dump(`head.${t.name}.conv1x1`, [t.channels, t.lastH, t.lastW], 'chw', 16, t.name);
+    }
+    headEnd = Math.max(headEnd, at);
+  }
+  const scratch = { mapWords, mapA: 0, mapB: mapWords, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
+
+  const sched: Schedule = {
+    pe,
+    simd,
+    attnLanes: largestDivisorAtMost(d.headDim, simd),
+    N,
+    NP: d.patches,
+    D,
+    heads: d.heads,
+    hd: d.headDim,
+    depth: d.depth,
+    image: { c: d.inChannels, h: d.imageH, w: d.imageW, patch: d.patch, gridH: d.gridH, gridW: d.gridW },
+    patchEmbed,
+    dense,
+    moe,
+    accCols,
+    biasRows,
+    kMax: D,
+    tasks: taskScheds,
+    head,
+    scratch,
+    buffers: [],
+    constants: [],
+  };
+  sched.buffers = buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits);
+  sched.constants = constants(sched);
+  return sched;
+}
+
+function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBits: number): BufferSpec[] {
+  const out: BufferSpec[] = [];
+  const cyc = (dim: number, factor: number): BufferSpec['partition'] => (factor > 1 ? [{ dim, type: 'cyclic', factor }] : []);
+  const add = (b: Omit<BufferSpec, 'storage' | 'copies' | 'reshape'> & Partial<Pick<BufferSpec, 'storage' | 'copies' | 'reshape'>>): void => {
+    out.push({ storage: 'auto', copies: 1, reshape: [], ...b });
+  };
+  const { N, D, pe, simd } = s;
+  add({ name: 'X', purpose: 'residual stream', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
+  add({ name: 'Y', purpose: 'LayerNorm output, patch chunks (engine input)', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
+  add({ name: 'A', purpose: 'attention output of all heads (engine input of proj)', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
+  if (s.dense) add({ name: 'H', purpose: 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
+  for (const q of ['Qh', 'Kh', 'Vh']) {
+    add({ name: q, purpose: `${q[0]} of one head`, group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(2, s.attnLanes), weights: false });
+  }
+  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), weights: false });
+  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), weights: false });
+  add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
+  add({ name: 'WT_A', purpose: 'linear engine weight tile, ping', group: 'linear weights', dims: [pe, s.kMax], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
+  add({ name: 'WT_B', purpose: 'linear engine weight tile, pong', group: 'linear weights', dims: [pe, s.kMax], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
+  add({ name: 'BIAS', purpose: 'biases of one engine call', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
+  add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: [], weights: true });
+  add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: [], weights: true });
+  if (s.moe) {
+    const m = s.moe;
+    add({ name: 'Z', purpose: 'gate logits [N][E]', group: 'small', dims: [N, m.gateRows], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
+    add({ name: 'QTOK', purpose: 'expert queues: token of each (token, rank) slot, bucketed by expert', group: 'small', dims: [N * m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
+    add({ name: 'QGATE', purpose: 'expert queues: gate weight of each slot', group: 'small', dims: [N * m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
+    add({ name: 'CHOSEN', purpose: 'the k experts of each token', group: 'small', dims: [N, m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
+    add({ name: 'CGATE', purpose: 'the gate weight of each chosen expert (PROB_FRAC)', group: 'small', dims: [N, m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
+    add({ name: 'QSTART', purpose: 'first queue slot of each expert (E + 1 entries)', group: 'small', dims: [m.experts + 1], elemBits: 32, cType: 'int', partition: [], weights: false });
+    add({ name: 'EH', purpose: 'hidden vector of one token in one expert', group: 'small', dims: [m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(1, simd), weights: false });
+    const slots = m.scheduler === 'expert-major' ? 2 : m.cacheSlots;
+    const what = m.scheduler === 'expert-major' ? 'expert ping-pong half' : 'expert cache slots';
+    const names = m.scheduler === 'expert-major' ? ['_A', '_B'] : [''];
+    for (const suf of names) {
+      const lead = m.scheduler === 'expert-major' ? [] : [slots];
+      add({ name: `EW1${suf}`, purpose: `${what}: W1 [He][D]`, group: 'expert weights', dims: [...lead, m.hidden, D], elemBits: wBits, cType: 'wgt_t', partition: cyc(lead.length + 1, pe), reshape: cyc(lead.length + 2, simd), storage: 'uram', weights: true });
+      add({ name: `EB1${suf}`, purpose: `${what}: b1 [He]`, group: 'expert weights', dims: [...lead, m.hidden], elemBits: bBits, cType: 'bias_t', partition: cyc(lead.length + 1, pe), weights: true });
+      add({ name: `EW2${suf}`, purpose: `${what}: W2 [D][He]`, group: 'expert weights', dims: [...lead, D, m.hidden], elemBits: wBits, cType: 'wgt_t', partition: cyc(lead.length + 1, pe), reshape: cyc(lead.length + 2, simd), storage: 'uram', weights: true });
+      add({ name: `EB2${suf}`, purpose: `${what}: b2 [D]`, group: 'expert weights', dims: [...lead, D], elemBits: bBits, cType: 'bias_t', partition: cyc(lead.length + 1, pe), weights: true });
+    }
+  }
+  if (s.head.any) {
+    const h = s.head;
+    add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: cyc(3, simd), storage: 'uram', weights: false });
+    add({ name: 'ROW', purpose: 'one output row of a conv3x3 or upsample, all channels', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), weights: false });
+    add({ name: 'CW_A', purpose: 'conv weight tile (PE output channels), ping', group: 'head buffers', dims: [pe, h.cwK], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
+    add({ name: 'CW_B', purpose: 'conv weight tile (PE output channels), pong', group: 'head buffers', dims: [pe, h.cwK], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
+    add({ name: 'PLANE', purpose: 'conv1x1 output planes of PE channels (final upsample input)', group: 'head buffers', dims: [pe, h.planeHW], elemBits: aBits, cType: 'act_t', partition: [{ dim: 1, type: 'complete' }], storage: 'uram', weights: false });
+  }
+  return out;
+}
+
+function constants(s: Schedule): Schedule['constants'] {
+  const c: Schedule['constants'] = [];
+  const k = (name: string, value: number, doc: string): void => void c.push({ name, value, doc });
+  k('PE', s.pe, 'output rows per cycle of the MAC array');
+  k('SIMD', s.simd, 'inputs per PE per cycle');
+  k('ATT_LANES', s.attnLanes, 'multipliers per attention loop (divides HD)');
+  k('N_TOK', s.N, 'tokens (patches + class token)');
+  k('N_PATCH', s.NP, 'patch tokens');
+  k('D', s.D, 'embedding width');
+  k('HEADS', s.heads, 'attention heads');
+  k('HD', s.hd, 'head dim');
+  k('DEPTH', s.depth, 'transformer blocks');
+  k('IMG_C', s.image.c, 'input channels');
+  k('IMG_H', s.image.h, 'image height');
+  k('IMG_W', s.image.w, 'image width');
+  k('PATCH', s.image.patch, 'patch size');
+  k('GRID_H', s.image.gridH, 'patch rows');
+  k('GRID_W', s.image.gridW, 'patch columns');
+  k('PATCH_K', s.patchEmbed.k, 'patch vector length C*P*P');
+  k('PATCH_KC', s.patchEmbed.chunk, 'patch vector chunk streamed through the engine (multiple of SIMD, <= D)');
+  k('PATCH_CHUNKS', s.patchEmbed.chunks, 'chunks of the patch vector');
+  k('KMAX', s.kMax, 'widest engine input (weight tile columns)');
+  k('ACC_COLS', s.accCols, 'columns of ACC/ACC_T: widest engine output');
+  k('BIAS_ROWS', s.biasRows, 'widest biased engine output');
+  k('TH', s.dense?.tile ?? 1, 'dense MLP hidden tile');
+  k('DENSE_TILES', s.dense?.tiles ?? 0, 'hidden tiles of a dense MLP');
+  k('DENSE_HIDDEN', s.dense?.hidden ?? 0, 'dense MLP hidden width');
+  k('E', s.moe?.experts ?? 1, 'experts per MoE layer');
+  k('E_ROWS', s.moe?.gateRows ?? 1, 'gate rows (E rounded up to PE)');
+  k('TOPK', s.moe?.topK ?? 1, 'experts per token');
+  k('HE', s.moe?.hidden ?? 1, 'expert hidden width');
+  k('MOE_LAYERS', s.moe?.blocks.length ?? 0, 'MoE blocks');
+  k('CACHE_SLOTS', s.moe?.cacheSlots ?? 1, 'token-major only: expert cache slots');
+  k('EXPERT_WORDS', s.moe?.expertWords ?? 0, 'image words of one expert (W1, b1, W2, b2)');
+  k('TASKS', s.tasks.length, 'built tasks');
+  k('LB_W', s.head.lbW, 'line buffer width (widest conv input)');
+  k('LB_C', s.head.lbC, 'line buffer channels');
+  k('CH_MAX', s.head.chMax, 'widest UpHead channels');
+  k('CIN_MAX', s.head.cinMax, 'widest conv3x3 input channels');
+  k('PLANE_HW', s.head.planeHW, 'pixels of one conv1x1 plane');
+  k('CW_K', s.head.cwK, 'conv weight tile columns');
+  k('MAP_WORDS', s.scratch.mapWords, 'scratch words of one feature-map region');
+  k('SCRATCH_WORDS', s.scratch.totalWords, 'scratch words the host allocates');
+  return c;
+}
