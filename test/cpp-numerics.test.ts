@@ -185,6 +185,17 @@ function cases(): Case[] {
     const c = O.gateTopK(z, E, k, fz);
     add('gate_top_k', [E, k, fz, ...z], c.experts.flatMap((e, r) => [e, c.weights[r]]));
   }
+  for (let i = 0; i < 3000; i++) {
+    const fAcc = R.int(-4, 40);
+    const fb = fAcc - R.int(0, 20);
+    const b = mag(Math.min(31, 50 - (fAcc - fb)));
+    const fo = R.int(-4, 16);
+    const acc = mag(46 - Math.max(0, fo - fAcc)); // left shifts stay below 2^53
+    const bits = R.int(8, 16);
+    const relu = R.next() < 0.5;
+    add('align_bias', [b, fb, fAcc], O.alignBias(b, fb, fAcc));
+    add('linear_out', [acc, b, fb, fAcc, fo, bits, relu ? 1 : 0], O.linearOut(acc, b, fb, fAcc, fo, bits, relu));
+  }
   for (let i = 0; i < 2000; i++) {
     const g = R.int(0, T.PROB_ONE);
     const y = mag(15);
@@ -234,6 +245,6 @@ describe('numerics.h (C++) equals generator/numerics (TypeScript)', () => {
     expect(bad).toEqual([]);
     // Every twin was exercised in volume (the table checks count one case per entry).
     for (const [fn, n] of perFn) expect([fn, n >= 6]).toEqual([fn, true]);
-    expect(perFn.size).toBe(25);
+    expect(perFn.size).toBe(27);
   });
 });

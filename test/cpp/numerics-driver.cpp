@@ -107,6 +107,12 @@ int main() {
       i64 weights[64];
       gate_top_k<64>(z16.data(), E, k, fz, experts, weights);
       for (int r = 0; r < k; r++) out << (r ? " " : "") << experts[r] << " " << weights[r];
+    } else if (fn == "align_bias") {
+      i64 b; int fb, fa; in >> b >> fb >> fa;
+      out << align_bias(b, fb, fa);
+    } else if (fn == "linear_out") {
+      i64 acc, b; int fb, fa, fo, bits, relu; in >> acc >> b >> fb >> fa >> fo >> bits >> relu;
+      out << linear_out(acc, b, fb, fa, fo, bits, relu != 0);
     } else if (fn == "combine_term") {
       i64 g, y; int fy, fm; in >> g >> y >> fy >> fm;
       out << combine_term(g, y, fy, fm);
