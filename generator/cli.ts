@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { generate, NOT_YET_GENERATED } from './generate';
 import { inspectJson, inspectText } from './inspect/format';
 import { displayPath, loadProject } from './project';
+import { reportCommand } from './report/command';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,6 +49,18 @@ export async function main(argv: string[]): Promise<number> {
           const project = loadProject(args.config);
           if (args.json) console.log(JSON.stringify(inspectJson(project.ir, project.tasks), null, 2));
           else console.log(inspectText(project.ir, project.tasks));
+        })(),
+    )
+    .command(
+      'report <folder>',
+      'after `make csynth` (and cosim, bitstream): latency, interval, clock and resources against the board, next to the estimate',
+      (y) =>
+        y
+          .positional('folder', { type: 'string', demandOption: true, describe: 'generated project folder (hls-out/<name>)' })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (args) =>
+        run(() => {
+          console.log(reportCommand(args.folder as string, args.json));
         })(),
     )
     .strict()

@@ -2,6 +2,7 @@
  * The main job: every generation stage that exists, writing one output folder at once
  * (nothing is written unless every stage succeeded).
  */
+import { flowStage } from './flow/stage';
 import { inspectJson } from './inspect/format';
 import type { LoadedProject } from './project';
 import { checkReplaceable, writeOutputFolder, type OutputFile } from './util/output';
@@ -22,7 +23,6 @@ export interface Stage {
 export const NOT_YET_GENERATED: string[] = [
   'reference model and golden vectors (m3vit-gen golden)',
   'HLS kernels, weight image and csim testbench (make csim)',
-  'Vitis HLS / Vivado Tcl, block design, PYNQ driver (make bitstream)',
   'resource and latency estimate (report/)',
 ];
 
@@ -37,7 +37,7 @@ const irStage: Stage = {
   },
 };
 
-export const STAGES: Stage[] = [irStage];
+export const STAGES: Stage[] = [irStage, flowStage];
 
 export interface GenerateOptions {
   force: boolean;
@@ -62,4 +62,8 @@ export function generate(project: LoadedProject, opts: GenerateOptions): string[
 }
 
 /** Build products inside the output folder that regenerating must not throw away. */
-export const KEEP_ON_REGENERATE: string[] = [];
+export const KEEP_ON_REGENERATE: string[] = [
+  // Hours of synthesis and implementation (make/flow.mk), and what make package copied.
+  'build',
+  'deploy',
+];
