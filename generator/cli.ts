@@ -6,8 +6,11 @@ import yargs from 'yargs';
 import { generate, NOT_YET_GENERATED } from './generate';
 import { inspectJson, inspectText } from './inspect/format';
 import { displayPath, loadProject } from './project';
+import { goldenCommand } from './golden/stage';
+import { predictCommand } from './reference/predict';
 import { reportCommand } from './report/command';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
+import { progress } from './util/progress';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -61,6 +64,36 @@ export async function main(argv: string[]): Promise<number> {
       async (args) =>
         run(() => {
           console.log(reportCommand(args.folder as string, args.json));
+        })(),
+    )
+    .command(
+      'predict',
+      'run the reference model on one image for one task and write the task output (.npy, float32)',
+      (y) =>
+        y
+          .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+          .option('task', { type: 'string', demandOption: true, describe: 'task name (any task of the model)' })
+          .option('input', { type: 'string', demandOption: true, describe: 'normalised image [C, H, W] (.npy, float32 or float64)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'output .npy: [C, H, W] for an UpHead, [patches, C] for a linear head' })
+          .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s weights' })
+          .option('mode', { choices: ['int', 'float'] as const, default: 'int' as const, describe: 'int: bit-exact hardware arithmetic (dequantized); float: float64 M³ViT' })
+          .option('report', { type: 'boolean', default: false, describe: 'print the per-layer error of int against float and the saturation counts' }),
+      async (args) => run(() => predictCommand(args))(),
+    )
+    .command(
+      'golden',
+      'write the quantization plan and the golden vectors of every built task into the output folder',
+      (y) =>
+        y
+          .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+          .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
+          .option('force', { type: 'boolean', default: false, describe: 'write into a folder m3vit-gen did not write' }),
+      async (args) =>
+        run(() => {
+          const project = loadProject(args.config, { outDir: args.out });
+          const summary = goldenCommand(project, { force: args.force, progress: progress() });
+          console.log(`wrote ${displayPath(project.config.outDir)}/`);
+          console.log(`  ${summary}`);
         })(),
     )
     .strict()

@@ -3,6 +3,7 @@
  * (nothing is written unless every stage succeeded).
  */
 import { flowStage } from './flow/stage';
+import { runGoldenStage } from './golden/stage';
 import { inspectJson } from './inspect/format';
 import type { LoadedProject } from './project';
 import { checkReplaceable, writeOutputFolder, type OutputFile } from './util/output';
@@ -21,10 +22,15 @@ export interface Stage {
 
 /** Parts of the product that later work adds; listed so that users see what is missing. */
 export const NOT_YET_GENERATED: string[] = [
-  'reference model and golden vectors (m3vit-gen golden)',
   'HLS kernels, weight image and csim testbench (make csim)',
   'resource and latency estimate (report/)',
 ];
+
+/** Quantization plan and golden vectors of every built task (the int reference model). */
+const goldenStage: Stage = {
+  name: 'golden vectors',
+  run: (project, p) => runGoldenStage(project, p),
+};
 
 const irStage: Stage = {
   name: 'model IR',
@@ -37,7 +43,7 @@ const irStage: Stage = {
   },
 };
 
-export const STAGES: Stage[] = [irStage, flowStage];
+export const STAGES: Stage[] = [irStage, goldenStage, flowStage];
 
 export interface GenerateOptions {
   force: boolean;

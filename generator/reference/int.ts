@@ -15,7 +15,7 @@
  * Every saturation is counted per layer; sums are checked against the accumulator width.
  */
 import { isMoeBlock, gateTensorName } from '../ir/build';
-import type { ModelIR, TaskIR } from '../ir/types';
+import type { ModelIR } from '../ir/types';
 import { pow2, quantize, sat, SatCounter } from '../numerics/fixed';
 import {
   addAligned, attentionRow, attnScore, combineTerm, gateTopK, geluInt, layerNormConsts, layerNormRow, linearOut,
@@ -375,4 +375,13 @@ export function runInt(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskNa
   const out = upsample2x(c1, C, h, w, upsampleTap, upsampleNeighbour);
   rec(hs('out'), [C, 2 * h, 2 * w], out, fo);
   return { output: { shape: [C, 2 * h, 2 * w], data: out, frac: fo }, checkpoints, gates, counts };
+}
+
+/** Quantizes a real image into the plan's input format and runs the int reference; input saturations are counted under "input". */
+export function runIntOnImage(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskName: string, image: Image, opts: RunOptions = {}): IntRun {
+  const c = new SatCounter();
+  const q = quantizeImage(plan, image, c);
+  const run = runInt(ir, plan, quant, taskName, q, opts);
+  run.counts.input.saturated += c.count;
+  return run;
 }

@@ -1,0 +1,189 @@
+/**
+ * Golden vectors: for every built task, the quantized input and the int reference's output
+ * of the whole network and of every checkpointed layer, in the binary format of
+ * docs/golden-format.md, with a JSON manifest; plus the quantization plan as JSON. The
+ * generated testbench compares the C++ kernels with these word for word.
+ */
+import { createHash } from 'crypto';
+import * as path from 'path';
+import { LAYOUT } from '../emit/layout';
+import type { ModelIR } from '../ir/types';
+import type { LoadedProject } from '../project';
+import { heldOutImageIndex } from '../reference/calibrate';
+import { runIntOnImage } from '../reference/int';
+import type { PreparedModel } from '../reference/prepare';
+import type { Checkpoint, IntRun } from '../reference/types';
+import { activationSites } from '../numerics/plan';
+import type { OutputFile } from '../util/output';
+import type { Progress } from '../util/progress';
+import { randomImage } from '../weights/random';
+
+export const GOLDEN_FORMAT = 'm3vit-golden';
+export const GOLDEN_VERSION = 1;
+
+/**
+ * File names inside the golden folder (docs/golden-format.md): the quantized input once
+ * (every task runs on the same image), then one folder per built task with one file per
+ * checkpoint. The testbench emitter takes its file names from here.
+ */
+export const GOLDEN_NAMES = {
+  input: 'input.bin',
+  output: (task: string): string => `${task}/head.${task}.out.bin`,
+  checkpoint: (task: string, name: string): string => `${task}/${name}.bin`,
+};
+
+export interface GoldenTensor {
+  name: string;
+  /** Relative to the golden folder. */
+  file: string;
+  dtype: 'int16' | 'int32';
+  shape: number[];
+  /** Fraction bits (value = word * 2^-frac); null for expert indices. */
+  frac: number | null;
+  bytes: number;
+  sha256: string;
+}
+
+export interface GoldenMoeLayer {
+  block: number;
+  /** Experts with a non-empty queue, ascending: the experts whose weights are loaded, once each. */
+  expertsUsed: number[];
+  /** Queue length of every expert (tokens routed to it). */
+  tokensPerExpert: number[];
+}
+
+export interface GoldenTask {
+  name: string;
+  /** The run-time `task` register value: index in the built task list. */
+  taskId: number;
+  /** Index in the model's task list (the checkpoint's gate index). */
+  modelIndex: number;
+  /** Checkpoint name of the task output (its file: GOLDEN_NAMES.output). */
+  output: string;
+  /** Every checkpoint of the run but the input, in execution order. */
+  tensors: GoldenTensor[];
+  moe: GoldenMoeLayer[];
+  /** Saturated values per layer of the int run (every layer that can saturate is listed). */
+  saturation: Record<string, number>;
+  saturatedTotal: number;
+  /** Sums beyond the accumulator width (0 by construction; listed so that a failure shows). */
+  accumulatorOverflow: number;
+}
+
+export interface GoldenManifest {
+  format: typeof GOLDEN_FORMAT;
+  version: number;
+  model: string;
+  byteOrder: 'little-endian';
+  /** The real image (seeded) the vectors were computed from, and its quantized file. */
+  image: { seed: number; index: number; shape: number[] };
+  input: GoldenTensor;
+  weights: { kind: 'random'; seed: number; init: string } | { kind: 'file'; file: string };
+  quantPlan: string;
+  tasks: GoldenTask[];
+}
+
+function encode(c: Checkpoint): Uint8Array {
+  const dtype = c.dtype ?? 'int16';
+  const n = c.data.length;
+  const buf = Buffer.alloc(dtype === 'int16' ? 2 * n : 4 * n);
+  for (let i = 0; i < n; i++) {
+    if (dtype === 'int16') buf.writeInt16LE(c.data[i], 2 * i);
+    else buf.writeInt32LE(c.data[i], 4 * i);
+  }
+  return buf;
+}
+
+function tensorFile(c: Checkpoint, file: string): { tensor: GoldenTensor; bytes: Uint8Array } {
+  const bytes = encode(c);
+  return {
+    tensor: { name: c.name, file, dtype: c.dtype ?? 'int16', shape: c.shape, frac: c.frac ?? null, bytes: bytes.length, sha256: sha256(bytes) },
+    bytes,
+  };
+}
+
+export function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function taskEntry(name: string, taskId: number, modelIndex: number, run: IntRun, files: OutputFile[]): GoldenTask {
+  const tensors: GoldenTensor[] = [];
+  for (const c of run.checkpoints) {
+    if (c.name === 'input') continue;
+    const { tensor, bytes } = tensorFile(c, GOLDEN_NAMES.checkpoint(name, c.name));
+    tensors.push(tensor);
+    files.push({ path: `${LAYOUT.goldenDir}/${tensor.file}`, contents: bytes });
+  }
+  const saturation: Record<string, number> = {};
+  let total = 0;
+  let overflow = 0;
+  for (const [layer, c] of Object.entries(run.counts)) {
+    saturation[layer] = c.saturated;
+    total += c.saturated;
+    overflow += c.accOverflow;
+  }
+  const moe = run.gates.map((g) => ({
+    block: g.block,
+    expertsUsed: g.load.map((n, e) => (n > 0 ? e : -1)).filter((e) => e >= 0),
+    tokensPerExpert: [...g.load],
+  }));
+  return { name, taskId, modelIndex, output: `head.${name}.out`, tensors, moe, saturation, saturatedTotal: total, accumulatorOverflow: overflow };
+}
+
+/** The quantization plan for people and tools: word widths, every binary point, calibration and weight statistics. */
+export function quantPlanJson(ir: ModelIR, prepared: PreparedModel): unknown {
+  const { plan } = prepared;
+  return {
+    format: 'm3vit-quant-plan',
+    version: 1,
+    model: ir.dims.name,
+    bits: plan.bits,
+    activations: activationSites(ir).map((s) => ({ site: s.name, kind: s.kind, frac: plan.act[s.name], calibratedMaxAbs: prepared.actMaxAbs[s.name] })),
+    tensors: prepared.quantStats.map((s) => ({
+      name: s.name, shape: s.shape, bits: s.bits, frac: s.frac, min: s.min, max: s.max, maxError: s.maxError, saturated: s.saturated,
+    })),
+  };
+}
+
+/** Every golden file and the quantization plan, as output-folder files (paths from LAYOUT). */
+export function goldenFiles(project: LoadedProject, prepared: PreparedModel, progress?: Progress): { files: OutputFile[]; manifest: GoldenManifest } {
+  const { ir, config } = project;
+  const index = heldOutImageIndex(config.numerics.calibrationImages);
+  const image = randomImage(ir.dims, config.seed, index);
+  const files: OutputFile[] = [];
+  const tasks: GoldenTask[] = [];
+  let input: GoldenTensor | undefined;
+  project.tasks.forEach((t, taskId) => {
+    progress?.step(`golden vectors: ${t.name} (int reference)`);
+    const run = runIntOnImage(ir, prepared.plan, prepared.quant, t.name, image, { record: true });
+    if (!input) {
+      const { tensor, bytes } = tensorFile(run.checkpoints.find((c) => c.name === 'input')!, GOLDEN_NAMES.input);
+      input = tensor;
+      files.push({ path: `${LAYOUT.goldenDir}/${tensor.file}`, contents: bytes });
+    }
+    tasks.push(taskEntry(t.name, taskId, t.index, run, files));
+  });
+  const o = prepared.origin;
+  const manifest: GoldenManifest = {
+    format: GOLDEN_FORMAT,
+    version: GOLDEN_VERSION,
+    model: ir.dims.name,
+    byteOrder: 'little-endian',
+    image: { seed: config.seed, index, shape: [ir.dims.inChannels, ir.dims.imageH, ir.dims.imageW] },
+    input: input!,
+    // A file is named without its folder: no absolute paths in generated files (DESIGN.md invariant 5).
+    weights: o.kind === 'file' ? { kind: 'file', file: path.basename(o.file!) } : { kind: 'random', seed: o.seed!, init: o.init! },
+    quantPlan: LAYOUT.quantPlanJson,
+    tasks,
+  };
+  files.push({ path: LAYOUT.goldenManifest, contents: `${JSON.stringify(manifest, null, 2)}\n` });
+  files.push({ path: LAYOUT.quantPlanJson, contents: `${JSON.stringify(quantPlanJson(ir, prepared), null, 2)}\n` });
+  return { files, manifest };
+}
+
+/** One line for the summary of the main command and of `m3vit-gen golden`. */
+export function goldenSummary(m: GoldenManifest): string {
+  const sat = m.tasks.reduce((s, t) => s + t.saturatedTotal, 0);
+  const bytes = m.tasks.reduce((s, t) => s + t.tensors.reduce((a, x) => a + x.bytes, 0), m.input.bytes);
+  return `${LAYOUT.goldenDir}/: ${m.tasks.length} task(s), ${(bytes / 1048576).toFixed(1)} MiB, ${sat === 0 ? 'no saturation' : `${sat} saturated value(s), see ${LAYOUT.goldenManifest}`}; ${LAYOUT.quantPlanJson}`;
+}
