@@ -236,6 +236,16 @@ describe('m3vit_meta.json of the default config', () => {
       expect(t.outputWords * 8).toBeGreaterThanOrEqual(t.outputElements);
     }
     expect(meta.bundles.map((b) => b.role)).toEqual(['weights', 'scratch', 'input', 'output']);
+    // Dump slots lie inside the scratch buffer the driver allocates and do not overlap
+    // (head slots of different tasks share a place: one task runs at a time).
+    const words = (x: (typeof meta.dumps)[number]): number => Math.ceil((x.shape.reduce((a, b) => a * b, 1) * x.lanes) / 128);
+    for (const x of meta.dumps) expect(x.offsetWords + words(x)).toBeLessThanOrEqual(meta.scratchWords);
+    for (const t of meta.tasks) {
+      const mine = meta.dumps.filter((x) => x.task === undefined || x.task === t.name).sort((a, b) => a.offsetWords - b.offsetWords);
+      for (let i = 1; i < mine.length; i++) expect(mine[i].offsetWords).toBeGreaterThanOrEqual(mine[i - 1].offsetWords + words(mine[i - 1]));
+    }
+    // The csim's order: a task switch and back (A, B, A) before the other tasks.
+    expect(meta.runOrder.slice(0, 3)).toEqual(p.tasks.length > 1 ? [0, 1, 0] : [0, 0]);
     expect(meta.files.bit).toBe(`${p.config.name}.bit`);
     expect(meta.files.hwh).toBe(`${p.config.name}.hwh`);
   });
@@ -243,7 +253,13 @@ describe('m3vit_meta.json of the default config', () => {
 
 describe('driver and validate.py on a fake PYNQ', () => {
   // A small design described by hand (independent of any model): two tasks with
-  // different output sizes and fraction bits; non-default register offsets.
+  // different output sizes and fraction bits, three dump slots (16-bit rows, 32-bit lanes,
+  // a channels-last map of the second task); non-default register offsets.
+  const dumps = [
+    { name: 'tokens', shape: [3, 4], layout: 'rows', lanes: 16, offsetWords: 0 },
+    { name: 'blocks.0.gate.experts', shape: [3, 2], layout: 'rows', lanes: 32, offsetWords: 2 },
+    { name: 'head.cls.conv_0', task: 'cls', shape: [2, 3, 4], layout: 'hwc', lanes: 16, offsetWords: 4 },
+  ];
   const meta = {
     name: 'fake',
     ip: { vlnv: 'xilinx.com:hls:m3vit_top:1.0', cell: 'm3vit_0' },
@@ -262,16 +278,20 @@ describe('driver and validate.py on a fake PYNQ', () => {
       { name: 'seg', index: 0, head: 'uphead', outputSite: 'head.seg.out', outputShape: [3, 3, 5], outputElements: 45, outputWords: 6 },
       { name: 'cls', index: 1, head: 'linear', outputSite: 'head.cls.out', outputShape: [4, 2], outputElements: 8, outputWords: 1 },
     ],
-    scratchWords: 16,
+    scratchWords: 8,
+    dumps,
+    runOrder: [0, 1, 0],
     files: { bit: 'fake.bit', hwh: 'fake.hwh', weights: 'weights.bin', quantPlan: 'quant-plan.json', goldenManifest: 'golden/manifest.json' },
   };
-  const plan = { bits: { activation: 16 }, act: { input: 11, 'head.seg.out': 9, 'head.cls.out': 13 } };
+  // model/quant-plan.json's layout: one entry per activation site.
+  const fracs: Record<string, number> = { input: 11, 'head.seg.out': 9, 'head.cls.out': 13 };
+  const plan = { format: 'm3vit-quant-plan', version: 1, bits: { weight: 16, bias: 32, activation: 16, accumulator: 48 }, activations: Object.entries(fracs).map(([site, frac]) => ({ site, kind: 'x', frac })) };
   const registers: Record<string, [number, number]> = { CTRL: [0x0, 32], GIER: [0x4, 32], IP_IER: [0x8, 32], IP_ISR: [0xc, 32], task: [0x70, 32], options: [0x78, 32] };
   meta.bundles.forEach((b, i) => {
     registers[`${b.arg}_1`] = [0x18 + 0xc * i, 32];
     registers[`${b.arg}_2`] = [0x1c + 0xc * i, 32];
   });
-  const fake = { registers, vlnv: 'xilinx.com:hls:m3vit_top:1.0', cell: 'm3vit_0', in_elements: 30, out_elements: [45, 8] };
+  const fake = { registers, vlnv: 'xilinx.com:hls:m3vit_top:1.0', cell: 'm3vit_0', in_elements: 30, out_elements: [45, 8], task_names: ['seg', 'cls'], dumps };
 
   let deploy: string;
   beforeAll(() => {
@@ -285,11 +305,10 @@ describe('driver and validate.py on a fake PYNQ', () => {
   afterAll(() => fs.rmSync(deploy, { recursive: true, force: true }));
 
   const image = Array.from({ length: 30 }, (_, i) => ((i * 37) % 23) / 7 - 1.5 - (i === 3 ? 40 : 0)); // one value saturates (low) at 11 fraction bits
+  const qImage = image.map((x) => quantize(x, fracs.input, 16));
   /** What the fake accelerator computes, in TypeScript: out[j] = q[j % 30] + 7 * task + 1. */
-  function expected(task: number, frac: number, n: number): number[] {
-    const q = image.map((x) => quantize(x, plan.act.input, 16));
-    return Array.from({ length: n }, (_, j) => dequantize(q[j % 30] + 7 * task + 1, frac));
-  }
+  const rawOut = (task: number, n: number): number[] => Array.from({ length: n }, (_, j) => qImage[j % 30] + 7 * task + 1);
+  const dumpValues = (task: number, shape: number[]): number[] => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((3 * i + task) % 1000) - 500);
 
   withNumpy('run(image, task) for any task in any order: formats from the plan, registers by name, weights loaded once', () => {
     const log = path.join(deploy, 'pynq.log');
@@ -308,15 +327,15 @@ describe('driver and validate.py on a fake PYNQ', () => {
     );
     expect(r.stderr).toBe('');
     expect(r.out.shapes).toEqual([[4, 2], [3, 3, 5]]);
-    expect(r.out.cls).toEqual(expected(1, 13, 8));
-    expect(r.out.seg).toEqual(expected(0, 9, 45));
+    expect(r.out.cls).toEqual(rawOut(1, 8).map((q) => dequantize(q, fracs['head.cls.out'])));
+    expect(r.out.seg).toEqual(rawOut(0, 45).map((q) => dequantize(q, fracs['head.seg.out'])));
     expect(r.out.cls2).toEqual(r.out.cls);
     expect(r.out.sat).toBe(1);
     const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(calls.filter((c) => c[0] === 'overlay')).toEqual([['overlay', 'fake.bit']]);
     expect(calls.filter((c) => c[0] === 'allocate').length).toBe(4); // once, for all runs
-    // The fake kernel saw the weight image's bytes (1+2+3+4) on every run, and the tasks in order.
-    expect(calls.filter((c) => c[0] === 'run')).toEqual([['run', 1, 10], ['run', 0, 10], ['run', 1, 10]]);
+    // The fake kernel saw the weight image's bytes (1+2+3+4) on every run, the tasks in order, no dumps.
+    expect(calls.filter((c) => c[0] === 'run')).toEqual([['run', 1, 10, 0], ['run', 0, 10, 0], ['run', 1, 10, 0]]);
     // Pointer halves at the map's offsets: the result buffer lives above 4 GiB.
     const writes = calls.filter((c) => c[0] === 'write');
     const resultHigh = writes.filter((c) => c[1] === registers.result_2[0]);
@@ -324,44 +343,88 @@ describe('driver and validate.py on a fake PYNQ', () => {
     expect(resultHigh[0][2]).toBeGreaterThan(0);
   });
 
-  withNumpy('validate.py: bit-exact cases pass, a mismatch is reported with its place and values, exit 1', () => {
+  /** A golden task file as docs/golden-format.md lays it out: tensors at 16-byte boundaries. */
+  function goldenTask(name: string, taskId: number, tensors: Array<{ name: string; dtype: 'int16' | 'int32'; shape: number[]; values: number[] }>): { entry: object; bytes: Buffer } {
+    const parts: Buffer[] = [];
+    const specs = [];
+    let offset = 0;
+    for (const t of tensors) {
+      const size = t.dtype === 'int16' ? 2 : 4;
+      const b = Buffer.alloc(size * t.values.length);
+      t.values.forEach((v, i) => (size === 2 ? b.writeInt16LE(v, 2 * i) : b.writeInt32LE(v, 4 * i)));
+      specs.push({ name: t.name, dtype: t.dtype, shape: t.shape, frac: 0, offset, bytes: b.length });
+      parts.push(b);
+      offset += b.length;
+      const pad = (16 - (offset % 16)) % 16;
+      parts.push(Buffer.alloc(pad));
+      offset += pad;
+    }
+    const bytes = Buffer.concat(parts);
+    const sha256 = require('crypto').createHash('sha256').update(bytes).digest('hex');
+    return { entry: { name, taskId, file: `golden/${name}.bin`, bytes: bytes.length, sha256, output: `head.${name}.out`, tensors: specs }, bytes };
+  }
+
+  function writeGolden(edit?: (task: string, tensor: string, values: number[]) => void): void {
     const golden = path.join(deploy, 'golden');
     fs.mkdirSync(golden, { recursive: true });
-    const q = image.map((x) => quantize(x, plan.act.input, 16));
-    const seg = Array.from({ length: 45 }, (_, j) => q[j % 30] + 1);
-    const cls = Array.from({ length: 8 }, (_, j) => q[j % 30] + 8);
-    const bad = [...cls];
-    bad[5] += 3;
-    const mk = python(
-      [
-        'import json,sys,numpy as np',
-        'a=json.load(sys.stdin)',
-        'for name,vals,shape in a: np.save("golden/"+name+".npy", np.array(vals,dtype=np.int16).reshape(shape))',
-        'print(json.dumps(1))',
-      ].join('\n'),
-      [['in', q, [2, 3, 5]], ['seg', seg, [3, 3, 5]], ['cls', cls, [4, 2]], ['cls_bad', bad, [4, 2]]],
-      {},
-      deploy,
-    );
-    expect(mk.stderr).toBe('');
-    const env = { FAKE_PYNQ: JSON.stringify(fake) };
-    const run = (cases: unknown[]): ReturnType<typeof python> => {
-      fs.writeFileSync(path.join(golden, 'manifest.json'), JSON.stringify({ cases }));
-      return python('import sys,validate\nsys.exit(validate.main([]))', null, env, deploy);
-    };
-    const good = run([
-      { name: 'seg image 0', task: 'seg', input: 'in.npy', output: 'seg.npy' },
-      { name: 'cls image 0', task: 'cls', input: 'in.npy', output: 'cls.npy' },
+    const entries = meta.tasks.map((t) => {
+      const tensors: Array<{ name: string; dtype: 'int16' | 'int32'; shape: number[]; values: number[] }> = [
+        { name: 'input', dtype: 'int16', shape: [2, 3, 5], values: [...qImage] },
+      ];
+      for (const d of dumps.filter((x) => x.task === undefined || x.task === t.name)) {
+        tensors.push({ name: d.name, dtype: d.lanes === 32 ? 'int32' : 'int16', shape: d.shape, values: dumpValues(t.index, d.shape) });
+      }
+      tensors.push({ name: t.outputSite, dtype: 'int16', shape: t.outputShape, values: rawOut(t.index, t.outputElements) });
+      for (const x of tensors) edit?.(t.name, x.name, x.values);
+      const { entry, bytes } = goldenTask(t.name, t.index, tensors);
+      fs.writeFileSync(path.join(golden, `${t.name}.bin`), bytes);
+      return entry;
+    });
+    fs.writeFileSync(path.join(golden, 'manifest.json'), JSON.stringify({ format: 'm3vit-golden', version: 1, tasks: entries }));
+  }
+  const validate = (args: string[] = []): ReturnType<typeof python> =>
+    python(`import sys,validate\nsys.exit(validate.main(${JSON.stringify(args)}))`, null, { FAKE_PYNQ: JSON.stringify(fake) }, deploy);
+
+  withNumpy('validate.py: the csim run order, outputs and every dumped layer bit-exact: PASS, exit 0', () => {
+    writeGolden();
+    const r = validate();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('run '));
+    expect(lines).toEqual([
+      'run 0: task seg: 45 output words, 0 mismatches; 2 checkpointed layers, 0 mismatching elements: PASS',
+      'run 1: task cls: 8 output words, 0 mismatches; 3 checkpointed layers, 0 mismatching elements: PASS',
+      'run 2: task seg: 45 output words, 0 mismatches; 2 checkpointed layers, 0 mismatching elements: PASS',
     ]);
-    expect(good.stderr).toBe('');
-    expect(good.status).toBe(0);
-    expect(good.stdout).toMatch(/seg image 0 \(seg\): OK: 45\/45 output words equal/);
-    expect(good.stdout).toMatch(/validate: 2 of 2 cases bit-exact/);
-    const failing = run([{ name: 'cls image 0', task: 'cls', input: 'in.npy', output: 'cls_bad.npy' }]);
-    expect(failing.status).toBe(1);
-    expect(failing.stdout).toMatch(new RegExp(`MISMATCH: 1 of 8 output words differ; first at index 5 \\[2, 1\\]: expected ${bad[5]}, got ${cls[5]}; max \\|diff\\| 3`));
-    const missing = run([{ name: 'x', task: 'cls', input: 'nope.npy', output: 'cls.npy' }]);
+    expect(r.stdout).toMatch(/validate: PASS \(3 runs on the board, no reload between tasks\)/);
+  });
+
+  withNumpy('validate.py: a differing output word and a differing layer are named as the csim names them, exit 1', () => {
+    writeGolden((task, tensor, v) => {
+      if (task === 'cls' && tensor === 'head.cls.out') v[5] += 3;
+      if (task === 'cls' && tensor === 'head.cls.conv_0') v[7] -= 1; // golden (c, y, x) = (0, 1, 3)
+    });
+    const r = validate(['--task', 'cls']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('run 0: task cls: 8 output words, 1 mismatches; 3 checkpointed layers, 1 mismatching elements: FAIL');
+    expect(r.stdout).toContain(`  output: first mismatch at index 5: expected ${rawOut(1, 8)[5] + 3}, got ${rawOut(1, 8)[5]}`);
+    const d7 = dumpValues(1, [2, 3, 4])[7];
+    expect(r.stdout).toContain(`  first differing layer: head.cls.conv_0, index 7: expected ${d7 - 1}, got ${d7} (1 elements differ)`);
+    expect(r.stdout).toMatch(/validate: FAIL/);
+  });
+
+  withNumpy('validate.py: a damaged or missing golden file stops before the board is touched, exit 2', () => {
+    writeGolden();
+    const f = path.join(deploy, 'golden/seg.bin');
+    const b = fs.readFileSync(f);
+    b[0] ^= 1;
+    fs.writeFileSync(f, b);
+    const damaged = validate();
+    expect(damaged.status).toBe(2);
+    expect(damaged.stderr).toMatch(/seg\.bin is damaged: its sha256 differs from the manifest's/);
+    fs.rmSync(f);
+    const missing = validate();
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/nope\.npy is missing/);
+    expect(missing.stderr).toMatch(/golden\/seg\.bin is missing \(task seg\)/);
   });
 });

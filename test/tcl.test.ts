@@ -116,8 +116,8 @@ describe('Vitis HLS scripts', () => {
     expect(c[at('create_clock')]).toEqual(['create_clock', '-period', '300MHz', '-name', 'default']);
     expect(c[at('set_clock_uncertainty')]).toEqual(['set_clock_uncertainty', '27%']);
     const ci = c[at('config_interface')];
-    expect(optionOf(ci, '-m_axi_alignment_byte_size')).toBe('16'); // 128-bit words
-    expect(optionOf(ci, '-m_axi_max_widen_bitwidth')).toBe('128'); // the HP port width
+    expect(optionOf(ci, '-m_axi_alignment_byte_size')).toBe('16'); // 128-bit words (wword_t)
+    expect(optionOf(ci, '-m_axi_max_widen_bitwidth')).toBe('128'); // the word and the HP ports
     const order = ['open_project', 'set_top', 'add_files', 'open_solution', 'set_part', 'create_clock', 'set_clock_uncertainty', 'config_interface', 'csynth_design', 'close_project'];
     expect(order.map(at)).toEqual([...order.map(at)].sort((a, b) => a - b));
     // The HLS project is created where make/flow.mk starts the tool.
@@ -132,7 +132,8 @@ describe('Vitis HLS scripts', () => {
     const tb = c.filter((x) => x[0] === 'add_files' && x.includes('-tb'));
     expect(tb.map((x) => path.relative(dir, x[2]))).toEqual(['tb/testbench.cpp']);
     const csim = c.find((x) => x[0] === 'csim_design')!;
-    expect(optionOf(csim, '-argv')).toBe(path.join(dir, 'golden'));
+    // tb/testbench.cpp <golden-dir> <weights.bin> <result.json>: its own result file, not make csim's.
+    expect(optionOf(csim, '-argv')).toBe([path.join(dir, 'golden'), path.join(dir, 'data/weights.bin'), path.join(dir, 'build/hls_csim_result.json')].join(' '));
   });
 
   test('cosim reuses the synthesised project, the same testbench and vectors', () => {
@@ -143,7 +144,7 @@ describe('Vitis HLS scripts', () => {
     expect(c[1]).toEqual(['open_solution', 'sol']);
     const cosim = c.find((x) => x[0] === 'cosim_design')!;
     expect(optionOf(cosim, '-rtl')).toBe('verilog');
-    expect(optionOf(cosim, '-argv')).toBe(path.join(dir, 'golden'));
+    expect(optionOf(cosim, '-argv')).toBe([path.join(dir, 'golden'), path.join(dir, 'data/weights.bin'), path.join(dir, 'build/cosim_result.json')].join(' '));
   });
 
   test('cosim and export before csynth stop with a message naming `make csynth`', () => {
@@ -368,8 +369,9 @@ describe('other configs', () => {
     const hls = ok(runStandin('vitis_hls', dir, 'tcl/hls_csynth.tcl'));
     expect(hls.commands.find((x) => x[0] === 'create_clock')).toEqual(['create_clock', '-period', '250MHz', '-name', 'default']);
     const ci = hls.commands.find((x) => x[0] === 'config_interface')!;
-    expect(optionOf(ci, '-m_axi_alignment_byte_size')).toBe('8');
-    expect(optionOf(ci, '-m_axi_max_widen_bitwidth')).toBe('64');
+    // The kernel's word stays 128 bits; the SmartConnect converts to the 64-bit ports.
+    expect(optionOf(ci, '-m_axi_alignment_byte_size')).toBe('16');
+    expect(optionOf(ci, '-m_axi_max_widen_bitwidth')).toBe('128');
     ok(runStandin('vitis_hls', dir, 'tcl/hls_export.tcl'));
     const bd = ok(runStandin('vivado', dir, 'tcl/vivado_bd.tcl', { STANDIN_HLS_BUNDLES: BUNDLES(p) }));
     const { intf, ps } = traceBlockDesign(bd.commands);

@@ -17,6 +17,9 @@ import { PS_CLOCK, PS_CONTROL, psSlavePort } from './ports';
  */
 export const CLOCK_UNCERTAINTY = '27%';
 
+/** Bits of the kernel's bus word (wword_t = ap_uint<128>, architecture.md). */
+export const WORD_BITS = 128;
+
 /** Names inside the generated projects. */
 export const HLS_SOLUTION = 'sol';
 export const BD_NAME = 'm3vit_bd';
@@ -208,8 +211,11 @@ export function buildFlowModel(project: LoadedProject): FlowModel {
       cosimArgs: src.cosimArgs,
       csimArgsText: src.csimArgs.join(' '),
       cosimArgsText: src.cosimArgs.join(' '),
-      alignmentBytes: width / 8,
-      maxWidenBits: width,
+      // The kernel's m_axi word (wword_t) is 128 bits whatever the HP port width (the
+      // SmartConnect converts): buffers are aligned to it, and bursts are not widened beyond
+      // it (nor beyond the widest HP port, 128 bits).
+      alignmentBytes: WORD_BITS / 8,
+      maxWidenBits: Math.max(WORD_BITS, width),
       ip: {
         vendor: 'xilinx.com',
         library: 'hls',

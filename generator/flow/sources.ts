@@ -4,8 +4,8 @@
  * when the kernel emitter's file list changes, adjusting the Tcl, the Makefile stamps and
  * the deploy folder is one edit.
  */
+import * as path from 'path';
 import { LAYOUT } from '../emit/layout';
-import type { ModelIR, TaskIR } from '../ir/types';
 
 export interface FlowSources {
   /** Synthesised C++ sources (relative to the project folder). */
@@ -15,7 +15,7 @@ export interface FlowSources {
   includeDirs: string[];
   /** Testbench sources (csim and cosim, never synthesised). */
   testbench: string[];
-  /** Folders every testbench run reads (golden vectors). */
+  /** Folders every testbench run reads (golden vectors, the weight image). */
   testbenchData: string[];
   /** Testbench argv, relative paths resolved against the project folder by the Tcl. */
   csimArgs: string[];
@@ -34,9 +34,11 @@ export function flowSources(): FlowSources {
     hls: [LAYOUT.topSource],
     includeDirs: [LAYOUT.srcDir],
     testbench: [LAYOUT.testbench],
-    testbenchData: [LAYOUT.goldenDir],
-    csimArgs: [LAYOUT.goldenDir],
-    cosimArgs: [LAYOUT.goldenDir],
+    testbenchData: [LAYOUT.goldenDir, path.posix.dirname(LAYOUT.weightImage)],
+    // tb/testbench.cpp takes <golden-dir> [<weights.bin> [<csim_result.json>]]; the Vitis
+    // runs write their own result file so that they never overwrite `make csim`'s.
+    csimArgs: [LAYOUT.goldenDir, LAYOUT.weightImage, `${LAYOUT.buildDir}/hls_csim_result.json`],
+    cosimArgs: [LAYOUT.goldenDir, LAYOUT.weightImage, `${LAYOUT.buildDir}/cosim_result.json`],
     headers: [LAYOUT.topHeader, LAYOUT.numericsHeader, LAYOUT.configHeader],
     weightImage: LAYOUT.weightImage,
     weightManifest: LAYOUT.weightManifest,
@@ -46,22 +48,3 @@ export function flowSources(): FlowSources {
   };
 }
 
-/**
- * Words of the `scratch` buffer the host allocates. Assumed until the kernel emitter
- * exports its figure: every debug dump (tokens, res1 and res2 of each block, int16
- * [N][D] each) followed by two of the largest head feature map (ping-pong in DDR).
- */
-export function scratchWords(ir: ModelIR, tasks: TaskIR[]): number {
-  const d = ir.dims;
-  const dumps = (1 + 2 * d.depth) * d.tokens * d.embedDim;
-  let largestMap = 0;
-  for (const t of tasks) {
-    if (t.head.kind !== 'uphead') continue;
-    for (let s = 0; s < t.head.stages; s++) {
-      const scale = 2 ** s;
-      largestMap = Math.max(largestMap, t.head.channels * d.gridH * scale * d.gridW * scale);
-    }
-    largestMap = Math.max(largestMap, t.outputShape.reduce((a, b) => a * b, 1));
-  }
-  return Math.ceil((dumps + 2 * largestMap) / 8);
-}

@@ -32,7 +32,12 @@ def load_formats(meta, quant_plan_path=None):
     path = quant_plan_path or os.path.join(HERE, meta["files"]["quantPlan"])
     with open(path) as f:
         plan = json.load(f)
-    act = plan["act"]
+    # model/quant-plan.json lists the sites as "activations": [{"site", "frac", ...}];
+    # the in-memory QuantPlan form {"act": {site: frac}} is accepted too.
+    if "activations" in plan:
+        act = {a["site"]: a["frac"] for a in plan["activations"]}
+    else:
+        act = plan["act"]
     bits = plan["bits"]["activation"]
     out = {}
     for t in meta["tasks"]:
@@ -144,9 +149,57 @@ class M3ViT:
         raw = self.run_raw(q, t["name"], options)
         return codec.dequantize_array(raw, self.formats["output"][t["name"]])
 
+    # --- debug dumps (options bit 0): what validate.py compares layer by layer ---------
+
+    def dumps_of(self, task):
+        """The debug-dump slots a run of `task` writes (backbone slots and the task's head)."""
+        name = self._task(task)["name"]
+        return [d for d in self.meta["dumps"] if d.get("task") in (None, name)]
+
+    def prefill(self, task, pattern=0xA5A5):
+        """Fills the result buffer and the task's dump slots with a pattern before a run, so
+        stale data from an earlier run cannot pass for a result (as the csim does)."""
+        np = self._np
+        fill = pattern - 0x10000 if pattern & 0x8000 else pattern  # the int16 with those bits
+        out = self.buffers["output"]
+        out[:] = fill
+        out.flush()
+        scratch = self.buffers["scratch"]
+        lanes = self.meta["lanes"]
+        for d in self.dumps_of(task):
+            n = _count(d["shape"]) * (d["lanes"] // 16)
+            start = d["offsetWords"] * lanes
+            scratch[start:start + n] = fill
+        scratch.flush()
+
+    def read_dump(self, d):
+        """A dump slot's values in the golden's element order ([C][H][W] maps are dumped
+        channels-last, layout 'hwc')."""
+        np = self._np
+        scratch = self.buffers["scratch"]
+        scratch.invalidate()
+        n = _count(d["shape"])
+        if d["lanes"] == 32:
+            start = d["offsetWords"] * (self.meta["wordBits"] // 32)
+            vals = np.array(scratch.view(np.int32)[start:start + n], dtype=np.int64)
+        else:
+            start = d["offsetWords"] * self.meta["lanes"]
+            vals = np.array(scratch[start:start + n], dtype=np.int64)
+        if d["layout"] == "hwc":
+            c, h, w = d["shape"]
+            vals = vals.reshape(h, w, c).transpose(2, 0, 1).ravel()
+        return vals
+
     def close(self):
         for b in self.buffers.values():
             b.freebuffer()
+
+
+def _count(shape):
+    n = 1
+    for x in shape:
+        n *= int(x)
+    return n
 
 
 def _address(buf):

@@ -1,90 +1,151 @@
-"""Runs the golden vectors on the board and checks every output word, as `make csim` does.
+"""Runs the golden vectors on the board and checks every word, as `make csim` does.
 
-    sudo python3 validate.py                 # every golden case, every task
-    sudo python3 validate.py --task semseg   # one task
+    sudo python3 validate.py                 # the csim's run order (A, B, A, ...), with layer dumps
+    sudo python3 validate.py --task semseg   # chosen tasks, in the given order
+    sudo python3 validate.py --no-dumps      # outputs only (and the run time without dumps)
     sudo python3 validate.py --bit other.bit --golden path/to/golden
 
-The overlay and the weights are loaded once; the tasks then run in the manifest's order
-(switching task is a register write). Exit status: 0 when every output word of every case
-equals the TypeScript reference's, 1 on any mismatch, 2 when a file is missing.
+The overlay and the weights are loaded once; the tasks then run one after the other
+without any reload (a task switch is a register write). Each run prints the same lines as
+the C simulation: output mismatches, and with the debug dumps (options bit 0) the first
+checkpointed layer that differs. Exit status: 0 when every word equals the TypeScript
+reference's, 1 on any mismatch, 2 when a file is missing or damaged.
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
 
-import m3vit_codec as codec
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load_vector(path):
-    """A golden vector: .npy (any integer dtype) or raw little-endian int16 (.bin)."""
+class GoldenError(Exception):
+    pass
+
+
+def load_golden(manifest_path):
+    """The golden manifest (m3vit-gen's golden/manifest.json): per task, its file and the
+    tensors in it (name, dtype, shape, byte offset). Task files are named relative to the
+    project folder (golden/<task>.bin); the deploy folder keeps that layout."""
+    with open(manifest_path) as f:
+        m = json.load(f)
+    golden_dir = os.path.dirname(os.path.abspath(manifest_path))
+    tasks = {}
+    for t in m["tasks"]:
+        path = os.path.join(os.path.dirname(golden_dir), t["file"])
+        if not os.path.exists(path):
+            path = os.path.join(golden_dir, os.path.basename(t["file"]))
+        if not os.path.exists(path):
+            raise GoldenError("%s is missing (task %s)" % (t["file"], t["name"]))
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if "sha256" in t and digest != t["sha256"]:
+            raise GoldenError("%s is damaged: its sha256 differs from the manifest's" % path)
+        tasks[t["name"]] = {
+            "file": path,
+            "output": t["output"],
+            "tensors": {x["name"]: x for x in t["tensors"]},
+        }
+    return tasks
+
+
+def read_tensor(task, name):
     import numpy as np
 
-    if path.endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    return np.fromfile(path, dtype="<i2")
+    if name not in task["tensors"]:
+        raise GoldenError("%s has no tensor %s" % (task["file"], name))
+    x = task["tensors"][name]
+    dtype = {"int16": "<i2", "int32": "<i4"}[x["dtype"]]
+    n = 1
+    for d in x["shape"]:
+        n *= d
+    vals = np.fromfile(task["file"], dtype=dtype, count=n, offset=x["offset"])
+    if vals.size != n:
+        raise GoldenError("%s: tensor %s is truncated" % (task["file"], name))
+    return vals.astype(np.int64)
 
 
-def golden_cases(manifest_path):
-    """The cases of the golden manifest: dicts with task, input and output file paths."""
-    with open(manifest_path) as f:
-        manifest = json.load(f)
-    base = os.path.dirname(os.path.abspath(manifest_path))
-    cases = []
-    for i, c in enumerate(manifest["cases"]):
-        cases.append({
-            "name": c.get("name", "%s #%d" % (c["task"], i)),
-            "task": c["task"],
-            "input": os.path.join(base, c["input"]),
-            "output": os.path.join(base, c["output"]),
-        })
-    return cases
+def mismatches(expected, got):
+    """(count, first index, expected, got) over C-order values, as the csim reports them."""
+    import numpy as np
 
-
-def describe(summary, shape):
-    """One line per case, in the csim's words."""
-    if summary["mismatches"] == 0:
-        return "OK: %d/%d output words equal" % (summary["count"], summary["count"])
-    i, e, a = summary["first"]
-    return "MISMATCH: %d of %d output words differ; first at index %d %s: expected %d, got %d; max |diff| %d" % (
-        summary["mismatches"], summary["count"], i, codec.index_in_shape(i, shape), e, a, summary["max_abs_diff"])
+    expected = np.asarray(expected, dtype=np.int64).ravel()
+    got = np.asarray(got, dtype=np.int64).ravel()
+    bad = np.flatnonzero(expected != got)
+    if bad.size == 0:
+        return 0, -1, 0, 0
+    i = int(bad[0])
+    return int(bad.size), i, int(expected[i]), int(got[i])
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description="Runs the golden vectors on the board and checks every word.")
     ap.add_argument("--bit", help="bitstream (default: the one next to this script); its .hwh must sit next to it")
     ap.add_argument("--golden", default=os.path.join(HERE, "golden"), help="golden vector folder (default: ./golden)")
-    ap.add_argument("--task", action="append", help="run only this task (repeatable)")
+    ap.add_argument("--task", action="append", help="run this task (repeatable, in this order) instead of the csim's order")
+    ap.add_argument("--no-dumps", action="store_true", help="compare the outputs only, without the per-layer debug dumps")
     args = ap.parse_args(argv)
 
+    from m3vit_driver import load_meta
+
+    meta = load_meta()
     manifest = os.path.join(args.golden, "manifest.json")
-    if not os.path.exists(manifest):
-        print("validate: %s is missing (run `m3vit-gen golden` and `make package`)" % manifest, file=sys.stderr)
-        return 2
-    cases = [c for c in golden_cases(manifest) if not args.task or c["task"] in args.task]
-    for c in cases:
-        for key in ("input", "output"):
-            if not os.path.exists(c[key]):
-                print("validate: %s: %s is missing" % (c["name"], c[key]), file=sys.stderr)
-                return 2
-    if not cases:
-        print("validate: no golden case for the selected tasks", file=sys.stderr)
+    try:
+        if not os.path.exists(manifest):
+            raise GoldenError("%s is missing (generate the project, then `make package`)" % manifest)
+        golden = load_golden(manifest)
+        names = [t["name"] for t in meta["tasks"]]
+        order = [names[i] for i in meta["runOrder"]] if not args.task else args.task
+        for n in order:
+            if n not in names:
+                raise GoldenError("no task %s; this accelerator was built for: %s" % (n, ", ".join(names)))
+            if n not in golden:
+                raise GoldenError("the golden vectors have no task %s" % n)
+    except (GoldenError, OSError, KeyError, ValueError) as e:
+        print("validate: %s" % e, file=sys.stderr)
         return 2
 
     from m3vit_driver import M3ViT
 
-    acc = M3ViT(bitfile=args.bit)
-    failed = 0
-    for c in cases:
-        expected = load_vector(c["output"])
-        got = acc.run_raw(load_vector(c["input"]), c["task"])
-        summary = codec.compare_words(expected, got)
-        print("%s (%s): %s [%.2f ms]" % (c["name"], c["task"], describe(summary, list(got.shape)), acc.last_run_s * 1e3))
-        failed += summary["mismatches"] != 0
-    print("validate: %d of %d cases bit-exact" % (len(cases) - failed, len(cases)))
-    return 1 if failed else 0
+    acc = M3ViT(bitfile=args.bit, meta=meta)
+    options = 0 if args.no_dumps else meta["options"]["debugDump"]
+    passed = True
+    times = []
+    for r, name in enumerate(order):
+        g = golden[name]
+        task = acc._task(name)
+        try:
+            image = read_tensor(g, "input")
+            expected = read_tensor(g, g["output"])
+            dumps = [] if args.no_dumps else acc.dumps_of(name)
+            layer_golden = [read_tensor(g, d["name"]) for d in dumps]
+        except (GoldenError, OSError) as e:
+            print("validate: %s" % e, file=sys.stderr)
+            return 2
+        acc.prefill(name)
+        out = acc.run_raw(image, name, options)
+        times.append(acc.last_run_s)
+        om = mismatches(expected, out)
+        layer_bad = 0
+        first = None
+        for d, gd in zip(dumps, layer_golden):
+            m = mismatches(gd, acc.read_dump(d))
+            layer_bad += m[0]
+            if m[0] and first is None:
+                first = (d["name"], m)
+        ok = om[0] == 0 and layer_bad == 0
+        passed = passed and ok
+        print("run %d: task %s: %d output words, %d mismatches; %d checkpointed layers, %d mismatching elements: %s"
+              % (r, name, task["outputElements"], om[0], len(dumps), layer_bad, "PASS" if ok else "FAIL"))
+        if om[0]:
+            print("  output: first mismatch at index %d: expected %d, got %d" % (om[1], om[2], om[3]))
+        if first is not None:
+            n, m = first
+            print("  first differing layer: %s, index %d: expected %d, got %d (%d elements differ)" % (n, m[1], m[2], m[3], m[0]))
+        print("  %.3f ms on the board%s" % (acc.last_run_s * 1e3, "" if args.no_dumps else " (with debug dumps)"))
+    print("validate: %s (%d runs on the board, no reload between tasks)" % ("PASS" if passed else "FAIL", len(order)))
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

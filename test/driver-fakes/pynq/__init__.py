@@ -5,8 +5,10 @@ accelerator behind the registers so that a run can be checked end to end without
 FAKE_PYNQ (JSON in the environment) configures it:
   registers: {name: [offset, bits]}   the register map the "hwh" describes
   vlnv: the IP's type; cell: its name in the overlay
-  kernel: "add" -> output[j] = input[j % n_in] + 7 * task + 1 (int16), n_out from "out_elements"
-          (a list indexed by task)
+  the fake accelerator: output[j] = input[j % in_elements] + 7 * task + 1 (int16), for
+  out_elements[task] values; with options bit 0, every dump slot of "dumps" (the
+  m3vit_meta.json entries) that the task writes gets value(i) = (3 * i + task) % 1000 - 500
+  for golden element i, stored as the kernel stores it (16/32-bit lanes, 'hwc' channels-last)
 Every MMIO write and allocation is appended to the file FAKE_PYNQ_LOG as JSON lines.
 """
 import json
@@ -81,14 +83,30 @@ class DefaultIP:
 
     def _run(self):
         task = self.mem[self.registers["task"][0]]
+        options = self.mem.get(self.registers["options"][0], 0)
         inp = _buffers[self._reg64("image")]
         out = _buffers[self._reg64("result")]
         w = _buffers[self._reg64("weights")]
-        _log("run", task, int(w.view(np.uint8)[:4].astype(np.int64).sum()))
+        scratch = _buffers[self._reg64("scratch")]
+        _log("run", task, int(w.view(np.uint8)[:4].astype(np.int64).sum()), options)
         n_out = CONF["out_elements"][task]
         n_in = CONF["in_elements"]
         src = inp[np.arange(n_out) % n_in].astype(np.int64)
         out[:n_out] = (src + 7 * task + 1).astype(np.int16)
+        if options & 1:
+            for d in CONF.get("dumps", []):
+                if d.get("task") not in (None, CONF["task_names"][task]):
+                    continue
+                n = int(np.prod(d["shape"]))
+                vals = (3 * np.arange(n) + task) % 1000 - 500
+                if d["layout"] == "hwc":
+                    c, h, wd = d["shape"]
+                    vals = vals.reshape(c, h, wd).transpose(1, 2, 0).ravel()
+                if d["lanes"] == 32:
+                    view = scratch.view(np.int32)
+                    view[d["offsetWords"] * 4:d["offsetWords"] * 4 + n] = vals
+                else:
+                    scratch[d["offsetWords"] * 8:d["offsetWords"] * 8 + n] = vals
         self.mem[self.registers["CTRL"][0]] = 0x2 | 0x4  # done, idle
 
 
