@@ -14,6 +14,7 @@ import { dequantize, quantize } from '../generator/numerics/fixed';
 import { activationSites } from '../generator/numerics/plan';
 import { flowFiles } from '../generator/flow/stage';
 import type { HostMeta } from '../generator/flow/host';
+import { GOLDEN_NAMES, sha256, type GoldenManifest, type GoldenTask, type GoldenTensor } from '../generator/golden/vectors';
 import { ROOT, zcu104Project } from './tcl-helpers';
 
 const HOST = path.join(ROOT, 'templates', 'host');
@@ -349,44 +350,44 @@ describe('driver and validate.py on a fake PYNQ', () => {
     expect(resultHigh[0][2]).toBeGreaterThan(0);
   });
 
-  /** A golden task file as docs/golden-format.md lays it out: tensors at 16-byte boundaries. */
-  function goldenTask(name: string, taskId: number, tensors: Array<{ name: string; dtype: 'int16' | 'int32'; shape: number[]; values: number[] }>): { entry: object; bytes: Buffer } {
-    const parts: Buffer[] = [];
-    const specs = [];
-    let offset = 0;
-    for (const t of tensors) {
-      const size = t.dtype === 'int16' ? 2 : 4;
-      const b = Buffer.alloc(size * t.values.length);
-      t.values.forEach((v, i) => (size === 2 ? b.writeInt16LE(v, 2 * i) : b.writeInt32LE(v, 4 * i)));
-      specs.push({ name: t.name, dtype: t.dtype, shape: t.shape, frac: 0, offset, bytes: b.length });
-      parts.push(b);
-      offset += b.length;
-      const pad = (16 - (offset % 16)) % 16;
-      parts.push(Buffer.alloc(pad));
-      offset += pad;
-    }
-    const bytes = Buffer.concat(parts);
-    const sha256 = require('crypto').createHash('sha256').update(bytes).digest('hex');
-    return { entry: { name, taskId, file: `golden/${name}.bin`, bytes: bytes.length, sha256, output: `head.${name}.out`, tensors: specs }, bytes };
-  }
-
+  /** Golden vectors as generator/golden/vectors.ts writes them: one raw little-endian file
+   * per tensor (names from GOLDEN_NAMES), a manifest typed as its GoldenManifest. */
   function writeGolden(edit?: (task: string, tensor: string, values: number[]) => void): void {
     const golden = path.join(deploy, 'golden');
-    fs.mkdirSync(golden, { recursive: true });
-    const entries = meta.tasks.map((t) => {
-      const tensors: Array<{ name: string; dtype: 'int16' | 'int32'; shape: number[]; values: number[] }> = [
-        { name: 'input', dtype: 'int16', shape: [2, 3, 5], values: [...qImage] },
-      ];
+    fs.rmSync(golden, { recursive: true, force: true });
+    const tensorFile = (name: string, file: string, dtype: 'int16' | 'int32', shape: number[], values: number[]): GoldenTensor => {
+      const size = dtype === 'int16' ? 2 : 4;
+      const b = Buffer.alloc(size * values.length);
+      values.forEach((v, i) => (size === 2 ? b.writeInt16LE(v, 2 * i) : b.writeInt32LE(v, 4 * i)));
+      fs.mkdirSync(path.dirname(path.join(golden, file)), { recursive: true });
+      fs.writeFileSync(path.join(golden, file), b);
+      return { name, file, dtype, shape, frac: 0, bytes: b.length, sha256: sha256(b) };
+    };
+    const input = tensorFile('input', GOLDEN_NAMES.input, 'int16', [2, 3, 5], [...qImage]);
+    const tasks: GoldenTask[] = meta.tasks.map((t) => {
+      const tensors: GoldenTensor[] = [];
       for (const d of dumps.filter((x) => x.task === undefined || x.task === t.name)) {
-        tensors.push({ name: d.name, dtype: d.lanes === 32 ? 'int32' : 'int16', shape: d.shape, values: dumpValues(t.index, d.shape) });
+        const v = dumpValues(t.index, d.shape);
+        edit?.(t.name, d.name, v);
+        tensors.push(tensorFile(d.name, GOLDEN_NAMES.checkpoint(t.name, d.name), d.lanes === 32 ? 'int32' : 'int16', d.shape, v));
       }
-      tensors.push({ name: t.outputSite, dtype: 'int16', shape: t.outputShape, values: rawOut(t.index, t.outputElements) });
-      for (const x of tensors) edit?.(t.name, x.name, x.values);
-      const { entry, bytes } = goldenTask(t.name, t.index, tensors);
-      fs.writeFileSync(path.join(golden, `${t.name}.bin`), bytes);
-      return entry;
+      const out = rawOut(t.index, t.outputElements);
+      edit?.(t.name, t.outputSite, out);
+      tensors.push(tensorFile(t.outputSite, GOLDEN_NAMES.output(t.name), 'int16', t.outputShape, out));
+      return { name: t.name, taskId: t.index, modelIndex: t.index, output: t.outputSite, tensors, moe: [], saturation: {}, saturatedTotal: 0, accumulatorOverflow: 0 };
     });
-    fs.writeFileSync(path.join(golden, 'manifest.json'), JSON.stringify({ format: 'm3vit-golden', version: 1, tasks: entries }));
+    const manifest: GoldenManifest = {
+      format: 'm3vit-golden',
+      version: 1,
+      model: 'fake',
+      byteOrder: 'little-endian',
+      image: { seed: 1, index: 0, shape: [2, 3, 5] },
+      input,
+      weights: { kind: 'random', seed: 1, init: 'm3vit' },
+      quantPlan: 'model/quant-plan.json',
+      tasks,
+    };
+    fs.writeFileSync(path.join(golden, 'manifest.json'), JSON.stringify(manifest));
   }
   const validate = (args: string[] = []): ReturnType<typeof python> =>
     python(`import sys,validate\nsys.exit(validate.main(${JSON.stringify(args)}))`, null, { FAKE_PYNQ: JSON.stringify(fake) }, deploy);
@@ -421,16 +422,18 @@ describe('driver and validate.py on a fake PYNQ', () => {
 
   withNumpy('validate.py: a damaged or missing golden file stops before the board is touched, exit 2', () => {
     writeGolden();
-    const f = path.join(deploy, 'golden/seg.bin');
+    const f = path.join(deploy, 'golden', GOLDEN_NAMES.output('seg'));
     const b = fs.readFileSync(f);
     b[0] ^= 1;
     fs.writeFileSync(f, b);
-    const damaged = validate();
+    const log = path.join(deploy, 'untouched.log');
+    const damaged = python('import sys,validate\nsys.exit(validate.main([]))', null, { FAKE_PYNQ: JSON.stringify(fake), FAKE_PYNQ_LOG: log }, deploy);
     expect(damaged.status).toBe(2);
-    expect(damaged.stderr).toMatch(/seg\.bin is damaged: its sha256 differs from the manifest's/);
+    expect(damaged.stderr).toMatch(/seg\/head\.seg\.out\.bin is damaged: its sha256 differs from the manifest's/);
+    expect(fs.existsSync(log)).toBe(false); // no overlay loaded, no register written
     fs.rmSync(f);
     const missing = validate();
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/golden\/seg\.bin is missing \(task seg\)/);
+    expect(missing.stderr).toMatch(/seg\/head\.seg\.out\.bin is missing \(tensor head\.seg\.out\)/);
   });
 });

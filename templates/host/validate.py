@@ -25,45 +25,45 @@ class GoldenError(Exception):
 
 
 def load_golden(manifest_path):
-    """The golden manifest (m3vit-gen's golden/manifest.json): per task, its file and the
-    tensors in it (name, dtype, shape, byte offset). Task files are named relative to the
-    project folder (golden/<task>.bin); the deploy folder keeps that layout."""
+    """The golden manifest (m3vit-gen's golden/manifest.json, docs/golden-format.md): the
+    quantized input, and per task every checkpoint tensor (name, file relative to the golden
+    folder, dtype, shape, sha256); one raw little-endian file per tensor."""
     with open(manifest_path) as f:
         m = json.load(f)
-    golden_dir = os.path.dirname(os.path.abspath(manifest_path))
+    folder = os.path.dirname(os.path.abspath(manifest_path))
     tasks = {}
     for t in m["tasks"]:
-        path = os.path.join(os.path.dirname(golden_dir), t["file"])
-        if not os.path.exists(path):
-            path = os.path.join(golden_dir, os.path.basename(t["file"]))
-        if not os.path.exists(path):
-            raise GoldenError("%s is missing (task %s)" % (t["file"], t["name"]))
-        with open(path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-        if "sha256" in t and digest != t["sha256"]:
-            raise GoldenError("%s is damaged: its sha256 differs from the manifest's" % path)
-        tasks[t["name"]] = {
-            "file": path,
-            "output": t["output"],
-            "tensors": {x["name"]: x for x in t["tensors"]},
-        }
-    return tasks
+        tasks[t["name"]] = {"output": t["output"], "tensors": {x["name"]: x for x in t["tensors"]}}
+    for spec in [m["input"]] + [x for t in m["tasks"] for x in t["tensors"]]:
+        spec["path"] = os.path.join(folder, spec["file"])
+    return {"input": m["input"], "tasks": tasks}
 
 
-def read_tensor(task, name):
+def read_tensor(spec):
+    """One golden tensor, checked against the manifest (size and sha256) before use."""
     import numpy as np
 
-    if name not in task["tensors"]:
-        raise GoldenError("%s has no tensor %s" % (task["file"], name))
-    x = task["tensors"][name]
-    dtype = {"int16": "<i2", "int32": "<i4"}[x["dtype"]]
+    path = spec["path"]
+    if not os.path.exists(path):
+        raise GoldenError("%s is missing (tensor %s)" % (path, spec["name"]))
+    with open(path, "rb") as f:
+        raw = f.read()
+    if "sha256" in spec and hashlib.sha256(raw).hexdigest() != spec["sha256"]:
+        raise GoldenError("%s is damaged: its sha256 differs from the manifest's" % path)
     n = 1
-    for d in x["shape"]:
+    for d in spec["shape"]:
         n *= d
-    vals = np.fromfile(task["file"], dtype=dtype, count=n, offset=x["offset"])
+    vals = np.frombuffer(raw, dtype={"int16": "<i2", "int32": "<i4"}[spec["dtype"]])
     if vals.size != n:
-        raise GoldenError("%s: tensor %s is truncated" % (task["file"], name))
+        raise GoldenError("%s holds %d values, the manifest says %d" % (path, vals.size, n))
     return vals.astype(np.int64)
+
+
+def tensor_of(golden, task, name):
+    t = golden["tasks"][task]["tensors"]
+    if name not in t:
+        raise GoldenError("the golden vectors of task %s have no checkpoint %s" % (task, name))
+    return t[name]
 
 
 def mismatches(expected, got):
@@ -100,9 +100,24 @@ def main(argv=None):
         for n in order:
             if n not in names:
                 raise GoldenError("no task %s; this accelerator was built for: %s" % (n, ", ".join(names)))
-            if n not in golden:
+            if n not in golden["tasks"]:
                 raise GoldenError("the golden vectors have no task %s" % n)
     except (GoldenError, OSError, KeyError, ValueError) as e:
+        print("validate: %s" % e, file=sys.stderr)
+        return 2
+
+    # Every golden file is read and checked before the board is touched.
+    try:
+        image = read_tensor(golden["input"])
+        data = {}
+        for name in dict.fromkeys(order):
+            dumps = [] if args.no_dumps else [d for d in meta["dumps"] if d.get("task") in (None, name)]
+            data[name] = (
+                read_tensor(tensor_of(golden, name, golden["tasks"][name]["output"])),
+                dumps,
+                [read_tensor(tensor_of(golden, name, d["name"])) for d in dumps],
+            )
+    except (GoldenError, OSError) as e:
         print("validate: %s" % e, file=sys.stderr)
         return 2
 
@@ -111,21 +126,11 @@ def main(argv=None):
     acc = M3ViT(bitfile=args.bit, meta=meta)
     options = 0 if args.no_dumps else meta["options"]["debugDump"]
     passed = True
-    times = []
     for r, name in enumerate(order):
-        g = golden[name]
         task = acc._task(name)
-        try:
-            image = read_tensor(g, "input")
-            expected = read_tensor(g, g["output"])
-            dumps = [] if args.no_dumps else acc.dumps_of(name)
-            layer_golden = [read_tensor(g, d["name"]) for d in dumps]
-        except (GoldenError, OSError) as e:
-            print("validate: %s" % e, file=sys.stderr)
-            return 2
+        expected, dumps, layer_golden = data[name]
         acc.prefill(name)
         out = acc.run_raw(image, name, options)
-        times.append(acc.last_run_s)
         om = mismatches(expected, out)
         layer_bad = 0
         first = None
