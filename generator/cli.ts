@@ -2,6 +2,7 @@
  * m3vit-gen command line. User errors (bad config, model, weights, vectors) print one
  * message and exit 2; anything else is a bug and keeps its stack trace (exit 1).
  */
+import * as path from 'path';
 import yargs from 'yargs';
 import { generate, NOT_YET_GENERATED } from './generate';
 import { inspectJson, inspectText } from './inspect/format';
@@ -10,6 +11,7 @@ import { goldenCommand } from './golden/stage';
 import { predictCommand } from './reference/predict';
 import { reportCommand } from './report/command';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
+import { exportWeightsCommand, quantReportCommand } from './weights/commands';
 import { progress } from './util/progress';
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,10 +29,12 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
           .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
+          .option('weights', { type: 'string', describe: 'weights file (.safetensors) for the weight image and golden vectors (overrides the config\'s "weights")' })
           .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
+          if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
           const summary = generate(project, { force: args.force });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           for (const s of summary) console.log(`  ${s}`);
@@ -96,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
           console.log(`  ${summary}`);
         })(),
     )
+    .command(exportWeightsCommand)
+    .command(quantReportCommand)
     .strict()
     .help()
     .version()

@@ -1,0 +1,79 @@
+/**
+ * Weight commands of the CLI:
+ *   export-weights  the WeightSet a config resolves to (seeded random or imported) as a
+ *                   .safetensors file with M³ViT checkpoint names, for PyTorch
+ *   quant-report    per-tensor quantization table (range, format, max error, saturations)
+ */
+import * as path from 'path';
+import type { Argv, CommandModule } from 'yargs';
+import { displayPath, loadProject, type LoadedProject } from '../project';
+import { prepareModel } from '../reference/prepare';
+import { writeFileAtomic } from '../util/output';
+import { progress } from '../util/progress';
+import { UserError } from '../util/errors';
+import { exportWeightSet } from './export';
+import { formatQuantReport } from './quant-report';
+import { resolveWeights, weightsOrigin } from './source';
+
+/** Where the weights came from, without absolute paths (it goes into generated files). */
+export function describeOrigin(project: LoadedProject, weightsFile?: string): string {
+  const o = weightsOrigin(project, weightsFile);
+  return o.kind === 'file' ? path.basename(o.file!) : `seeded random (seed ${o.seed}, init ${o.init})`;
+}
+
+interface ExportArgs {
+  config: string;
+  out: string;
+  weights?: string;
+}
+
+export const exportWeightsCommand: CommandModule<object, ExportArgs> = {
+  command: 'export-weights',
+  describe: 'write the weights the config resolves to (random or imported) as .safetensors with M³ViT checkpoint names (BatchNorm folded)',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'the .safetensors file to write' })
+      .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' }) as unknown as Argv<ExportArgs>,
+  handler: async (args) => {
+    if (!/\.safetensors$/i.test(args.out)) throw new UserError(args.out, ['--out: the file name must end in .safetensors']);
+    const project = loadProject(args.config);
+    const weightsFile = args.weights !== undefined ? path.resolve(args.weights) : undefined;
+    const weights = resolveWeights(project, weightsFile);
+    const bytes = exportWeightSet(weights, project.ir, { 'm3vit.source': `m3vit-gen export-weights: ${describeOrigin(project, weightsFile)}` });
+    writeFileAtomic(args.out, bytes);
+    console.log(`wrote ${displayPath(path.resolve(args.out))}: ${weights.size} tensors of ${project.ir.dims.name} (${describeOrigin(project, weightsFile)}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+    console.log('  BatchNorm is folded into decoders.<task>.conv_<s>; syncbn_fc_<s> are identity. In PyTorch: model.load_state_dict(tensors, strict=False)');
+  },
+};
+
+interface QuantReportArgs {
+  config: string;
+  weights?: string;
+  out?: string;
+}
+
+export function quantReport(project: LoadedProject, weightsFile?: string): string {
+  const prepared = prepareModel(project, { weightsFile, progress: progress() });
+  return formatQuantReport(prepared.quantStats, { model: project.ir.dims.name, weights: describeOrigin(project, weightsFile), bits: prepared.plan.bits });
+}
+
+export const quantReportCommand: CommandModule<object, QuantReportArgs> = {
+  command: 'quant-report',
+  describe: 'print each weight tensor\'s range, chosen fixed-point format, max quantization error and saturation count',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+      .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' })
+      .option('out', { type: 'string', describe: 'write the report (markdown) to this file instead of stdout' }) as unknown as Argv<QuantReportArgs>,
+  handler: async (args) => {
+    const project = loadProject(args.config);
+    const report = quantReport(project, args.weights !== undefined ? path.resolve(args.weights) : undefined);
+    if (args.out) {
+      writeFileAtomic(args.out, report);
+      console.log(`wrote ${displayPath(path.resolve(args.out))}`);
+    } else {
+      process.stdout.write(report);
+    }
+  },
+};
