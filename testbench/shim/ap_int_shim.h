@@ -74,7 +74,7 @@ template <int W>
 class ap_int {
 public:
   typedef typename m3vit_shim::storage<W>::s store_t;
-  ap_int() : v_(0) {}
+  ap_int() {} // uninitialised, like the Vitis type (and as cheap)
   ap_int(bool x) : v_(x ? 1 : 0) {}
   ap_int(signed char x) : v_(wrap(x)) {}
   ap_int(unsigned char x) : v_(wrap(x)) {}
