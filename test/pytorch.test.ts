@@ -16,6 +16,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { readNpy } from '../generator/io/npy';
 import { buildIR } from '../generator/ir/build';
 import { loadModel } from '../generator/model/load';
 import { importWeights } from '../generator/weights/import';
@@ -135,6 +136,32 @@ const CONFIG = {
 
 let dir: string;
 
+interface RelError {
+  /** ||got - ref|| / ||ref||. */
+  relL2: number;
+  /** max |got - ref| / max |ref|. */
+  maxRel: number;
+  maxAbs: number;
+}
+
+function relError(got: ArrayLike<number>, ref: ArrayLike<number>): RelError {
+  expect(got.length).toBe(ref.length);
+  let num = 0;
+  let den = 0;
+  let maxAbs = 0;
+  let refMax = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = got[i] - ref[i];
+    num += d * d;
+    den += ref[i] * ref[i];
+    maxAbs = Math.max(maxAbs, Math.abs(d));
+    refMax = Math.max(refMax, Math.abs(ref[i]));
+  }
+  return { relL2: Math.sqrt(num / den), maxRel: maxAbs / refMax, maxAbs };
+}
+
+const fmtErr = (e: RelError): string => `rel L2 ${e.relL2.toExponential(2)}, max ${e.maxRel.toExponential(2)} of range`;
+
 describeTorch('PyTorch checkpoints through tools/export_m3vit.py and the importer', () => {
   beforeAll(() => {
     if (distIsStale()) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
@@ -210,6 +237,72 @@ for dt, name in ((torch.float16, "f16"), (torch.bfloat16, "bf16")):
       const widened = importWeights(path.join(dir, `${name}-widened.safetensors`), model, { displayName: name }).weights;
       for (const [k, v] of widened) expect(half.get(k)!.data).toEqual(v.data);
     }
+  });
+
+  it('predict --mode float equals PyTorch at float32 precision for every task; --mode int error reported', () => {
+    const images = 2;
+    python(['-c', `
+import numpy as np
+x = np.random.RandomState(5).randn(${images}, 3, 32, 32).astype(np.float32)
+np.save("images.npy", x)
+for i in range(${images}):
+    np.save("image%d.npy" % i, x[i])
+`], dir);
+    python([TORCH_MODEL, 'run', 'spec.json', '--weights', 'model.pth', '--images', 'images.npy', '--out-dir', 'torch32'], dir);
+    python([TORCH_MODEL, 'run', 'spec.json', '--weights', 'model.pth', '--images', 'images.npy', '--out-dir', 'torch64', '--double'], dir);
+    const lines: string[] = ['m3vit-gen predict against PyTorch (small model, 2 images, weights from the two-rank checkpoint):'];
+    for (const t of SPEC.tasks) {
+      const ref32 = readNpy(path.join(dir, 'torch32', `${t.name}.npy`)).data;
+      const ref64 = readNpy(path.join(dir, 'torch64', `${t.name}.npy`)).data;
+      const per = ref64.length / images;
+      for (let i = 0; i < images; i++) {
+        const out: Record<string, Float64Array> = {};
+        for (const mode of ['float', 'int']) {
+          const file = `${t.name}-${i}-${mode}.npy`;
+          const r = cli(['predict', '--config', 'cfg.json', '--task', t.name, '--input', `image${i}.npy`, '--out', file, '--weights', 'sharded.safetensors', '--mode', mode], dir);
+          expect(r.stderr.replace(/^sharded\.safetensors: note: .*\n/gm, '')).toBe('');
+          expect(r.code).toBe(0);
+          out[mode] = readNpy(path.join(dir, file)).data;
+        }
+        const r64 = ref64.subarray(i * per, (i + 1) * per);
+        const r32 = ref32.subarray(i * per, (i + 1) * per);
+        expect(out.float.length).toBe(per);
+        const e64 = relError(out.float, r64);
+        const e32 = relError(out.float, r32);
+        const t32 = relError(r32, r64);
+        const eInt = relError(out.int, r64);
+        lines.push(
+          `  ${t.name} image ${i}: float vs PyTorch float64 ${fmtErr(e64)}; vs PyTorch float32 ${fmtErr(e32)} (PyTorch float32 vs float64: ${fmtErr(t32)}); int vs PyTorch float64 ${fmtErr(eInt)}`,
+        );
+        // predict writes float32: its rounding alone is up to 2^-24 relative; PyTorch's float32 run is itself ~1e-7 off float64.
+        expect(e64.relL2).toBeLessThan(1e-6);
+        expect(e64.maxRel).toBeLessThan(1e-6);
+        expect(e32.relL2).toBeLessThan(5e-6);
+        // The int mode: 16-bit words; a sanity bound, the figure is what the report shows.
+        expect(eInt.relL2).toBeLessThan(5e-2);
+      }
+    }
+    // eslint-disable-next-line no-console
+    console.log(lines.join('\n'));
+  });
+
+  it('export-weights writes m3vit-gen\'s random weights so that PyTorch computes what predict --mode float computes', () => {
+    const r = cli(['export-weights', '--config', 'cfg.json', '--out', 'generated.safetensors'], dir);
+    expect(r.code).toBe(0);
+    // The PyTorch model loads it with strict=False (the helper fails on anything but num_batches_tracked missing).
+    python([TORCH_MODEL, 'run', 'spec.json', '--weights', 'generated.safetensors', '--images', 'images.npy', '--out-dir', 'torch-generated', '--double'], dir);
+    const lines: string[] = ['PyTorch float64 with m3vit-gen\'s seeded random weights (export-weights) against predict --mode float:'];
+    for (const t of SPEC.tasks) {
+      const p = cli(['predict', '--config', 'cfg.json', '--task', t.name, '--input', 'image0.npy', '--out', `gen-${t.name}.npy`, '--mode', 'float'], dir);
+      expect(p.code).toBe(0);
+      const ours = readNpy(path.join(dir, `gen-${t.name}.npy`)).data;
+      const ref = readNpy(path.join(dir, 'torch-generated', `${t.name}.npy`)).data;
+      const e = relError(ours, ref.subarray(0, ours.length));
+      lines.push(`  ${t.name}: ${fmtErr(e)}`);
+      expect(e.relL2).toBeLessThan(1e-6);
+    }
+    // eslint-disable-next-line no-console
+    console.log(lines.join('\n'));
   });
 
   it('export_m3vit.py refuses bad input with exit 2 and writes nothing', () => {
