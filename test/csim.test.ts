@@ -1,0 +1,248 @@
+/**
+ * Generated projects under C simulation (g++ only), bit-exact against the golden vectors
+ * of the TypeScript int reference: a covering set of small configurations (experts 1, 4,
+ * 16, 64; top-k 1, 2, 4; 1, 2 and 5 tasks; both heads; both MoE schedulers; several
+ * PE x SIMD), one of them under AddressSanitizer + UBSan. From csim_result.json: every
+ * expert the reference routed tokens to is loaded exactly once per MoE layer and run
+ * (expert-major), the on-chip weight memory does not depend on the number of experts, and
+ * the token-major baseline's expert traffic is reported next to the expert-major one on
+ * the same input. Then the testbench must fail on a corrupted golden word, a truncated
+ * file and a missing file.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { generate } from '../generator/generate';
+import type { GoldenManifest } from '../generator/golden/vectors';
+import type { ModelSpec } from '../generator/model/spec';
+import { loadProject } from '../generator/project';
+import { tempDir } from './helpers/cpp';
+import { smallSpec, writeProject } from './helpers/project';
+
+interface Case {
+  name: string;
+  spec: ModelSpec;
+  pe: number;
+  simd: number;
+  scheduler?: 'expert-major' | 'token-major';
+  slots?: number;
+  asan?: boolean;
+}
+
+const twoTasks = smallSpec().tasks;
+const CASES: Case[] = [
+  {
+    name: 'e1k1',
+    spec: smallSpec({ experts: 1, topK: 1, tasks: [{ name: 'depth', channels: 2, head: { kind: 'uphead', channels: 8 } }] }),
+    pe: 2,
+    simd: 4,
+  },
+  { name: 'e4k2', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4 },
+  { name: 'e16k2', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4 },
+  { name: 'e16k2tm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2 },
+  { name: 'e64k2', spec: smallSpec({ experts: 64, topK: 2 }), pe: 4, simd: 4 },
+  {
+    // 32x32 image, patch 8: the 192-long patch vector streams through the engine in chunks of D = 32.
+    name: 'e64k4tm',
+    spec: {
+      ...smallSpec({ experts: 64, topK: 4, tasks: [{ name: 'cls', channels: 10, head: { kind: 'linear' } }] }),
+      image: { height: 32, width: 32 },
+      patch: 8,
+      embedDim: 32,
+      heads: 4,
+      moe: { experts: 64, topK: 4, hidden: 32 },
+    },
+    pe: 8,
+    simd: 8,
+    scheduler: 'token-major',
+    slots: 4,
+  },
+  {
+    // Five tasks, both heads, every block an MoE block.
+    name: 't5',
+    spec: {
+      ...smallSpec({ experts: 16, topK: 4 }),
+      depth: 2,
+      moe: { experts: 16, topK: 4, hidden: 16, blocks: 'all' },
+      tasks: [
+        { name: 'semseg', channels: 5, head: { kind: 'uphead', channels: 8 } },
+        { name: 'parts', channels: 3, head: { kind: 'linear' } },
+        { name: 'sal', channels: 1, head: { kind: 'uphead', channels: 16 } },
+        { name: 'normals', channels: 3, head: { kind: 'uphead', channels: 8 } },
+        { name: 'edge', channels: 1, head: { kind: 'linear' } },
+      ],
+    },
+    pe: 8,
+    simd: 8,
+  },
+  { name: 'dense', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, asan: true },
+  { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },
+];
+
+interface CsimResult {
+  pass: boolean;
+  scheduler: string;
+  onchip_weight_buffer_bytes: number;
+  onchip_expert_buffer_bytes: number;
+  runs: Array<{ run: number; task: string; outputs: number; mismatches: number; layer_mismatches: number; first_bad_layer: string | null }>;
+  moe: Array<{ run: number; layer: number; task: string; experts_used: number; expert_weight_loads: number; expert_weight_bytes: number; loads_per_expert: number[] }>;
+}
+
+let dir: string;
+const results = new Map<string, { out: string; result: CsimResult; golden: GoldenManifest; stdout: string }>();
+
+beforeAll(() => {
+  dir = tempDir('csim');
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function make(out: string, target: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('make', ['-s', '-C', out, target], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Words of one expert of MoE block `block`, from the weight manifest (W1, b1, W2, b2 of expert 0). */
+function expertBytes(out: string, block: number): number {
+  const m = JSON.parse(fs.readFileSync(path.join(out, 'data/weights.json'), 'utf8')) as { segments: Array<{ tensor: string; expert?: number; words: number }> };
+  return m.segments.filter((s) => s.expert === 0 && s.tensor.startsWith(`backbone.blocks.${block}.mlp.experts.`)).reduce((a, s) => a + 16 * s.words, 0);
+}
+
+describe.each(CASES)('csim $name', (c) => {
+  it('is bit-exact with the reference on every run, output word and checkpointed layer', () => {
+    const cfg = writeProject(dir, c.spec, { name: c.name, pe: c.pe, simd: c.simd, scheduler: c.scheduler, cacheSlots: c.slots });
+    const project = loadProject(cfg);
+    generate(project, { force: false });
+    const out = project.config.outDir;
+    const r = make(out, c.asan ? 'csim-asan' : 'csim');
+    if (r.status !== 0) throw new Error(`make csim failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'csim_result.json'), 'utf8')) as CsimResult;
+    const golden = JSON.parse(fs.readFileSync(path.join(out, 'golden/manifest.json'), 'utf8')) as GoldenManifest;
+    results.set(c.name, { out, result, golden, stdout: r.stdout });
+
+    expect(result.pass).toBe(true);
+    expect(r.stdout).toMatch(/csim: PASS/);
+    const names = golden.tasks.map((t) => t.name);
+    const order = names.length === 1 ? [names[0], names[0]] : [names[0], names[1], names[0], ...names.slice(2)];
+    expect(result.runs.map((x) => x.task)).toEqual(order);
+    for (const run of result.runs) {
+      const g = golden.tasks.find((t) => t.name === run.task)!;
+      const outTensor = g.tensors.find((t) => t.name === g.output)!;
+      expect(run.outputs).toBe(outTensor.shape.reduce((a, b) => a * b, 1));
+      expect([run.mismatches, run.layer_mismatches, run.first_bad_layer]).toEqual([0, 0, null]);
+    }
+  });
+
+  it('loads experts as its scheduler promises (compared with the reference routing)', () => {
+    const r = results.get(c.name);
+    if (!r) throw new Error('previous test failed');
+    const { result, golden, out } = r;
+    const moeBlocks = c.spec.moe ? golden.tasks[0].moe.map((m) => m.block) : [];
+    expect(result.moe.length).toBe(result.runs.length * moeBlocks.length);
+    for (const m of result.moe) {
+      const g = golden.tasks.find((t) => t.name === m.task)!.moe.find((x) => x.block === m.layer)!;
+      const used = new Set(g.expertsUsed);
+      const perExpert = expertBytes(out, m.layer);
+      expect(m.experts_used).toBe(used.size);
+      expect(m.expert_weight_bytes).toBe(m.expert_weight_loads * perExpert);
+      expect(m.loads_per_expert.reduce((a, b) => a + b, 0)).toBe(m.expert_weight_loads);
+      if ((c.scheduler ?? 'expert-major') === 'expert-major') {
+        // Exactly the experts the reference routed tokens to, each read once.
+        expect(m.loads_per_expert).toEqual(m.loads_per_expert.map((_, e) => (used.has(e) ? 1 : 0)));
+      } else {
+        // Every used expert at least once, no other.
+        expect(m.loads_per_expert.map((n) => n > 0)).toEqual(m.loads_per_expert.map((_, e) => used.has(e)));
+        expect(m.expert_weight_loads).toBeGreaterThanOrEqual(used.size);
+      }
+    }
+  });
+});
+
+describe('across configurations', () => {
+  it('keeps the on-chip weight memory independent of the number of experts (expert-major)', () => {
+    const bytes = ['e4k2', 'e16k2', 'e64k2'].map((n) => results.get(n)!.result.onchip_weight_buffer_bytes);
+    expect(bytes[0]).toBeGreaterThan(0);
+    expect(bytes).toEqual([bytes[0], bytes[0], bytes[0]]);
+    const experts = ['e4k2', 'e16k2', 'e64k2'].map((n) => results.get(n)!.result.onchip_expert_buffer_bytes);
+    expect(experts).toEqual([experts[0], experts[0], experts[0]]);
+    console.log(`on-chip weight buffers (E = 4, 16, 64): ${bytes.join(', ')} bytes, of which the expert ping-pong ${experts[0]} bytes`);
+  });
+
+  it('reports what reordering saves: both schedulers on the same input and weights', () => {
+    const em = results.get('e16k2')!;
+    const tm = results.get('e16k2tm')!;
+    // Same model, weights and image: the golden vectors are the same files.
+    for (const t of em.golden.tasks) {
+      for (const x of t.tensors) {
+        expect(fs.readFileSync(path.join(tm.out, 'golden', x.file)).equals(fs.readFileSync(path.join(em.out, 'golden', x.file)))).toBe(true);
+      }
+    }
+    const sum = (r: CsimResult, run: number): number => r.moe.filter((m) => m.run === run).reduce((a, m) => a + m.expert_weight_bytes, 0);
+    const lines: string[] = [];
+    em.result.runs.forEach((run, i) => {
+      const a = sum(em.result, i);
+      const b = sum(tm.result, i);
+      expect(b).toBeGreaterThanOrEqual(a);
+      lines.push(`run ${i} (${run.task}): expert-major ${a} bytes, token-major (2 slots) ${b} bytes (x${(b / a).toFixed(2)})`);
+    });
+    expect(tm.result.onchip_expert_buffer_bytes).toBe(em.result.onchip_expert_buffer_bytes); // 2 slots = 2 ping-pong halves
+    console.log(`expert weight bytes read per run, E = 16, k = 2:\n${lines.join('\n')}`);
+  });
+});
+
+describe('the testbench fails', () => {
+  let project: string;
+  beforeAll(() => {
+    // A copy of a passing project, so the checks above keep their files.
+    project = path.join(dir, 'broken');
+    fs.cpSync(results.get('e4k2')!.out, project, { recursive: true });
+    fs.rmSync(path.join(project, 'csim-build'), { recursive: true, force: true });
+  });
+
+  it('on one corrupted golden word, naming the layer and index', () => {
+    const file = path.join(project, 'golden/seg/blocks.1.norm2.bin');
+    const buf = fs.readFileSync(file);
+    buf.writeInt16LE(buf.readInt16LE(2 * 37) ^ 1, 2 * 37);
+    fs.writeFileSync(file, buf);
+    const r = make(project, 'csim');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/run 0: task seg: .*FAIL/);
+    expect(r.stdout).toMatch(/first differing layer: blocks\.1\.norm2, index 37:/);
+    expect(r.stdout).toMatch(/run 1: task cls: .*PASS/);
+    expect(r.stdout).toMatch(/csim: FAIL/);
+    expect(JSON.parse(fs.readFileSync(path.join(project, 'csim_result.json'), 'utf8')).pass).toBe(false);
+    buf.writeInt16LE(buf.readInt16LE(2 * 37) ^ 1, 2 * 37);
+    fs.writeFileSync(file, buf);
+  });
+
+  it('on one corrupted output word', () => {
+    const file = path.join(project, 'golden/cls/head.cls.out.bin');
+    const buf = fs.readFileSync(file);
+    buf.writeInt16LE(buf.readInt16LE(2 * 11) + 1, 2 * 11);
+    fs.writeFileSync(file, buf);
+    const r = make(project, 'csim');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/run 1: task cls: 80 output words, 1 mismatches/);
+    expect(r.stdout).toMatch(/output: first mismatch at index 11/);
+    buf.writeInt16LE(buf.readInt16LE(2 * 11) - 1, 2 * 11);
+    fs.writeFileSync(file, buf);
+    expect(make(project, 'csim').status).toBe(0);
+  });
+
+  it('on a truncated or missing data file', () => {
+    const file = path.join(project, 'golden/seg/tokens.bin');
+    const buf = fs.readFileSync(file);
+    fs.writeFileSync(file, buf.subarray(0, buf.length - 2));
+    let r = make(project, 'csim');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/tokens\.bin has \d+ bytes, expected \d+/);
+    fs.rmSync(file);
+    r = make(project, 'csim');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot open .*tokens\.bin/);
+    fs.writeFileSync(file, buf);
+    fs.rmSync(path.join(project, 'data/weights.bin'));
+    r = make(project, 'csim');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot open .*weights\.bin/);
+  });
+});
