@@ -5,8 +5,8 @@
  * (./checkpoint-names.ts: prefixes, gates, BatchNorm folding) and every mismatch is reported
  * in one UserError (exit 2). Nothing is written by an import.
  */
-import * as path from 'path';
 import type { ModelIR } from '../ir/types';
+import { displayPath } from '../project';
 import { UserError } from '../util/errors';
 import { mapCheckpoint, type CheckpointSource, type MapOptions } from './checkpoint-names';
 import { decodeTensor, readSafetensorsFile, type SafetensorsFile } from './safetensors';
@@ -25,14 +25,9 @@ export interface ImportResult {
   metadata: Record<string, string>;
 }
 
-function display(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-}
-
 /** Reads a weights file and maps it onto the model; throws a UserError naming every problem. */
 export function importWeights(file: string, ir: ModelIR, options: ImportOptions = {}): ImportResult {
-  const name = options.displayName ?? display(file);
+  const name = options.displayName ?? displayPath(file);
   if (!/\.safetensors$/i.test(file)) {
     const hint = /\.(pth|pt|ckpt|bin)$/i.test(file)
       ? 'convert the PyTorch checkpoint first: python3 tools/export_m3vit.py CHECKPOINT --out weights.safetensors'
@@ -47,7 +42,7 @@ export function importWeights(file: string, ir: ModelIR, options: ImportOptions 
 /** The entry point the weights source uses (config "weights" or --weights). */
 export function importWeightsFile(file: string, ir: ModelIR, options: ImportOptions = {}): WeightSet {
   const r = importWeights(file, ir, options);
-  const name = options.displayName ?? display(file);
+  const name = options.displayName ?? displayPath(file);
   const onNote = options.onNote ?? ((n: string) => process.stderr.write(`${name}: note: ${n}\n`));
   for (const n of r.notes) onNote(n);
   return r.weights;

@@ -191,19 +191,28 @@ export function decodeTensor(f: SafetensorsFile, e: SafetensorsEntry): Float64Ar
   const start = f.dataStart + e.begin;
   const out = new Float64Array(n);
   const bytes = f.bytes;
-  // Typed-array views need aligned offsets; copy the range when it is not aligned.
-  const aligned = (size: number): ArrayBuffer | SharedArrayBuffer =>
-    (bytes.byteOffset + start) % size === 0 ? bytes.buffer : bytes.slice(start, start + n * size).buffer;
-  const base = (size: number): number => ((bytes.byteOffset + start) % size === 0 ? bytes.byteOffset + start : 0);
+  /** The range as an array of `size`-byte elements: a view when aligned, else an aligned copy (typed arrays need aligned offsets). */
+  const elements = (size: number): { buffer: ArrayBufferLike; offset: number } => {
+    const at = bytes.byteOffset + start;
+    return at % size === 0 ? { buffer: bytes.buffer, offset: at } : { buffer: bytes.slice(start, start + n * size).buffer, offset: 0 };
+  };
   const dv = new DataView(bytes.buffer, bytes.byteOffset + start, n * DTYPE_BYTES[e.dtype]);
   switch (e.dtype) {
     case 'F32':
-      if (LITTLE_ENDIAN_HOST) out.set(new Float32Array(aligned(4), base(4), n));
-      else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+      if (LITTLE_ENDIAN_HOST) {
+        const { buffer, offset } = elements(4);
+        out.set(new Float32Array(buffer, offset, n));
+      } else {
+        for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+      }
       break;
     case 'F64':
-      if (LITTLE_ENDIAN_HOST) out.set(new Float64Array(aligned(8), base(8), n));
-      else for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
+      if (LITTLE_ENDIAN_HOST) {
+        const { buffer, offset } = elements(8);
+        out.set(new Float64Array(buffer, offset, n));
+      } else {
+        for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
+      }
       break;
     case 'F16':
       for (let i = 0; i < n; i++) out[i] = halfToNumber(dv.getUint16(2 * i, true));
