@@ -100,6 +100,11 @@ export function runInt(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskNa
     }
     return c;
   };
+  /** The saturation counters, copied into the per-layer counts of the result. */
+  const finalCounts = (): Record<string, LayerCounts> => {
+    for (const [name, c] of sats) counts[name].saturated = c.count;
+    return counts;
+  };
   const rec = (name: string, shape: number[], data: Float64Array, frac: number | undefined, dtype: 'int16' | 'int32' = A <= 16 ? 'int16' : 'int32'): void => {
     if (opts.record) checkpoints.push({ name, shape, data: data.slice(), frac, dtype });
   };
@@ -328,7 +333,7 @@ export function runInt(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskNa
     const C = task.channels;
     const out = linear(yn, Np, D, fnorm, `${pre}.linear.weight`, `${pre}.linear.bias`, C, hs('out'));
     rec(hs('out'), [Np, C], out, act(hs('out')));
-    return { output: { shape: [Np, C], data: out, frac: act(hs('out')) }, checkpoints, gates, counts };
+    return { output: { shape: [Np, C], data: out, frac: act(hs('out')) }, checkpoints, gates, counts: finalCounts() };
   }
 
   const S = task.head.stages;
@@ -374,7 +379,7 @@ export function runInt(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskNa
   rec(hs('conv1x1'), [C, h, w], c1, fo);
   const out = upsample2x(c1, C, h, w, upsampleTap, upsampleNeighbour);
   rec(hs('out'), [C, 2 * h, 2 * w], out, fo);
-  return { output: { shape: [C, 2 * h, 2 * w], data: out, frac: fo }, checkpoints, gates, counts };
+  return { output: { shape: [C, 2 * h, 2 * w], data: out, frac: fo }, checkpoints, gates, counts: finalCounts() };
 }
 
 /** Quantizes a real image into the plan's input format and runs the int reference; input saturations are counted under "input". */
