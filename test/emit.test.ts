@@ -122,6 +122,14 @@ describe('kernel sources', () => {
 function lane16(img: Buffer, word: number, lane: number): number {
   return img.readInt16LE(word * 16 + 2 * lane);
 }
+/** Element (r, c) of a matrix with `cols` columns stored as PE x SIMD blocks from word `off`
+ * (PE = SIMD = 4 here: a block is 16 lanes = 2 words, blocks row-tile-major, row-major inside). */
+const PE = 4, SIMD = 4, BW = 2;
+function blocked(img: Buffer, off: number, cols: number, r: number, c: number): number {
+  const block = Math.floor(r / PE) * (cols / SIMD) + Math.floor(c / SIMD);
+  const lane = (r % PE) * SIMD + (c % SIMD);
+  return lane16(img, off + block * BW + (lane >> 3), lane & 7);
+}
 function lane32(img: Buffer, word: number, lane: number): number {
   return img.readInt32LE(word * 16 + 4 * lane);
 }
@@ -154,13 +162,14 @@ describe('packed weight image', () => {
     for (let i = 1; i < sorted.length; i++) expect(sorted[i].offsetWords).toBe(sorted[i - 1].offsetWords + sorted[i - 1].words);
   });
 
-  it('stores qkv rows head-major (q, k, v of head 0, then head 1)', () => {
-    const D = 16, hd = 8, rw = 2; // 16 columns = 2 words per row
+  it('stores qkv rows head-major (q, k, v of head 0, then head 1), in PE x SIMD blocks', () => {
+    const D = 16, hd = 8;
     const s = seg('backbone.blocks.0.attn.qkv.weight');
+    expect(s.words).toBe((48 / PE) * (16 / SIMD) * BW);
     const w = q('backbone.blocks.0.attn.qkv.weight');
     for (let h = 0; h < 2; h++) for (let g = 0; g < 3; g++) for (let i = 0; i < hd; i++) for (let c = 0; c < D; c++) {
       const row = (h * 3 + g) * hd + i;
-      expect(lane16(img, s.offsetWords + row * rw + (c >> 3), c & 7)).toBe(w[(g * D + h * hd + i) * D + c]);
+      expect(blocked(img, s.offsetWords, D, row, c)).toBe(w[(g * D + h * hd + i) * D + c]);
     }
     const b = seg('backbone.blocks.0.attn.qkv.bias');
     const bias = q('backbone.blocks.0.attn.qkv.bias');
@@ -173,13 +182,15 @@ describe('packed weight image', () => {
     const w2 = q('backbone.blocks.1.mlp.experts.h4toh.weight');
     const b2 = q('backbone.blocks.1.mlp.experts.h4toh.bias');
     const base = seg('backbone.blocks.1.mlp.experts.htoh4.weight', 0).offsetWords;
-    // W1 [16][16]: 32 words, b1: 4 words, W2 [16][16]: 32 words, b2: 4 words.
+    // W1 [16][16]: 16 blocks of 2 words, b1: 4 words, W2 [16][16]: 32 words, b2: 4 words.
     const stride = 32 + 4 + 32 + 4;
     for (let e = 0; e < 4; e++) {
       const at = base + e * stride;
       expect(seg('backbone.blocks.1.mlp.experts.htoh4.weight', e).offsetWords).toBe(at);
-      expect(lane16(img, at + 3 * 2 + 1, 2)).toBe(w1[(e * He + 3) * D + 10]);
-      expect(lane16(img, at + 36 + 7 * 2 + 0, 5)).toBe(w2[(e * D + 7) * He + 5]);
+      for (const [r, c] of [[3, 10], [0, 0], [15, 15], [6, 1]]) {
+        expect(blocked(img, at, He, r, c)).toBe(w1[(e * He + r) * D + c]);
+        expect(blocked(img, at + 36, He, r, c)).toBe(w2[(e * D + r) * He + c]);
+      }
       expect(lane32(img, at + 68 + 3, 1)).toBe(b2[e * D + 13]);
     }
   });
@@ -190,21 +201,22 @@ describe('packed weight image', () => {
       const name = `backbone.blocks.1.mlp.gate.${t}.w_gate`;
       const s = seg(name);
       const g = q(name);
-      for (let e = 0; e < E; e++) for (let i = 0; i < D; i++) expect(lane16(img, s.offsetWords + e * 2 + (i >> 3), i & 7)).toBe(g[i * E + e]);
+      for (let e = 0; e < E; e++) for (let i = 0; i < D; i++) expect(blocked(img, s.offsetWords, D, e, i)).toBe(g[i * E + e]);
     }
   });
 
   it('stores conv3x3 rows tap-major, input channels inner; pads the conv1x1 rows to PE', () => {
     const s = seg('decoders.seg.conv_1.weight');
     const w = q('decoders.seg.conv_1.weight');
-    const Ci = 8, rw = 9; // 72 columns = 9 words
+    const Ci = 8;
     for (const [o, ci, ky, kx] of [[0, 0, 0, 0], [7, 3, 2, 1], [5, 7, 1, 2]]) {
       const col = (ky * 3 + kx) * Ci + ci;
-      expect(lane16(img, s.offsetWords + o * rw + (col >> 3), col & 7)).toBe(w[((o * Ci + ci) * 3 + ky) * 3 + kx]);
+      expect(blocked(img, s.offsetWords, 9 * Ci, o, col)).toBe(w[((o * Ci + ci) * 3 + ky) * 3 + kx]);
     }
     const c1 = seg('decoders.seg.conv_2.weight');
     expect(c1.rows).toBe(4); // 3 channels padded to PE 4
-    for (let c = 0; c < 8; c++) expect(lane16(img, c1.offsetWords + 3, c)).toBe(0);
+    for (let c = 0; c < 8; c++) expect(blocked(img, c1.offsetWords, 8, 3, c)).toBe(0);
+    expect(blocked(img, c1.offsetWords, 8, 2, 5)).toBe(q('decoders.seg.conv_2.weight')[2 * 8 + 5]);
   });
 
   it('stores fc2 of a dense block as hidden tiles [tile][D][TH]', () => {
@@ -213,8 +225,7 @@ describe('packed weight image', () => {
     const w = q('backbone.blocks.0.mlp.fc2.weight');
     for (const [o, k] of [[0, 0], [3, 17], [15, 31], [9, 15]]) {
       const tile = k >> 4;
-      const row = tile * 16 + o;
-      expect(lane16(img, s.offsetWords + row * 2 + ((k & 15) >> 3), k & 7)).toBe(w[o * 32 + k]);
+      expect(blocked(img, s.offsetWords, 16, tile * 16 + o, k & 15)).toBe(w[o * 32 + k]);
     }
   });
 });

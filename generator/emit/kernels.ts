@@ -235,8 +235,7 @@ export function topView(inp: KernelInputs): object {
       result: Math.max(...sched.tasks.map((t) => words16(t.outputCount))),
     },
     trip: {
-      tileMin: sched.pe,
-      tileMax: sched.pe * Math.max(words16(sched.kMax), words16(sched.head.cwK)),
+      blockWordsMax: sched.blockWords * Math.max(sched.kMax / sched.simd, sched.head.cwK / sched.simd, m ? (m.hidden * sched.D) / (sched.pe * sched.simd) : 1),
       tokens: sched.N,
       kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
       rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,

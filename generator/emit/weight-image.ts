@@ -18,13 +18,19 @@ export function packWeightImage(layout: WeightLayout, quant: QuantWeights): Uint
     if (!t) throw new Error(`quantized weights have no tensor ${s.tensor}`);
     const base = s.offsetWords * WORD_BYTES;
     const rowBytes = s.kind === 'rows16' ? words16(s.cols) * WORD_BYTES : 0;
+    const blockBytes = layout.blockWords * WORD_BYTES;
+    const { pe, simd } = layout;
     for (let r = 0; r < s.rows; r++) {
       for (let c = 0; c < s.cols; c++) {
         const i = s.pick(r, c);
         if (i < 0) continue; // padding stays zero
         const v = t.data[i];
         if (s.kind === 'vec32') view.setInt32(base + 4 * c, v, true);
-        else view.setInt16(base + r * rowBytes + 2 * c, v, true);
+        else if (s.kind === 'blocks16') {
+          // Block (r / PE, c / SIMD), lane (r % PE) * SIMD + c % SIMD inside it.
+          const block = Math.floor(r / pe) * (s.cols / simd) + Math.floor(c / simd);
+          view.setInt16(base + block * blockBytes + 2 * ((r % pe) * simd + (c % simd)), v, true);
+        } else view.setInt16(base + r * rowBytes + 2 * c, v, true);
       }
     }
   }
@@ -39,6 +45,7 @@ export function weightManifest(layout: WeightLayout, image: Uint8Array): string 
     totalWords: layout.totalWords,
     bytes: image.length,
     sha256: createHash('sha256').update(image).digest('hex'),
+    block: { pe: layout.pe, simd: layout.simd, words: layout.blockWords, order: 'blocks16: [rows/PE][cols/SIMD] blocks of [PE][SIMD] int16 lanes, row-major inside' },
     expertParts: layout.expertParts,
     segments: layout.segments.map((s) => ({
       tensor: s.tensor,

@@ -90,6 +90,8 @@ export interface BufferSpec {
 export interface Schedule {
   pe: number;
   simd: number;
+  /** Words of one PE x SIMD weight block (the unit of 'blocks16' matrices). */
+  blockWords: number;
   /** Multipliers per attention loop (Q.K and P.V): the largest divisor of hd <= SIMD. */
   attnLanes: number;
   N: number;
@@ -160,6 +162,9 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   const D = d.embedDim;
   const bits = config.numerics;
 
+  // One PE x SIMD block of int16 weights, padded to whole words.
+  const blockWords = Math.ceil((pe * simd) / LANES16);
+
   // Patch vector chunks: K of the engine is at most D (its input arrays are [N][D]).
   const k = d.inChannels * d.patch * d.patch;
   const kPad = roundUp(k, simd);
@@ -184,7 +189,8 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   let moe: Schedule['moe'];
   if (d.moe) {
     const m = d.moe;
-    const expertWords = m.hidden * words16(D) + words32(m.hidden) + D * words16(m.hidden) + words32(D);
+    // W1 [He][D] and W2 [D][He] in PE x SIMD blocks, b1 and b2 in 32-bit lanes.
+    const expertWords = 2 * ((m.hidden * D) / (pe * simd)) * blockWords + words32(m.hidden) + words32(D);
     moe = {
       experts: m.experts,
       topK: m.topK,
@@ -299,6 +305,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   const sched: Schedule = {
     pe,
     simd,
+    blockWords,
     attnLanes: largestDivisorAtMost(d.headDim, simd),
     N,
     NP: d.patches,
@@ -327,52 +334,60 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
 function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBits: number): BufferSpec[] {
   const out: BufferSpec[] = [];
   const cyc = (dim: number, factor: number): BufferSpec['partition'] => (factor > 1 ? [{ dim, type: 'cyclic', factor }] : []);
+  const all = (...dims: number[]): BufferSpec['partition'] => dims.map((dim) => ({ dim, type: 'complete' as const }));
   const add = (b: Omit<BufferSpec, 'storage' | 'copies' | 'reshape'> & Partial<Pick<BufferSpec, 'storage' | 'copies' | 'reshape'>>): void => {
     out.push({ storage: 'auto', copies: 1, reshape: [], ...b });
   };
   const { N, D, pe, simd } = s;
-  add({ name: 'X', purpose: 'residual stream', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
-  add({ name: 'Y', purpose: 'LayerNorm output, patch chunks (engine input)', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
-  add({ name: 'A', purpose: 'attention output of all heads (engine input of proj)', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
-  if (s.dense) add({ name: 'H', purpose: 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', group: 'activations', dims: [N, D], elemBits: aBits, cType: 'act_t', partition: cyc(2, simd), weights: false });
-  for (const q of ['Qh', 'Kh', 'Vh']) {
-    add({ name: q, purpose: `${q[0]} of one head`, group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(2, s.attnLanes), weights: false });
-  }
-  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), weights: false });
-  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), weights: false });
+  const act = (name: string, purpose: string, dims: number[], partition: BufferSpec['partition']): void =>
+    add({ name, purpose, group: 'activations', dims, elemBits: aBits, cType: 'act_t', partition, weights: false });
+  act('X', 'residual stream', [N, D], cyc(2, simd));
+  act('Y', 'LayerNorm output, patch chunks (engine input)', [N, D], cyc(2, simd));
+  act('A', 'attention output of all heads (engine input of proj)', [N, D], cyc(2, simd));
+  if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, simd));
+  for (const q of ['Qh', 'Kh', 'Vh']) act(q, `${q[0]} of one head`, [N, s.hd], cyc(2, s.attnLanes));
+  // 48-bit words, PE banks: one URAM (72 x 4096) per bank where BRAM would need a dozen.
+  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), storage: 'uram', weights: false });
+  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), storage: 'uram', weights: false });
   add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
-  add({ name: 'WT_A', purpose: 'linear engine weight tile, ping', group: 'linear weights', dims: [pe, s.kMax], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
-  add({ name: 'WT_B', purpose: 'linear engine weight tile, pong', group: 'linear weights', dims: [pe, s.kMax], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
-  add({ name: 'BIAS', purpose: 'biases of one engine call', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
+  // Weight tiles: [K/SIMD][PE][SIMD], one PE x SIMD block per address (every lane its own small memory).
+  for (const h of ['A', 'B']) {
+    add({ name: `WT_${h}`, purpose: `linear engine weight tile (${h === 'A' ? 'ping' : 'pong'}), blocks [KMAX/SIMD][PE][SIMD]`, group: 'linear weights', dims: [s.kMax / simd, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: all(2, 3), weights: true });
+  }
+  add({ name: 'BIAS', purpose: 'biases of one engine call or conv', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
   add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: [], weights: true });
   add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: [], weights: true });
   if (s.moe) {
     const m = s.moe;
-    add({ name: 'Z', purpose: 'gate logits [N][E]', group: 'small', dims: [N, m.gateRows], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
-    add({ name: 'QTOK', purpose: 'expert queues: token of each (token, rank) slot, bucketed by expert', group: 'small', dims: [N * m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
-    add({ name: 'QGATE', purpose: 'expert queues: gate weight of each slot', group: 'small', dims: [N * m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
-    add({ name: 'CHOSEN', purpose: 'the k experts of each token', group: 'small', dims: [N, m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
-    add({ name: 'CGATE', purpose: 'the gate weight of each chosen expert (PROB_FRAC)', group: 'small', dims: [N, m.topK], elemBits: 32, cType: 'int', partition: [], weights: false });
-    add({ name: 'QSTART', purpose: 'first queue slot of each expert (E + 1 entries)', group: 'small', dims: [m.experts + 1], elemBits: 32, cType: 'int', partition: [], weights: false });
+    const small = (name: string, purpose: string, dims: number[], cType = 'int', bits = 32): void =>
+      add({ name, purpose, group: 'small', dims, elemBits: bits, cType, partition: [], weights: false });
+    small('Z', 'gate logits [N][E_ROWS]', [N, m.gateRows], 'act_t', aBits);
+    small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK]);
+    small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK]);
+    small('CHOSEN', 'the k experts of each token', [N, m.topK]);
+    small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK]);
+    small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
     add({ name: 'EH', purpose: 'hidden vector of one token in one expert', group: 'small', dims: [m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(1, simd), weights: false });
-    const slots = m.scheduler === 'expert-major' ? 2 : m.cacheSlots;
-    const what = m.scheduler === 'expert-major' ? 'expert ping-pong half' : 'expert cache slots';
-    const names = m.scheduler === 'expert-major' ? ['_A', '_B'] : [''];
-    for (const suf of names) {
-      const lead = m.scheduler === 'expert-major' ? [] : [slots];
-      add({ name: `EW1${suf}`, purpose: `${what}: W1 [He][D]`, group: 'expert weights', dims: [...lead, m.hidden, D], elemBits: wBits, cType: 'wgt_t', partition: cyc(lead.length + 1, pe), reshape: cyc(lead.length + 2, simd), storage: 'uram', weights: true });
-      add({ name: `EB1${suf}`, purpose: `${what}: b1 [He]`, group: 'expert weights', dims: [...lead, m.hidden], elemBits: bBits, cType: 'bias_t', partition: cyc(lead.length + 1, pe), weights: true });
-      add({ name: `EW2${suf}`, purpose: `${what}: W2 [D][He]`, group: 'expert weights', dims: [...lead, D, m.hidden], elemBits: wBits, cType: 'wgt_t', partition: cyc(lead.length + 1, pe), reshape: cyc(lead.length + 2, simd), storage: 'uram', weights: true });
-      add({ name: `EB2${suf}`, purpose: `${what}: b2 [D]`, group: 'expert weights', dims: [...lead, D], elemBits: bBits, cType: 'bias_t', partition: cyc(lead.length + 1, pe), weights: true });
+    // One expert = 2*He*D/(PE*SIMD) blocks (W1 then W2); a block is one wide URAM word.
+    const blocks = (2 * m.hidden * D) / (pe * simd);
+    const major = m.scheduler === 'expert-major';
+    const what = major ? 'expert ping-pong half' : `expert cache (${m.cacheSlots} slots)`;
+    for (const suf of major ? ['_A', '_B'] : ['']) {
+      const lead = major ? [] : [m.cacheSlots];
+      const d0 = lead.length;
+      add({ name: `EW${suf}`, purpose: `${what}: W1 and W2 blocks [EXPERT_BLOCKS][PE][SIMD]`, group: 'expert weights', dims: [...lead, blocks, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: [], reshape: all(d0 + 2, d0 + 3), storage: 'uram', weights: true });
+      add({ name: `EB1${suf}`, purpose: `${what}: b1 [He]`, group: 'expert weights', dims: [...lead, m.hidden], elemBits: bBits, cType: 'bias_t', partition: cyc(d0 + 1, pe), weights: true });
+      add({ name: `EB2${suf}`, purpose: `${what}: b2 [D]`, group: 'expert weights', dims: [...lead, D], elemBits: bBits, cType: 'bias_t', partition: cyc(d0 + 1, pe), weights: true });
     }
   }
   if (s.head.any) {
     const h = s.head;
-    add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: cyc(3, simd), storage: 'uram', weights: false });
-    add({ name: 'ROW', purpose: 'one output row of a conv3x3 or upsample, all channels', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), weights: false });
-    add({ name: 'CW_A', purpose: 'conv weight tile (PE output channels), ping', group: 'head buffers', dims: [pe, h.cwK], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
-    add({ name: 'CW_B', purpose: 'conv weight tile (PE output channels), pong', group: 'head buffers', dims: [pe, h.cwK], elemBits: wBits, cType: 'wgt_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(2, simd), weights: true });
-    add({ name: 'PLANE', purpose: 'conv1x1 output planes of PE channels (final upsample input)', group: 'head buffers', dims: [pe, h.planeHW], elemBits: aBits, cType: 'act_t', partition: [{ dim: 1, type: 'complete' }], storage: 'uram', weights: false });
+    add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', weights: false });
+    add({ name: 'ROW', purpose: 'one output row of a conv3x3, all channels', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), weights: false });
+    for (const x of ['A', 'B']) {
+      add({ name: `CW_${x}`, purpose: `conv weight tile (${x === 'A' ? 'ping' : 'pong'}), blocks [CW_K/SIMD][PE][SIMD]`, group: 'head buffers', dims: [h.cwK / simd, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: [], reshape: all(2, 3), weights: true });
+    }
+    add({ name: 'PLANE', purpose: 'conv1x1 output planes of PE channels (final upsample input)', group: 'head buffers', dims: [pe, h.planeHW], elemBits: aBits, cType: 'act_t', partition: [], reshape: all(1), storage: 'uram', weights: false });
   }
   return out;
 }
@@ -382,6 +397,7 @@ function constants(s: Schedule): Schedule['constants'] {
   const k = (name: string, value: number, doc: string): void => void c.push({ name, value, doc });
   k('PE', s.pe, 'output rows per cycle of the MAC array');
   k('SIMD', s.simd, 'inputs per PE per cycle');
+  k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
   k('ATT_LANES', s.attnLanes, 'multipliers per attention loop (divides HD)');
   k('N_TOK', s.N, 'tokens (patches + class token)');
   k('N_PATCH', s.NP, 'patch tokens');
@@ -411,6 +427,9 @@ function constants(s: Schedule): Schedule['constants'] {
   k('MOE_LAYERS', s.moe?.blocks.length ?? 0, 'MoE blocks');
   k('CACHE_SLOTS', s.moe?.cacheSlots ?? 1, 'token-major only: expert cache slots');
   k('EXPERT_WORDS', s.moe?.expertWords ?? 0, 'image words of one expert (W1, b1, W2, b2)');
+  k('W1_BLOCKS', s.moe ? (s.moe.hidden * s.D) / (s.pe * s.simd) : 1, 'PE x SIMD blocks of one expert W1 (W2 has as many)');
+  k('EXPERT_BLOCKS', s.moe ? (2 * s.moe.hidden * s.D) / (s.pe * s.simd) : 1, 'blocks of one expert in the on-chip buffer');
+  k('KB', s.kMax / s.simd, 'blocks of a weight-tile row (KMAX / SIMD)');
   k('TASKS', s.tasks.length, 'built tasks');
   k('LB_W', s.head.lbW, 'line buffer width (widest conv input)');
   k('LB_C', s.head.lbC, 'line buffer channels');
@@ -418,6 +437,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('CIN_MAX', s.head.cinMax, 'widest conv3x3 input channels');
   k('PLANE_HW', s.head.planeHW, 'pixels of one conv1x1 plane');
   k('CW_K', s.head.cwK, 'conv weight tile columns');
+  k('CW_KB', s.head.cwK / s.simd, 'blocks of a conv weight-tile row');
   k('MAP_WORDS', s.scratch.mapWords, 'scratch words of one feature-map region');
   k('SCRATCH_WORDS', s.scratch.totalWords, 'scratch words the host allocates');
   return c;

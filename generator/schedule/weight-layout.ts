@@ -1,9 +1,12 @@
 /**
  * The packed weight image: where every quantized tensor lives in DDR, in the order and
- * shape the kernels read it. 128-bit words; every segment starts on a word; matrices are
- * rows of 16-bit lanes (each row padded to whole words, so a tile of PE rows is one burst);
- * biases and LayerNorm betas are 32-bit lanes. The same image serves every built task: a
- * task switch reads only another gate and head.
+ * shape the kernels read it. 128-bit words; every segment starts on a word. Matrices the
+ * MAC array consumes are stored as PE x SIMD blocks (block (i, j) = rows i*PE.., columns
+ * j*SIMD.., row-major inside, padded to BLOCK_WORDS words), blocks row-tile-major: a tile of
+ * PE rows is one burst and every block is one on-chip word of the MAC array's input.
+ * The positional embedding is plain rows of 16-bit lanes (each row padded to whole
+ * words); biases and LayerNorm betas are 32-bit lanes. The same image serves every built
+ * task: a task switch reads only another gate and head.
  *
  * Reorderings (the kernels' reading order, not the checkpoint's):
  *   patch_embed.weight  [chunks][D][KC]: chunk c holds patch-vector columns c*KC.. (zero past C*P*P)
@@ -20,7 +23,7 @@ import type { ModelIR } from '../ir/types';
 import type { QuantPlan } from '../numerics/plan';
 import { words16, words32, type Schedule } from './schedule';
 
-export type SegmentKind = 'rows16' | 'vec16' | 'vec32';
+export type SegmentKind = 'blocks16' | 'rows16' | 'vec16' | 'vec32';
 
 export interface Segment {
   /** Checkpoint tensor the values come from. */
@@ -81,6 +84,10 @@ export interface WeightLayout {
   heads: HeadOffsets[];
   /** Offsets of W1, b1, W2, b2 inside one expert. */
   expertParts: { w1: number; b1: number; w2: number; b2: number };
+  /** Block geometry of 'blocks16' segments. */
+  pe: number;
+  simd: number;
+  blockWords: number;
 }
 
 export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): WeightLayout {
@@ -91,8 +98,11 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
     if (!f) throw new Error(`quantization plan has no tensor ${t}`);
     return f;
   };
+  const { pe: PE, simd: SIMD, blockWords } = sched;
   const seg = (tensor: string, kind: SegmentKind, rows: number, cols: number, order: string, pick: Segment['pick'], expert?: number): number => {
-    const words = kind === 'vec32' ? words32(cols) : rows * words16(cols);
+    if (kind === 'blocks16' && (rows % PE !== 0 || cols % SIMD !== 0)) throw new Error(`${tensor}: [${rows}][${cols}] is not made of ${PE} x ${SIMD} blocks`);
+    const words =
+      kind === 'vec32' ? words32(cols) : kind === 'blocks16' ? (rows / PE) * (cols / SIMD) * blockWords : kind === 'rows16' ? rows * words16(cols) : words16(cols);
     segments.push({ tensor, ...(expert !== undefined ? { expert } : {}), kind, rows, cols, offsetWords: at, words, ...fmt(tensor), order, pick });
     const off = at;
     at += words;
@@ -100,12 +110,12 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
   };
   const vec32 = (t: string, n: number, pick: (i: number) => number = (i) => i): number => seg(t, 'vec32', 1, n, 'as checkpoint', (_r, c) => pick(c));
   const vec16 = (t: string, n: number): number => seg(t, 'vec16', 1, n, 'as checkpoint', (_r, c) => c);
-  const matrix = (t: string, rows: number, cols: number): number => seg(t, 'rows16', rows, cols, '[out][in] as checkpoint', (r, c) => r * cols + c);
+  const matrix = (t: string, rows: number, cols: number): number => seg(t, 'blocks16', rows, cols, '[out][in] as checkpoint', (r, c) => r * cols + c);
 
   const { D, N, hd, heads } = sched;
   const d = ir.dims;
   const pe = sched.patchEmbed;
-  const patchW = seg('backbone.patch_embed.proj.weight', 'rows16', pe.chunks * D, pe.chunk, '[chunk][D][KC] of [D][C*P*P]', (r, c) => {
+  const patchW = seg('backbone.patch_embed.proj.weight', 'blocks16', pe.chunks * D, pe.chunk, '[chunk][D][KC] of [D][C*P*P]', (r, c) => {
     const ch = Math.floor(r / D);
     const o = r % D;
     const k = ch * pe.chunk + c;
@@ -113,7 +123,7 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
   });
   const patchB = vec32('backbone.patch_embed.proj.bias', D);
   const cls = vec16('backbone.cls_token', D);
-  const pos = matrix('backbone.pos_embed', N, D);
+  const pos = seg('backbone.pos_embed', 'rows16', N, D, '[N][D] rows', (r, c) => r * D + c);
 
   // qkv row r' (head-major) <- checkpoint row g*D + h*hd + i.
   const qkvRow = (r: number): number => {
@@ -131,7 +141,7 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
     const o: BlockOffsets = { ln1G: 0, ln1B: 0, qkvW: 0, qkvB: 0, projW: 0, projB: 0, ln2G: 0, ln2B: 0, fc1W: 0, fc1B: 0, fc2W: 0, fc2B: 0, experts: 0 };
     o.ln1G = vec16(`${p}.norm1.weight`, D);
     o.ln1B = vec32(`${p}.norm1.bias`, D);
-    o.qkvW = seg(`${p}.attn.qkv.weight`, 'rows16', 3 * D, D, 'rows head-major: [head][q,k,v][hd] of [3D][D]', (r, c) => qkvRow(r) * D + c);
+    o.qkvW = seg(`${p}.attn.qkv.weight`, 'blocks16', 3 * D, D, 'rows head-major: [head][q,k,v][hd] of [3D][D]', (r, c) => qkvRow(r) * D + c);
     o.qkvB = vec32(`${p}.attn.qkv.bias`, 3 * D, qkvRow);
     o.projW = matrix(`${p}.attn.proj.weight`, D, D);
     o.projB = vec32(`${p}.attn.proj.bias`, D);
@@ -143,11 +153,11 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
       o.experts = at;
       for (let e = 0; e < m.experts; e++) {
         const base = at;
-        seg(`${p}.mlp.experts.htoh4.weight`, 'rows16', He, D, 'expert e of [E][He][D]', (r, c) => (e * He + r) * D + c, e);
+        seg(`${p}.mlp.experts.htoh4.weight`, 'blocks16', He, D, 'expert e of [E][He][D]', (r, c) => (e * He + r) * D + c, e);
         const b1 = at;
         seg(`${p}.mlp.experts.htoh4.bias`, 'vec32', 1, He, 'expert e of [E][He]', (_r, c) => e * He + c, e);
         const w2 = at;
-        seg(`${p}.mlp.experts.h4toh.weight`, 'rows16', D, He, 'expert e of [E][D][He]', (r, c) => (e * D + r) * He + c, e);
+        seg(`${p}.mlp.experts.h4toh.weight`, 'blocks16', D, He, 'expert e of [E][D][He]', (r, c) => (e * D + r) * He + c, e);
         const b2 = at;
         seg(`${p}.mlp.experts.h4toh.bias`, 'vec32', 1, D, 'expert e of [E][D]', (_r, c) => e * D + c, e);
         expertParts = { w1: 0, b1: b1 - base, w2: w2 - base, b2: b2 - base };
@@ -157,7 +167,7 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
       const dn = sched.dense!;
       o.fc1W = matrix(`${p}.mlp.fc1.weight`, dn.hidden, D);
       o.fc1B = vec32(`${p}.mlp.fc1.bias`, dn.hidden);
-      o.fc2W = seg(`${p}.mlp.fc2.weight`, 'rows16', dn.tiles * D, dn.tile, '[tile][D][TH] of [D][hidden]', (r, c) => {
+      o.fc2W = seg(`${p}.mlp.fc2.weight`, 'blocks16', dn.tiles * D, dn.tile, '[tile][D][TH] of [D][hidden]', (r, c) => {
         const j = Math.floor(r / D);
         return (r % D) * dn.hidden + j * dn.tile + c;
       });
@@ -176,7 +186,7 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
         const name = gateTensorName(d, b, t.modelIndex);
         let off = byName.get(name);
         if (off === undefined) {
-          off = seg(name, 'rows16', m.gateRows, D, '[E_ROWS][D] transposed from [D][E]', (r, c) => (r < m.experts ? c * m.experts + r : -1));
+          off = seg(name, 'blocks16', m.gateRows, D, '[E_ROWS][D] transposed from [D][E]', (r, c) => (r < m.experts ? c * m.experts + r : -1));
           byName.set(name, off);
         }
         return off;
@@ -187,7 +197,7 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
     const p = `decoders.${t.name}`;
     const h: HeadOffsets = { normG: vec16(`${p}.norm.weight`, D), normB: vec32(`${p}.norm.bias`, D), outW: 0, outB: 0, convW: [], convB: [] };
     const padRows = (tensor: string, cols: number): number =>
-      seg(tensor, 'rows16', t.channelsPadded, cols, `[C rounded up to PE][${cols}]`, (r, c) => (r < t.channels ? r * cols + c : -1));
+      seg(tensor, 'blocks16', t.channelsPadded, cols, `[C rounded up to PE][${cols}]`, (r, c) => (r < t.channels ? r * cols + c : -1));
     const padBias = (tensor: string): number => vec32(tensor, t.channelsPadded, (i) => (i < t.channels ? i : -1));
     if (t.head === 'linear') {
       h.outW = padRows(`${p}.linear.weight`, D);
@@ -196,7 +206,7 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
       t.stages.forEach((s, i) => {
         const cin = s.cin;
         h.convW.push(
-          seg(`${p}.conv_${i}.weight`, 'rows16', t.upChannels, 9 * cin, '[Co][tap][Ci] of [Co][Ci][3][3]', (r, c) => {
+          seg(`${p}.conv_${i}.weight`, 'blocks16', t.upChannels, 9 * cin, '[Co][tap][Ci] of [Co][Ci][3][3]', (r, c) => {
             const tap = Math.floor(c / cin);
             const ci = c % cin;
             return (r * cin + ci) * 9 + tap;
@@ -210,5 +220,5 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
     return h;
   });
   void heads;
-  return { segments, totalWords: at, patchW, patchB, cls, pos, blocks, gates, heads: headOffsets, expertParts };
+  return { segments, totalWords: at, patchW, patchB, cls, pos, blocks, gates, heads: headOffsets, expertParts, pe: PE, simd: SIMD, blockWords };
 }
