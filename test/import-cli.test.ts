@@ -10,7 +10,7 @@ import * as path from 'path';
 import { buildIR } from '../generator/ir/build';
 import { loadModel } from '../generator/model/load';
 import { importWeights } from '../generator/weights/import';
-import { encodeSafetensors, parseSafetensors } from '../generator/weights/safetensors';
+import { decodeTensor, encodeSafetensors, parseSafetensors } from '../generator/weights/safetensors';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'm3vit-gen.js');
@@ -86,6 +86,24 @@ afterEach(() => {
 
 const ir = (): ReturnType<typeof buildIR> => buildIR(loadModel(path.join(tmp, 'model.ts')).spec);
 
+/** The file with its JSON header edited (the edit must keep the header's length). */
+function withHeader(bytes: Uint8Array, edit: (header: string) => string): Uint8Array {
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  const header = Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8');
+  const edited = Buffer.from(edit(header), 'utf8');
+  expect(edited.length).toBe(n);
+  expect(edited.equals(Buffer.from(header, 'utf8'))).toBe(false);
+  return Buffer.concat([bytes.subarray(0, 8), edited, bytes.subarray(8 + n)]);
+}
+
+/** The file without the tensors whose names match. */
+function without(bytes: Uint8Array, drop: RegExp): Uint8Array {
+  const st = parseSafetensors(bytes, 'x');
+  const kept = st.entries.filter((e) => !drop.test(e.name));
+  expect(kept.length).toBeLessThan(st.entries.length);
+  return encodeSafetensors(kept.map((e) => ({ name: e.name, shape: e.shape, data: decodeTensor(st, e) })), st.metadata);
+}
+
 describe('m3vit-gen export-weights', () => {
   it('writes the seeded random weights with checkpoint names; importing them gives the same weights back', () => {
     const r = cli(['export-weights', '--config', cfg, '--out', 'random.safetensors']);
@@ -120,6 +138,8 @@ describe('m3vit-gen export-weights', () => {
       ['truncated.safetensors', bytes.subarray(0, bytes.length - 64), /^truncated\.safetensors: invalid safetensors file \(\d+ problems?\)\n  decoders\.depth\.\S+: data_offsets .* run past the end of the data .*: the file is truncated/],
       ['garbage.safetensors', Buffer.from('PK\x03\x04 this is a zip file, not safetensors'), /^garbage\.safetensors: truncated or not a safetensors file/],
       ['shape.safetensors', encodeSafetensors([{ name: 'backbone.cls_token', shape: [1, 1, 9], data: new Array(9).fill(0) }]), /backbone\.cls_token: expected shape \[1, 1, 8\], found \[1, 1, 9\]/],
+      ['dtype.safetensors', withHeader(bytes, (h) => h.replace('"backbone.patch_embed.proj.weight":{"dtype":"F32"', '"backbone.patch_embed.proj.weight":{"dtype":"Q32"')), /^dtype\.safetensors: invalid safetensors file \(1 problem\)\n  backbone\.patch_embed\.proj\.weight: unknown dtype "Q32" \(known: F64, F32/],
+      ['task.safetensors', without(bytes, /^decoders\.depth\./), /^task\.safetensors: does not match model "weights-cli" \(1 problem\); nothing was written\n  missing task "depth": no decoders\.depth\.\* tensors \(the file has tasks: semseg\)\n$/],
     ];
     for (const [name, data, message] of cases) {
       fs.writeFileSync(path.join(tmp, name), data);
