@@ -8,6 +8,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { hwInterface } from '../generator/schedule/interface';
+import * as os from 'os';
+import { CSIM_HEADERS, CSIM_SOURCES } from '../generator/emit/makefile';
+import { LAYOUT } from '../generator/emit/layout';
+import { flowSources } from '../generator/flow/sources';
+import { generate } from '../generator/generate';
+import { loadProject } from '../generator/project';
 import { pathWithout, runMake, standinBin, writeFlowProject, zcu104Project, type ToolRun } from './tcl-helpers';
 
 const p = zcu104Project();
@@ -174,5 +180,75 @@ describe('package and clean', () => {
     expect(fs.existsSync(path.join(dir, 'build'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'deploy'))).toBe(false);
     expect(r.stdout).toMatch(/cleaning/);
+  });
+});
+
+describe('a whole generated project (the kernel emitter\'s Makefile includes make/flow.mk)', () => {
+  const MODEL = `import { defineModel } from 'm3vit-gen';
+export default defineModel({
+  name: 'flow-small', image: { height: 32, width: 64 }, patch: 16, embedDim: 16, depth: 2, heads: 2, mlpRatio: 2,
+  moe: { experts: 4, topK: 2, hidden: 8 },
+  tasks: [{ name: 'semseg', channels: 5 }, { name: 'depth', channels: 1, head: { kind: 'linear' } }],
+});
+`;
+  let out: string;
+  let bundles: string;
+  beforeAll(() => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-flow-project-'));
+    cleanup.push(tmp);
+    fs.writeFileSync(path.join(tmp, 'model.ts'), MODEL);
+    const cfg = {
+      name: 'flow_small',
+      model: 'model.ts',
+      board: {
+        name: 'zcu104', part: 'xczu7ev-ffvc1156-2-e', boardPart: 'xilinx.com:zcu104:part0:1.1',
+        resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 }, ddr: { bandwidthGBps: 17 }, hpPorts: ['HP0', 'HP1'],
+      },
+      clockMHz: 250,
+      numerics: { weights: { bits: 16 }, activations: { bits: 16 } },
+      parallelism: { pe: 8, simd: 8 },
+    };
+    fs.writeFileSync(path.join(tmp, 'cfg.json'), JSON.stringify(cfg));
+    out = path.join(tmp, 'out');
+    const project = loadProject(path.join(tmp, 'cfg.json'), { outDir: out });
+    generate(project, { force: false });
+    bundles = hwInterface(project.config).bundles.map((b) => b.bundle).join(' ');
+  });
+
+  test('the flow reads the files the kernel emitter writes (one list: generator/flow/sources.ts)', () => {
+    const src = flowSources();
+    expect([...src.hls, ...src.testbench].sort()).toEqual([...CSIM_SOURCES].sort());
+    // Every header but the g++-only shim is an input of synthesis.
+    expect([...src.headers].sort()).toEqual(CSIM_HEADERS.filter((h) => !h.startsWith(`${LAYOUT.shimDir}/`)).sort());
+    for (const f of [...src.hls, ...src.testbench, ...src.headers, src.weightImage, src.quantPlan, src.goldenManifest]) {
+      expect(fs.existsSync(path.join(out, f))).toBe(true);
+    }
+  });
+
+  test('make csynth without tools names the tool; with the stand-ins the whole flow runs through the project Makefile', () => {
+    const missing = runMake(out, ['csynth'], pathWithout());
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/make csynth: step 'csynth' needs Vitis HLS/);
+    const env = { STANDIN_HLS_BUNDLES: bundles };
+    const PATH = bin(['vitis-run', 'vivado']);
+    const r = runMake(out, ['hls-csim', 'package'], PATH, env);
+    expect(r.errors).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(steps(r)).toEqual(['hls-csim', 'csynth', 'ip', 'block-design', 'bitstream']);
+    expect(r.commands.find((c) => c[0] === 'create_clock')).toEqual(['create_clock', '-period', '250MHz', '-name', 'default']);
+    expect(fs.readdirSync(path.join(out, 'deploy')).sort()).toEqual(
+      ['flow_small.bit', 'flow_small.hwh', 'golden', 'm3vit_codec.py', 'm3vit_driver.py', 'm3vit_meta.json', 'm3vit_registers.py', 'quant-plan.json', 'validate.py', 'weights.bin'].sort(),
+    );
+    // The driver's weight image is the kernel emitter's, whole 128-bit words.
+    expect(fs.statSync(path.join(out, 'deploy/weights.bin')).size % 16).toBe(0);
+  });
+
+  test('make clean: the csim build and the flow\'s build/ and deploy/, without recipe clashes', () => {
+    fs.mkdirSync(path.join(out, 'csim-build'), { recursive: true });
+    fs.mkdirSync(path.join(out, 'build/stamps'), { recursive: true });
+    const r = runMake(out, ['clean'], pathWithout());
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const d of ['csim-build', 'build', 'deploy']) expect(fs.existsSync(path.join(out, d))).toBe(false);
   });
 });
