@@ -8,6 +8,7 @@
  *   npx tsc --outDir dist/bench --target ES2022 --module commonjs --esModuleInterop --skipLibCheck --resolveJsonModule bench/reference.ts
  *   node dist/bench/bench/reference.js [runs] [task]
  */
+import * as os from 'os';
 import * as path from 'path';
 import { loadProject } from '../generator/project';
 import { heldOutImageIndex } from '../generator/reference/calibrate';
@@ -20,6 +21,13 @@ function seconds(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/** CPU seconds (user + system) of this process since `c0`: on a shared machine the wall
+ * clock also counts other processes' time slices, the CPU time does not. */
+function cpuSeconds(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
 function main(): void {
   const runs = Number(process.argv[2] ?? 3);
   const project = loadProject(path.join(process.cwd(), 'zcu104.json'));
@@ -28,27 +36,38 @@ function main(): void {
   console.log(`model ${project.ir.dims.name}, task ${task}: ${(macs / 1e9).toFixed(2)} GMAC per image (backbone + gate + head)`);
 
   let t0 = process.hrtime.bigint();
+  let c0 = process.cpuUsage();
   const prep = prepareModel(project);
   const nCal = project.config.numerics.calibrationImages * project.ir.tasks.length;
-  console.log(`prepare (seeded weights, ${nCal} float calibration runs, quantization): ${seconds(t0).toFixed(1)} s`);
+  console.log(`prepare (seeded weights, ${nCal} float calibration runs, quantization): ${seconds(t0).toFixed(1)} s wall, ${cpuSeconds(c0).toFixed(1)} s CPU`);
 
   const img = randomImage(project.ir.dims, project.config.seed, heldOutImageIndex(project.config.numerics.calibrationImages));
   const q = quantizeImage(prep.plan, img);
   const intTimes: number[] = [];
   const floatTimes: number[] = [];
+  const intCpu: number[] = [];
+  const floatCpu: number[] = [];
   for (let r = 0; r < runs; r++) {
     t0 = process.hrtime.bigint();
+    c0 = process.cpuUsage();
     runInt(project.ir, prep.plan, prep.quant, task, q);
     intTimes.push(seconds(t0));
+    intCpu.push(cpuSeconds(c0));
     t0 = process.hrtime.bigint();
+    c0 = process.cpuUsage();
     runFloat(project.ir, prep.weights, task, img);
     floatTimes.push(seconds(t0));
+    floatCpu.push(cpuSeconds(c0));
   }
   const best = (a: number[]): number => Math.min(...a);
-  const show = (name: string, a: number[]): void =>
-    console.log(`${name}: ${a.map((s) => s.toFixed(2)).join(', ')} s per image; best ${best(a).toFixed(2)} s = ${(macs / best(a) / 1e9).toFixed(2)} GMAC/s`);
-  show('int mode  ', intTimes);
-  show('float mode', floatTimes);
+  const show = (name: string, wall: number[], cpu: number[]): void =>
+    console.log(
+      `${name}: ${wall.map((s) => s.toFixed(2)).join(', ')} s wall per image (CPU ${cpu.map((s) => s.toFixed(2)).join(', ')} s); ` +
+        `best ${best(wall).toFixed(2)} s wall = ${(macs / best(wall) / 1e9).toFixed(2)} GMAC/s, ${(macs / best(cpu) / 1e9).toFixed(2)} GMAC/s per CPU second`,
+    );
+  show('int mode  ', intTimes, intCpu);
+  show('float mode', floatTimes, floatCpu);
+  console.log(`load average during the run: ${os.loadavg()[0].toFixed(1)} (2 cores: above 2 means other processes took turns)`);
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

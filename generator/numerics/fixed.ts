@@ -9,9 +9,19 @@
  * formats are chosen so that they do, and mulShiftRound covers the one place that cannot).
  */
 
-/** 2^n as an exact double, for 0 <= n <= 1023. */
+/** 2^n for every integer n a double can hold exactly (-1074 .. 1023), by lookup: `2 ** n`
+ * with a variable exponent is a Math.pow call in V8, and rshiftRound/sat call this per value. */
+const POW2_MIN = -1074;
+const POW2 = (() => {
+  const t = new Float64Array(1023 - POW2_MIN + 1);
+  for (let n = POW2_MIN; n <= 1023; n++) t[n - POW2_MIN] = 2 ** n;
+  return t;
+})();
+
+/** 2^n as an exact double, for integer -1074 <= n <= 1023. */
 export function pow2(n: number): number {
-  return 2 ** n;
+  const v = POW2[n - POW2_MIN]; // a typed array gives undefined for a fractional or out-of-range index
+  return v !== undefined ? v : 2 ** n;
 }
 
 /** Largest and smallest value of a signed `bits`-bit word. */
