@@ -4,6 +4,8 @@
  */
 import * as path from 'path';
 import yargs from 'yargs';
+import { renderReportMd } from './estimate/report';
+import { estimateJson, estimateProject } from './estimate/stage';
 import { generate, NOT_YET_GENERATED } from './generate';
 import { inspectJson, inspectText } from './inspect/format';
 import { displayPath, loadProject } from './project';
@@ -30,12 +32,13 @@ export async function main(argv: string[]): Promise<number> {
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
           .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) for the weight image and golden vectors (overrides the config\'s "weights")' })
-          .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' }),
+          .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' })
+          .option('allow-overfit', { type: 'boolean', default: false, describe: 'generate even when the estimate says the design does not fit the board budget' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
           if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
-          const summary = generate(project, { force: args.force });
+          const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           for (const s of summary) console.log(`  ${s}`);
           if (NOT_YET_GENERATED.length > 0) {
@@ -56,6 +59,21 @@ export async function main(argv: string[]): Promise<number> {
           const project = loadProject(args.config);
           if (args.json) console.log(JSON.stringify(inspectJson(project.ir, project.tasks), null, 2));
           else console.log(inspectText(project.ir, project.tasks));
+        })(),
+    )
+    .command(
+      'estimate',
+      'estimate resources, latency per task, DDR traffic and energy before synthesis, with the fit check',
+      (y) =>
+        y
+          .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print estimate.json instead of the summary' }),
+      async (args) =>
+        run(() => {
+          const project = loadProject(args.config);
+          const est = estimateProject(project);
+          if (args.json) process.stdout.write(estimateJson(est));
+          else process.stdout.write(renderReportMd(est));
         })(),
     )
     .command(

@@ -1,0 +1,208 @@
+/**
+ * The estimator: model IR + config -> resources, cycles per layer and per task pathway, DDR
+ * bytes, MoE scheduler comparison, roofline and energy, before any synthesis. Everything
+ * it returns is an analytical estimate and is labelled as one.
+ */
+import type { BuildConfig } from '../config/types';
+import type { ModelIR, TaskIR } from '../ir/types';
+import { packageVersion } from '../util/package';
+import { BRAM18_BITS, computeBoundCycles, cyclesToMs, energyMj, expectedLruMisses, URAM_BITS } from './formulas';
+import { hardwarePlan, type HardwarePlan } from './hardware';
+import { busiestChannel, layerCost, trafficTotals, type LayerCost } from './layers';
+import { expertBytes, moeExpertsCost, ROUTING_MODEL, schedulerFigures } from './moe';
+import { paperComparison } from './paper';
+import { bufferEstimates, overflows, resourceTotals, unitEstimates } from './resources';
+import type { Estimate, LayerEstimate, MoeLayerEstimate, SchedulerFigures, SchedulerName, TaskEstimate } from './types';
+import { ESTIMATE_FORMAT } from './types';
+
+const scopeName = (s: { kind: 'backbone' } | { kind: 'task'; task: string }): string => (s.kind === 'backbone' ? 'backbone' : `task:${s.task}`);
+
+/** `plan` overrides the hardware read from the schedule (what-if studies in bench/). */
+export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan?: HardwarePlan): Estimate {
+  const hw = plan ?? hardwarePlan(ir, tasks, config);
+  const names = new Set(tasks.map((t) => t.name));
+  const built = ir.layers.filter((l) => l.scope.kind === 'backbone' || names.has(l.scope.task));
+
+  const moeFigures = ir.dims.moe ? schedulerFigures(hw, ir, config.moe.expertCacheSlots) : undefined;
+  const noMoe: LayerCost = { engine: 'moe', cycles: 0, compute: 0, traffic: {}, overlap: 'none', macsPerCycle: 0 };
+  const moeCost = moeFigures ? moeExpertsCost(hw, ir, moeFigures, config.moe.scheduler) : noMoe;
+
+  const layers: LayerEstimate[] = built.map((l) => toLayerEstimate(l, layerCost(l, ir, hw, moeCost), hw));
+
+  const units = unitEstimates(hw, ir, tasks.some((t) => t.head.kind === 'uphead'));
+  const buffers = bufferEstimates(hw);
+  const resources = resourceTotals(units, buffers, config.board.resources);
+  const over = overflows(resources);
+
+  const clock = config.clockMHz;
+  const perTask: Record<string, TaskEstimate> = {};
+  for (const t of tasks) {
+    const own = layers.filter((l) => l.scope === 'backbone' || l.scope === `task:${t.name}`);
+    // Gates of other tasks are built but not run on this task's pathway.
+    const run = own.filter((l) => !(l.kind === 'moe_gate' && l.scope !== 'backbone' && l.scope !== `task:${t.name}`));
+    const sum = (f: (l: LayerEstimate) => number, ls = run): number => ls.reduce((s, l) => s + f(l), 0);
+    const cycles = sum((l) => l.cycles);
+    const headCycles = sum((l) => l.cycles, run.filter((l) => l.layer.startsWith('head.')));
+    const macs = sum((l) => l.macs);
+    const ms = cyclesToMs(cycles, clock);
+    perTask[t.name] = {
+      cycles,
+      latency_ms: ms,
+      backbone_ms: cyclesToMs(cycles - headCycles, clock),
+      head_ms: cyclesToMs(headCycles, clock),
+      ddr_read_bytes: sum((l) => l.ddr_read_bytes),
+      ddr_write_bytes: sum((l) => l.ddr_write_bytes),
+      macs,
+      engine_utilization: macs / (cycles * hw.pe * hw.simd),
+      energy_mj: energyMj(ms, config.board.powerW),
+    };
+  }
+
+  const moeLayers: MoeLayerEstimate[] = [];
+  const moeTotal = emptyTotals();
+  if (ir.dims.moe && moeFigures) {
+    const m = ir.dims.moe;
+    for (const b of m.blocks) {
+      moeLayers.push({
+        layer: `blocks.${b}.mlp.experts`,
+        block: b,
+        experts: m.experts,
+        top_k: m.topK,
+        tokens: ir.dims.tokens,
+        expert_bytes: expertBytes(hw),
+        expected_experts_used: moeFigures['expert-major'].expert_loads,
+        schedulers: moeFigures,
+      });
+      for (const s of Object.keys(moeTotal) as SchedulerName[]) {
+        const t = moeTotal[s];
+        const f = moeFigures[s];
+        t.onchip_weight_bytes = Math.max(t.onchip_weight_bytes, f.onchip_weight_bytes); // buffers are reused by every layer
+        t.expert_weight_ddr_bytes += f.expert_weight_ddr_bytes;
+        t.expert_loads += f.expert_loads;
+        t.cycles += f.cycles;
+      }
+    }
+  }
+
+  const budgetBytes = (config.board.resources.BRAM_18K * BRAM18_BITS + config.board.resources.URAM * URAM_BITS) / 8;
+  const activationBytes = buffers.filter((b) => b.group === 'activations').reduce((s, b) => s + b.bytes, 0);
+  const totalBytes = buffers.reduce((s, b) => s + b.bytes, 0);
+
+  const est: Estimate = {
+    format: ESTIMATE_FORMAT,
+    is_estimate: true,
+    generator_version: packageVersion(),
+    model: ir.dims.name,
+    board: config.board.name,
+    part: config.board.part,
+    clock_mhz: clock,
+    parallelism: { pe: hw.pe, simd: hw.simd },
+    scheduler: config.moe.scheduler,
+    expert_cache_slots: config.moe.expertCacheSlots,
+    fits: over.length === 0,
+    overflows: over,
+    resources,
+    units,
+    buffers,
+    onchip: { total_bytes: totalBytes, activation_bytes: activationBytes, activations_fit: activationBytes <= budgetBytes, budget_bytes: budgetBytes },
+    tasks: tasks.map((t) => t.name),
+    latency_ms: Object.fromEntries(tasks.map((t) => [t.name, perTask[t.name].latency_ms])),
+    per_task: perTask,
+    task_switch: {
+      extra_cycles: 0,
+      extra_ddr_bytes: 0,
+      note:
+        'the task id is a run-time register: a switch selects another gate and head; every weight streams from DDR on every run anyway, ' +
+        'so nothing is reloaded and the next run costs the new task\'s pathway latency, no more',
+    },
+    power_w: config.board.powerW,
+    energy_mj: Object.fromEntries(tasks.map((t) => [t.name, perTask[t.name].energy_mj])),
+    layers,
+    moe: { routing_model: ROUTING_MODEL, layers: moeLayers, total: moeTotal, token_major_by_slots: slotSweep(ir, hw) },
+    roofline: {
+      peak_macs_per_cycle: config.board.resources.DSP,
+      engine_macs_per_cycle: hw.pe * hw.simd,
+      ddr_bytes_per_cycle: (config.board.ddr.bandwidthGBps * 1e9) / (clock * 1e6),
+      weights_port_bytes_per_cycle: hw.ports.weights.bytesPerCycle,
+    },
+    timing: {
+      dot_depth: hw.timing.dot,
+      elementwise_depth: hw.timing.elementwise,
+      div64_cycles: hw.timing.div64,
+      isqrt_cycles: hw.timing.isqrt,
+      attention_ii: hw.timing.attentionII,
+      attention_depth: hw.timing.attentionDepth,
+      axi_latency: hw.timing.axiLatency,
+      axi_outstanding: hw.timing.axiOutstanding,
+    },
+    assumptions: assumptions(hw, config),
+  };
+  const paper = paperComparison(ir, config, est);
+  if (paper) est.paper = paper;
+  return est;
+}
+
+/** Token-major loads of one MoE layer for cache sizes 1, 2, 4, ... up to E. */
+function slotSweep(ir: ModelIR, hw: HardwarePlan): Estimate['moe']['token_major_by_slots'] {
+  const m = ir.dims.moe;
+  if (!m) return [];
+  const out: Estimate['moe']['token_major_by_slots'] = [];
+  for (let s = 1; ; s *= 2) {
+    const slots = Math.min(s, m.experts);
+    const loads = expectedLruMisses(m.experts, m.topK, slots, ir.dims.tokens);
+    out.push({ slots, expert_loads: loads, expert_weight_ddr_bytes: loads * expertBytes(hw) });
+    if (slots === m.experts) return out;
+  }
+}
+
+function emptyTotals(): Record<SchedulerName, SchedulerFigures> {
+  const z = (): SchedulerFigures => ({ onchip_weight_bytes: 0, expert_weight_ddr_bytes: 0, expert_loads: 0, cycles: 0 });
+  return { 'expert-major': z(), 'token-major': z(), 'all-on-chip': z() };
+}
+
+function toLayerEstimate(l: ModelIR['layers'][number], c: LayerCost, hw: HardwarePlan): LayerEstimate {
+  const { read, write } = trafficTotals(c.traffic);
+  const busiest = busiestChannel(hw, c.traffic);
+  const computeBound = computeBoundCycles(l.macs, c.macsPerCycle);
+  const memoryBound = busiest.boundCycles;
+  const boundCycles = Math.max(computeBound, memoryBound);
+  const bound = boundCycles === 0 ? 'none' : computeBound >= memoryBound ? 'compute' : 'memory';
+  const out: LayerEstimate = {
+    layer: l.name,
+    kind: l.kind,
+    scope: scopeName(l.scope),
+    engine: c.engine,
+    macs: l.macs,
+    cycles: Math.round(c.cycles),
+    compute_cycles: Math.round(c.compute),
+    ddr_cycles: busiest.transferCycles,
+    ddr_read_bytes: Math.round(read),
+    ddr_write_bytes: Math.round(write),
+    overlap: c.overlap,
+    macs_per_cycle: c.macsPerCycle,
+    roofline: {
+      compute_bound_cycles: Math.round(computeBound),
+      memory_bound_cycles: Math.round(memoryBound),
+      bound,
+      efficiency: c.cycles > 0 && boundCycles > 0 ? boundCycles / c.cycles : 0,
+      intensity: read + write > 0 && l.macs > 0 ? l.macs / (read + write) : null,
+    },
+  };
+  if (l.block !== undefined) out.block = l.block;
+  if (c.fusedInto) out.fused_into = c.fusedInto;
+  if (c.note) out.note = c.note;
+  return out;
+}
+
+function assumptions(hw: HardwarePlan, config: BuildConfig): string[] {
+  const port = hw.ports.weights;
+  return [
+    'All figures are analytical estimates of the generated kernels (loop nests of templates/hls/m3vit_top.cpp.hbs, sizes and pragmas of generator/schedule/schedule.ts) with the formulas of generator/estimate/formulas.ts (UG1399, UG573, UG579, UG1085); not synthesis results.',
+    ...hw.sources.map((s) => `${s.what} [${s.source}]`),
+    `DDR: an m_axi port moves at most one ${port.widthBits}-bit word per cycle, capped by the DDR peak (${config.board.ddr.bandwidthGBps} GB/s): ${port.bytesPerCycle.toFixed(1)} B/cycle = ${((port.bytesPerCycle * config.clockMHz) / 1e3).toFixed(2)} GB/s at ${config.clockMHz} MHz; ${hw.timing.axiLatency}-cycle latency per transfer or pipelined read loop.`,
+    'Debug dumps (options bit 0) are off; the host writes the image and reads the result outside the kernel time.',
+    `Energy = latency x board power (${config.board.powerW} W from the config): an estimate, not a measurement.`,
+    'LUT and FF are rough (typical per-unit costs, +-50%); DSP, BRAM_18K and URAM follow the buffers and multipliers listed.',
+    `MoE traffic: ${ROUTING_MODEL}`,
+  ];
+}

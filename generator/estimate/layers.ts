@@ -1,0 +1,315 @@
+/**
+ * Cycles and DDR bytes of every IR layer, from the loop nests of the generated kernel
+ * (templates/hls/m3vit_top.cpp.hbs). Each function below mirrors one C++ function or loop
+ * nest of that file and names it; trip counts come from the kernels' schedule, timing
+ * figures from ./hardware.ts, the arithmetic from ./formulas.ts.
+ */
+import type { LayerIR, ModelIR } from '../ir/types';
+import type { BundleRole } from '../schedule/interface';
+import {
+  pipelinedLoopCycles as piped,
+  sequentialLoopCycles as seqLoop,
+  singleReadsCycles,
+  transferCycles,
+  uniformPingPongCycles,
+} from './formulas';
+import type { HardwarePlan } from './hardware';
+import type { LayerEstimate } from './types';
+
+/** Bytes moved per m_axi channel (AXI reads and writes are separate channels). */
+export type Channel = `${BundleRole}.${'read' | 'write'}`;
+export type Traffic = Partial<Record<Channel, number>>;
+
+/** Cycles, of which compute (the PE x SIMD array or another datapath busy), and DDR bytes. */
+export interface Cost {
+  cycles: number;
+  compute: number;
+  traffic: Traffic;
+}
+
+export interface LayerCost extends Cost {
+  engine: LayerEstimate['engine'];
+  overlap: LayerEstimate['overlap'];
+  /** Multipliers of the layer's inner loop (its compute roof). */
+  macsPerCycle: number;
+  fusedInto?: string;
+  note?: string;
+}
+
+const WORD_BYTES = 16; // wword_t: 128 bits
+const ZERO: Cost = { cycles: 0, compute: 0, traffic: {} };
+
+function mergeTraffic(a: Traffic, b: Traffic, times = 1): Traffic {
+  const out: Traffic = { ...a };
+  for (const [k, v] of Object.entries(b) as Array<[Channel, number]>) out[k] = (out[k] ?? 0) + v * times;
+  return out;
+}
+/** Costs one after the other. */
+export function seq(...cs: Cost[]): Cost {
+  return cs.reduce((a, c) => ({ cycles: a.cycles + c.cycles, compute: a.compute + c.compute, traffic: mergeTraffic(a.traffic, c.traffic) }), ZERO);
+}
+/** `n` times the same cost, as a loop that is not pipelined (entry/exit per iteration). */
+export function times(n: number, c: Cost): Cost {
+  return { cycles: seqLoop(n, c.cycles), compute: n * c.compute, traffic: mergeTraffic({}, c.traffic, n) };
+}
+/** Pure compute: a pipelined loop. */
+const loop = (trip: number, ii: number, depth: number): Cost => {
+  const c = piped(trip, ii, depth);
+  return { cycles: c, compute: c, traffic: {} };
+};
+
+/** The machine the loops run on. */
+export class KernelModel {
+  constructor(
+    readonly hw: HardwarePlan,
+    readonly ir: ModelIR,
+  ) {}
+
+  private get t() {
+    return this.hw.timing;
+  }
+  private get s() {
+    return this.hw.sched;
+  }
+
+  /** A burst of `words` 128-bit words on a channel (one beat per cycle at the port's rate). */
+  burst(channel: Channel, words: number): Cost {
+    const role = channel.split('.')[0] as BundleRole;
+    const bytes = words * WORD_BYTES;
+    return { cycles: transferCycles(bytes, this.hw.ports[role].bytesPerCycle, this.t.axiLatency), compute: 0, traffic: { [channel]: bytes } };
+  }
+  /** A pipelined loop of `trip` iterations that reads (or writes) `words` words of a channel as it goes. */
+  stream(channel: Channel, trip: number, words: number, depth = this.t.elementwise): Cost {
+    const role = channel.split('.')[0] as BundleRole;
+    const dma = Math.ceil((words * WORD_BYTES) / this.hw.ports[role].bytesPerCycle);
+    const compute = piped(trip, 1, depth);
+    return { cycles: Math.max(compute, dma) + (channel.endsWith('.read') ? this.t.axiLatency : 0), compute, traffic: { [channel]: words * WORD_BYTES } };
+  }
+
+  /** load_tile: PE rows of a [rows][K] matrix, PE * ceil(K/8) words in one burst. */
+  loadTile(k: number): Cost {
+    return this.burst('weights.read', this.hw.pe * Math.ceil(k / 8));
+  }
+  /** load_vec32: one word read per element (the same word for 4 elements: no burst). */
+  loadVec32(n: number): Cost {
+    return { cycles: singleReadsCycles(n, this.t.axiLatency, this.t.axiOutstanding), compute: 0, traffic: { 'weights.read': n * WORD_BYTES } };
+  }
+  /** load_vec16: ElemReader, one word per 8 elements. */
+  loadVec16(n: number): Cost {
+    return this.stream('weights.read', n, Math.ceil(n / 8), 2);
+  }
+  /** The ENGINE_CLEAR / DOT / STORE sequence of one output tile for one token or pixel: the
+   * accumulators cleared (PE), the DOT loop over K / SIMD at II = 1, the PE outputs stored. */
+  dotTile(k: number, storeDepth = 4): number {
+    return piped(this.hw.pe, 1, 1) + piped(Math.ceil(k / this.hw.simd), 1, this.t.dot) + piped(this.hw.pe, 1, storeDepth);
+  }
+  /** engine_tile: ENGINE_TOKENS over n tokens. */
+  engineTile(k: number, n: number): number {
+    return seqLoop(n, this.dotTile(k));
+  }
+  /** linear_engine: first tile load, then ENGINE_TILES with the next tile's load overlapping
+   * the current tile's compute (ping-pong WT_A / WT_B). */
+  linearEngine(rows: number, k: number, n: number): Cost {
+    const tiles = Math.ceil(rows / this.hw.pe);
+    const load = this.loadTile(k);
+    const compute = this.engineTile(k, n);
+    return {
+      cycles: uniformPingPongCycles(tiles, load.cycles, compute) + 2 * tiles,
+      compute: tiles * compute,
+      traffic: mergeTraffic({}, load.traffic, tiles),
+    };
+  }
+  /** An element-wise pass over rows x cols (requant, residual, GELU): inner loop pipelined. */
+  elementwise(rows: number, cols: number, extraDepth = 0): Cost {
+    return times(rows, loop(cols, 1, this.t.elementwise + extraDepth));
+  }
+  /** layer_norm: gamma and beta loaded, then per row LN_SUM, the mean (a divide), LN_VAR,
+   * the reciprocal square root (isqrt and a divide), LN_OUT. */
+  layerNorm(rows: number): Cost {
+    const D = this.s.D;
+    const t = this.t;
+    const row = loop(D, 1, 3).cycles + t.div64 + loop(D, 1, t.elementwise).cycles + t.isqrt + t.div64 + loop(D, 1, t.elementwise + 4).cycles;
+    return seq(this.loadVec16(D), this.loadVec32(D), times(rows, { cycles: row, compute: row, traffic: {} }));
+  }
+  /** patch_embed: per chunk of the patch vector, per patch row: load_band (the P image rows,
+   * every channel) and PATCH_GATHER into Y, then the engine over the chunk. */
+  patchEmbed(): Cost {
+    const s = this.s;
+    const band = times(s.image.c, this.stream('input.read', s.image.patch * s.image.w, Math.ceil((s.image.patch * s.image.w) / 8), 2));
+    const gather = times(s.image.gridW, loop(s.patchEmbed.chunk, 1, 4));
+    const chunk = seq(times(s.image.gridH, seq(band, gather)), this.linearEngine(s.D, s.patchEmbed.chunk, s.NP));
+    return times(s.patchEmbed.chunks, chunk);
+  }
+  /** TOKENS_ROWS: bias, class token and positional embedding read row by row (ElemReader). */
+  clsPos(): Cost {
+    const s = this.s;
+    const row = this.stream('weights.read', s.D, Math.ceil(s.D / 8), this.t.elementwise + 2);
+    return seq(this.loadVec32(s.D), this.loadVec16(s.D), times(s.N, row));
+  }
+  /** attention ATT_QKV: per head, q, k and v of the head through the engine, biases, requant. */
+  qkv(): Cost {
+    const s = this.s;
+    const one = seq(this.linearEngine(s.hd, s.D, s.N), this.loadVec32(s.hd), this.elementwise(s.N, s.hd));
+    return times(s.heads * 3, one);
+  }
+  /** attention ATT_QUERIES: per head and query, ATT_KEYS pipelined at the attention II, then
+   * ATT_OUT (a divide per output). */
+  attentionCore(): Cost {
+    const s = this.s;
+    const t = this.t;
+    const perQuery = loop(s.N, t.attentionII, t.attentionDepth).cycles + loop(s.hd, 1, t.div64 + 2).cycles;
+    return times(s.heads * s.N, { cycles: perQuery, compute: perQuery, traffic: {} });
+  }
+  /** gate of the run's task on the engine, GATE_LOGITS requant, ROUTE_TOPK (gate_top_k per
+   * token: max, softmax sum with exp, k selection passes each with a divide), prefix, fill. */
+  gate(): Cost {
+    const s = this.s;
+    const m = s.moe!;
+    const t = this.t;
+    const topk = loop(m.experts, 1, 2).cycles + loop(m.experts, 1, 14).cycles + m.experts + m.topK * (loop(m.experts, 1, 2).cycles + t.div64 + 14);
+    return seq(
+      this.linearEngine(m.gateRows, s.D, s.N),
+      this.elementwise(s.N, m.experts),
+      { cycles: seqLoop(s.N, topk), compute: seqLoop(s.N, topk), traffic: {} },
+      loop(m.experts, 1, 2),
+      this.elementwise(s.N, m.topK),
+    );
+  }
+  /** conv3x3: biases; per output row, the next input row into the line buffer, the first
+   * weight tile, then CONV_TILES with the next tile's load overlapping conv_row_tile
+   * (every pixel: 9 taps x cin / SIMD), then CONV_WRITE of the row to scratch. */
+  conv3x3(h: number, w: number, cin: number, ch: number): { cost: Cost; tileCompute: number; tileLoad: number } {
+    const tiles = Math.ceil(ch / this.hw.pe);
+    const rowIn = this.stream('scratch.read', w * cin, Math.ceil((w * cin) / 8), 2);
+    const load = this.loadTile(9 * cin);
+    const pixel = piped(this.hw.pe, 1, 1) + seqLoop(9, piped(Math.ceil(cin / this.hw.simd), 1, this.t.dot)) + piped(this.hw.pe, 1, this.t.elementwise);
+    const tileCompute = seqLoop(w, pixel);
+    const tilesCost: Cost = {
+      cycles: uniformPingPongCycles(tiles, load.cycles, tileCompute) + 2 * tiles,
+      compute: tiles * tileCompute,
+      traffic: mergeTraffic({}, load.traffic, tiles),
+    };
+    const write = this.stream('scratch.write', w * ch, Math.ceil((w * ch) / 8));
+    return { cost: seq(this.loadVec32(ch), times(h, seq(rowIn, tilesCost, write))), tileCompute, tileLoad: load.cycles };
+  }
+  /** upsample2x: every input row once into the line buffer; per input row, two output rows
+   * of 2w pixels, each pixel's channels in a pipelined loop (UP_CH). */
+  upsample2x(h: number, w: number, ch: number): Cost {
+    const rowIn = this.stream('scratch.read', w * ch, Math.ceil((w * ch) / 8), 2);
+    const out = times(2 * h * 2 * w, loop(ch, 1, this.t.elementwise));
+    const words = Math.ceil((4 * h * w * ch) / 8);
+    return seq(times(h, rowIn), { ...out, traffic: { 'scratch.write': words * WORD_BYTES } });
+  }
+  /** conv1x1_out without the final upsample: per tile of PE output channels, the weights,
+   * then per pixel C1X1_READ (the pixel's channels from scratch), the DOT loop, PLANE. */
+  conv1x1(lh: number, lw: number, ch: number, cPad: number): Cost {
+    const tiles = cPad / this.hw.pe;
+    const pixel = seq(this.stream('scratch.read', ch, Math.ceil(ch / 8), 2), { cycles: this.dotTile(ch, this.t.elementwise), compute: this.dotTile(ch, this.t.elementwise), traffic: {} });
+    return seq(this.loadVec32(cPad), times(tiles, seq(this.loadTile(ch), times(lh * lw, pixel))));
+  }
+  /** FINAL_UP_ROWS/COLS: every real output channel's plane upsampled 2x into `result`. */
+  finalUpsample(channels: number, lh: number, lw: number): Cost {
+    const perPlane = times(2 * lh, this.stream('output.write', 2 * lw, Math.ceil((2 * lw) / 8)));
+    return times(channels, perPlane);
+  }
+}
+
+const engineMacs = (hw: HardwarePlan): number => hw.pe * hw.simd;
+
+/**
+ * Cost of one IR layer. MoE expert layers take their cycles and traffic from the
+ * scheduler model (./moe.ts), passed in `moeExperts`.
+ */
+export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts: LayerCost): LayerCost {
+  const k = new KernelModel(hw, ir);
+  const s = hw.sched;
+  const N = s.N;
+  const D = s.D;
+  const as = (engine: LayerCost['engine'], c: Cost, overlap: LayerCost['overlap'], macsPerCycle: number, note?: string): LayerCost => ({
+    ...c,
+    engine,
+    overlap,
+    macsPerCycle,
+    ...(note ? { note } : {}),
+  });
+  const fused = (into: string, note: string): LayerCost => ({ ...ZERO, engine: 'fused', overlap: 'none', macsPerCycle: 0, fusedInto: into, note });
+  const task = l.scope.kind === 'task' ? s.tasks.find((t) => l.scope.kind === 'task' && t.name === l.scope.task) : undefined;
+  const blk = (name: string): string => `blocks.${l.block}.${name}`;
+  switch (l.kind) {
+    case 'patch_embed':
+      return as('linear', k.patchEmbed(), 'ping-pong', engineMacs(hw), `${s.patchEmbed.chunks} chunk(s) of ${s.patchEmbed.chunk}: the image is read once per chunk`);
+    case 'cls_pos_embed':
+      return as('stream', k.clsPos(), 'streamed', 0, 'patch bias, class token and positional embedding');
+    case 'layernorm': {
+      if (!task) return as('layernorm', k.layerNorm(N), 'serial', 0);
+      const c = k.layerNorm(s.NP);
+      if (task.head !== 'uphead') return as('layernorm', c, 'serial', 0);
+      // UP_TOKENS: the normalised patch tokens become the first feature map in scratch.
+      const map = times(s.NP, k.stream('scratch.write', D, Math.ceil(D / 8)));
+      return as('layernorm', seq(c, map), 'serial', 0, 'then UP_TOKENS writes the [GRID_H][GRID_W][D] map to scratch');
+    }
+    case 'linear': {
+      if (task) {
+        // linear_head: the engine over the patch tokens, biases, LINEAR_HEAD_OUT to `result`.
+        const out = times(s.NP, k.stream('output.write', task.channels, Math.ceil(task.channels / 8)));
+        return as('linear', seq(k.linearEngine(task.channelsPadded, D, s.NP), k.loadVec32(task.channelsPadded), out), 'ping-pong', engineMacs(hw));
+      }
+      if (l.name.endsWith('attn.qkv')) return as('linear', k.qkv(), 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
+      if (l.name.endsWith('attn.proj')) return as('linear', seq(k.linearEngine(D, D, N), k.loadVec32(D)), 'ping-pong', engineMacs(hw));
+      const dense = s.dense!;
+      if (l.name.endsWith('mlp.fc1')) return as('linear', times(dense.tiles, seq(k.linearEngine(dense.tile, D, N), k.loadVec32(dense.tile))), 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
+      return as('linear', seq(times(dense.tiles, k.linearEngine(D, dense.tile, N)), k.loadVec32(D)), 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
+    }
+    case 'attention':
+      return as('attention', k.attentionCore(), 'none', Math.ceil(s.hd / hw.timing.attentionII), `ATT_KEYS at II ${hw.timing.attentionII}`);
+    case 'gelu':
+      return as('stream', times(s.dense!.tiles, k.elementwise(N, s.dense!.tile, 6)), 'none', 0, 'DENSE_GELU: requant and GELU of each hidden tile into H');
+    case 'residual_add':
+      return as('stream', k.elementwise(N, D), 'none', 0, l.name.endsWith('residual1') ? 'RES1: proj requant + residual into X' : 'requant + residual into X');
+    case 'moe_gate':
+      return as('linear', k.gate(), 'ping-pong', engineMacs(hw), 'gate on the engine, then top-k per token and the expert queues');
+    case 'moe_experts':
+      return moeExperts;
+    case 'moe_combine':
+      return fused(blk('mlp.experts'), 'p_e * y_e scatter-accumulated into ACC as each expert writes its output (combine_term)');
+    case 'drop_cls':
+      return fused(l.name.replace(/drop_cls$/, 'norm'), 'the head LayerNorm reads tokens 1..N-1');
+    case 'relu':
+      return fused(l.name.replace(/relu_(\d+)$/, 'conv_$1'), 'ReLU applied as the conv writes its output (linear_out)');
+    case 'conv3x3': {
+      const [cin, h, w] = l.inputShape;
+      const c = k.conv3x3(h, w, cin, l.outputShape[0]);
+      return as('conv', c.cost, 'ping-pong', engineMacs(hw), 'weights re-read for every output row; line buffer of 3 input rows');
+    }
+    case 'conv1x1': {
+      const [cin, h, w] = l.inputShape;
+      return as('conv', k.conv1x1(h, w, cin, task!.channelsPadded), 'serial', engineMacs(hw), 'the input map is re-read from scratch for every tile of PE channels');
+    }
+    case 'upsample2x': {
+      const [c, h, w] = l.inputShape;
+      if (l.name.endsWith('up_out')) return as('stream', k.finalUpsample(task!.channels, h, w), 'streamed', 0, 'FINAL_UP: each conv1x1 plane upsampled into `result`');
+      return as('stream', k.upsample2x(h, w, c), 'streamed', 0, 'bilinear 2x, scratch to scratch, one channel per cycle');
+    }
+  }
+}
+
+/** Busiest channel's bytes, its bound (bytes at the port's rate) and its transfer cycles. */
+export function busiestChannel(hw: HardwarePlan, t: Traffic): { bytes: number; boundCycles: number; transferCycles: number } {
+  let best = { bytes: 0, boundCycles: 0, transferCycles: 0 };
+  for (const [ch, bytes] of Object.entries(t) as Array<[Channel, number]>) {
+    const role = ch.split('.')[0] as BundleRole;
+    const bound = bytes / hw.ports[role].bytesPerCycle;
+    if (bound > best.boundCycles) best = { bytes, boundCycles: bound, transferCycles: Math.ceil(bound) };
+  }
+  return best;
+}
+
+export function trafficTotals(t: Traffic): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const [ch, b] of Object.entries(t)) {
+    if (ch.endsWith('.read')) read += b ?? 0;
+    else write += b ?? 0;
+  }
+  return { read, write };
+}

@@ -1,0 +1,120 @@
+/**
+ * MoE expert layers under the three schedulers the report compares:
+ * - expert-major (M³ViT's computation reordering, m3vit_top.cpp expert_major): every used
+ *   expert read once (load_expert) into one ping-pong half while the other half runs
+ *   compute_expert over its whole token queue;
+ * - token-major with an LRU cache of S experts (token_major, the ablation baseline): tokens in
+ *   order, a miss stalls for load_expert;
+ * - all-on-chip (the paper's naive baseline, not generated): every expert of the layer loaded,
+ *   then the tokens in order.
+ * Which experts a token uses depends on the gate and the input, so traffic and the
+ * expert-major queue lengths use the routing model of ./formulas.ts (uniform random top-k).
+ */
+import type { ModelIR } from '../ir/types';
+import {
+  expectedExpertsUsed,
+  expectedLruMisses,
+  pipelinedLoopCycles as piped,
+  sequentialLoopCycles as seqLoop,
+  singleReadsCycles,
+  transferCycles,
+  uniformPingPongCycles,
+} from './formulas';
+import type { HardwarePlan } from './hardware';
+import { KernelModel, type LayerCost } from './layers';
+import type { SchedulerFigures, SchedulerName } from './types';
+
+export const ROUTING_MODEL =
+  'uniform random routing: every token picks k distinct experts uniformly at random, independently of other tokens, ' +
+  'and looks them up in random order; expected values (token-major LRU misses computed exactly by a Markov chain over the cache state). ' +
+  'Real gates are input-dependent, so these are model figures, not measurements.';
+
+/** Bytes of one expert in the weight image (W1, b1, W2, b2: EXPERT_WORDS 128-bit words),
+ * which is what load_expert reads and what csim counts. */
+export function expertBytes(hw: HardwarePlan): number {
+  return hw.sched.moe!.expertWords * 16;
+}
+
+/** On-chip bytes of one expert buffer set (EW1, EB1, EW2, EB2) at its element widths. */
+export function expertBufferBytes(hw: HardwarePlan): number {
+  return Math.ceil((hw.expertWeightWords * hw.bits.weight) / 8) + Math.ceil((hw.expertBiasWords * hw.bits.bias) / 8);
+}
+
+/** load_expert: W1 and W2 in bursts of one word per cycle, b1 and b2 one word per element. */
+export function loadExpertCycles(hw: HardwarePlan, ir: ModelIR): number {
+  const D = ir.dims.embedDim;
+  const He = ir.dims.moe!.hidden;
+  const t = hw.timing;
+  const port = hw.ports.weights.bytesPerCycle;
+  return (
+    transferCycles(He * Math.ceil(D / 8) * 16, port, t.axiLatency) +
+    singleReadsCycles(He, t.axiLatency, t.axiOutstanding) +
+    transferCycles(D * Math.ceil(He / 8) * 16, port, t.axiLatency) +
+    singleReadsCycles(D, t.axiLatency, t.axiOutstanding)
+  );
+}
+
+/** expert_token: EXPERT_FC1 (He / PE tiles of a DOT over D, then bias, GELU into EH) and
+ * EXPERT_FC2 (D / PE tiles of a DOT over He, then bias, combine_term into ACC). */
+export function expertTokenCycles(hw: HardwarePlan, ir: ModelIR): number {
+  const D = ir.dims.embedDim;
+  const He = ir.dims.moe!.hidden;
+  const k = new KernelModel(hw, ir);
+  const e = hw.timing.elementwise;
+  return seqLoop(Math.ceil(He / hw.pe), k.dotTile(D, e + 6)) + seqLoop(Math.ceil(D / hw.pe), k.dotTile(He, e + 4));
+}
+
+export function schedulerFigures(hw: HardwarePlan, ir: ModelIR, slots: number): Record<SchedulerName, SchedulerFigures> {
+  const m = ir.dims.moe!;
+  const N = ir.dims.tokens;
+  const bytes = expertBytes(hw);
+  const buffer = expertBufferBytes(hw);
+  const load = loadExpertCycles(hw, ir);
+  const perToken = expertTokenCycles(hw, ir);
+  const pairs = N * m.topK;
+
+  const used = expectedExpertsUsed(m.experts, m.topK, N);
+  const queue = pairs / used;
+  const expertMajor: SchedulerFigures = {
+    onchip_weight_bytes: 2 * buffer,
+    expert_weight_ddr_bytes: used * bytes,
+    expert_loads: used,
+    // EXPERT_USED, then EXPERT_PINGPONG over used + 1 iterations.
+    cycles: piped(m.experts, 1, 2) + uniformPingPongCycles(used, load, seqLoop(queue, perToken)) + 2 * (used + 1),
+  };
+  const misses = expectedLruMisses(m.experts, m.topK, slots, N);
+  const tokenMajor: SchedulerFigures = {
+    onchip_weight_bytes: slots * buffer,
+    expert_weight_ddr_bytes: misses * bytes,
+    expert_loads: misses,
+    // TM_TOKENS x TM_RANK: lookup over the slots, the expert on the token; a miss adds the
+    // victim search and the load.
+    cycles: seqLoop(pairs, slots + perToken) + misses * (slots + load),
+  };
+  const allOnChip: SchedulerFigures = {
+    onchip_weight_bytes: m.experts * buffer,
+    expert_weight_ddr_bytes: m.experts * bytes,
+    expert_loads: m.experts,
+    cycles: m.experts * load + seqLoop(pairs, perToken),
+  };
+  return { 'expert-major': expertMajor, 'token-major': tokenMajor, 'all-on-chip': allOnChip };
+}
+
+/** The layer cost of the configured scheduler, with MOE_CLEAR before it. */
+export function moeExpertsCost(hw: HardwarePlan, ir: ModelIR, figures: Record<SchedulerName, SchedulerFigures>, scheduler: 'expert-major' | 'token-major'): LayerCost {
+  const f = figures[scheduler];
+  const pairs = ir.dims.tokens * ir.dims.moe!.topK;
+  const clear = seqLoop(ir.dims.tokens, piped(ir.dims.embedDim, 1, 2));
+  return {
+    engine: 'moe',
+    cycles: clear + f.cycles,
+    compute: seqLoop(pairs, expertTokenCycles(hw, ir)),
+    traffic: { 'weights.read': f.expert_weight_ddr_bytes },
+    overlap: scheduler === 'expert-major' ? 'ping-pong' : 'serial',
+    macsPerCycle: hw.pe * hw.simd,
+    note:
+      scheduler === 'expert-major'
+        ? `expected ${f.expert_loads.toFixed(2)} experts loaded once each (routing model), ping-pong`
+        : `expected ${f.expert_loads.toFixed(1)} expert loads (LRU misses, routing model); a miss stalls`,
+  };
+}

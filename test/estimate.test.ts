@@ -1,0 +1,324 @@
+/**
+ * The estimator on whole models: layer cycles and DDR bytes worked out by hand on a small
+ * model, the scaling laws of the MoE schedulers (expert-major on-chip memory independent
+ * of E; token-major traffic growing with tokens x top-k), per-task sums, the fit check,
+ * estimate.json's fields, the main job's report files, and the paper's ViT-S PASCAL case.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { BuildConfig } from '../generator/config/types';
+import { estimate } from '../generator/estimate/estimate';
+import { bufferMemories, fromSchedule } from '../generator/estimate/hardware';
+import { ESTIMATE_FILES, estimateJson } from '../generator/estimate/stage';
+import { generate } from '../generator/generate';
+import { buildIR } from '../generator/ir/build';
+import { loadModel } from '../generator/model/load';
+import type { ModelSpec } from '../generator/model/spec';
+import { loadProject, type LoadedProject } from '../generator/project';
+import { UserError } from '../generator/util/errors';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function config(over: Partial<BuildConfig> = {}): BuildConfig {
+  return {
+    configFile: '/tmp/x.json',
+    name: 'x',
+    modelFile: '/tmp/x.ts',
+    outDir: '/tmp/x-out',
+    board: {
+      name: 'zcu104',
+      part: 'xczu7ev-ffvc1156-2-e',
+      boardPart: 'xilinx.com:zcu104:part0:1.1',
+      resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 },
+      ddr: { bandwidthGBps: 17, sizeMiB: 2048 },
+      hpPorts: ['HP1', 'HP2', 'HP0', 'HP3'],
+      hpPortWidthBits: 128,
+      powerW: 10,
+    },
+    clockMHz: 300,
+    numerics: { weightBits: 16, biasBits: 32, activationBits: 16, accumulatorBits: 48, headroomBits: 1, calibrationImages: 2 },
+    parallelism: { pe: 2, simd: 4 },
+    moe: { scheduler: 'expert-major', expertCacheSlots: 2 },
+    seed: 1,
+    randomInit: 'm3vit',
+    ...over,
+  };
+}
+
+// A small model: N = 9 tokens, D = 8, 2 heads of 4, dense hidden 16, MoE in block 1 with
+// E = 4, k = 2, He = 8; with PE 2 x SIMD 4 every width divides (generator/schedule/parallelism.ts).
+const small: ModelSpec = {
+  name: 'small',
+  image: { height: 8, width: 16 },
+  patch: 4,
+  embedDim: 8,
+  depth: 2,
+  heads: 2,
+  mlpRatio: 2,
+  moe: { experts: 4, topK: 2, hidden: 8 },
+  tasks: [
+    { name: 'a', channels: 3, head: { kind: 'linear' } },
+    { name: 'b', channels: 2, head: { kind: 'uphead', channels: 8 } },
+  ],
+};
+
+const withMoe = (m: Partial<NonNullable<ModelSpec['moe']>>, image?: ModelSpec['image']): ModelSpec => ({
+  ...small,
+  ...(image ? { image } : {}),
+  moe: { ...small.moe!, ...m },
+});
+
+describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MHz, 128-bit ports)', () => {
+  const ir = buildIR(small);
+  const est = estimate(ir, ir.tasks, config());
+  const layer = (name: string) => est.layers.find((l) => l.layer === name)!;
+
+  it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases and requant', () => {
+    // load_tile(K = 8): PE * ceil(8/8) = 2 words = 32 B -> 64 latency + 32/16 = 66 cycles.
+    // One token of a tile: ENGINE_CLEAR 2 (pipelined, depth 1) + DOT 8/4 = 2 trips at depth
+    //   2+3+log2(4)+1+1 = 9 -> 10, + ENGINE_STORE 2 at depth 4 -> 5 = 17; tokens loop: 9 x (17 + 2) = 171.
+    // linear_engine(4 rows): 2 tiles, ping-pong 66 + max(66, 171) + 171 = 408, + 2 per tile = 412.
+    // load_vec32(4): 64 + 4 reads x 64/16 = 80.  ATT_QKV_OUT: 9 x (4 + 6 - 1 + 2) = 99.
+    // One (head, q/k/v): 412 + 80 + 99 = 591; 6 of them in a loop: 6 x (591 + 2) = 3558.
+    const q = layer('blocks.0.attn.qkv');
+    expect(q.cycles).toBe(3558);
+    // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
+    expect(q.ddr_read_bytes).toBe(6 * 128);
+    expect(q.roofline.compute_bound_cycles).toBe(Math.round((9 * 24 * 8) / 8)); // MACs / (PE x SIMD)
+    expect(q.roofline.bound).toBe('compute');
+  });
+
+  it('MoE experts, expert-major: EXPERT_PINGPONG over the expected used experts, each loaded once', () => {
+    // EXPERT_WORDS = He*ceil(D/8) + ceil(He/4) + D*ceil(He/8) + ceil(D/4) = 8 + 2 + 8 + 2 = 20 words = 320 B.
+    const m = est.moe.layers[0];
+    expect(m.expert_bytes).toBe(320);
+    const used = 4 * (1 - Math.pow(2 / 4, 9)); // E (1 - ((E-k)/E)^N)
+    expect(m.expected_experts_used).toBeCloseTo(used, 12);
+    const em = m.schedulers['expert-major'];
+    // On chip: two halves of W1 8x8 + W2 8x8 int16 (256 B) + b1, b2 16 int32 (64 B).
+    expect(em.onchip_weight_bytes).toBe(2 * 320);
+    expect(em.expert_weight_ddr_bytes).toBeCloseTo(used * 320, 9);
+    // load_expert: W1 burst 8 words (64 + 8), b1 8 single reads (64 + 32), W2 (72), b2 (96) = 336.
+    // expert_token: EXPERT_FC1 4 tiles x (2 + 10 + store 2 at depth 12 -> 13 = 25, + 2) = 108,
+    //               EXPERT_FC2 4 tiles x (2 + 10 + 2 at depth 10 -> 11 = 23, + 2) = 100 -> 208.
+    // Queue per used expert 18 / used tokens, each 208 + 2.
+    const compute = (18 / used) * 210;
+    const pingpong = 336 + (used - 1) * Math.max(336, compute) + compute;
+    const expected = 5 /* EXPERT_USED */ + pingpong + 2 * (used + 1);
+    expect(em.cycles).toBeCloseTo(expected, 6);
+    // The layer adds MOE_CLEAR: 9 x (8 + 1 + 2) = 99.
+    expect(layer('blocks.1.mlp.experts').cycles).toBe(Math.round(99 + expected));
+  });
+
+  it('fused layers carry no cycles and name the loop that does their work', () => {
+    expect(layer('blocks.1.mlp.combine')).toMatchObject({ cycles: 0, engine: 'fused', fused_into: 'blocks.1.mlp.experts' });
+    expect(layer('head.b.relu_0')).toMatchObject({ cycles: 0, fused_into: 'head.b.conv_0' });
+    expect(layer('head.b.drop_cls')).toMatchObject({ cycles: 0, fused_into: 'head.b.norm' });
+    expect(layer('blocks.0.mlp.act').cycles).toBeGreaterThan(0); // DENSE_GELU is its own pass
+  });
+
+  it('per task: latency = cycles of the pathway / clock; the backbone is shared, gates of other tasks are not run', () => {
+    for (const t of ['a', 'b']) {
+      const own = est.layers.filter((l) => l.scope === 'backbone' || l.scope === `task:${t}`);
+      const cycles = own.reduce((s, l) => s + l.cycles, 0);
+      expect(est.per_task[t].cycles).toBe(cycles);
+      expect(est.latency_ms[t]).toBeCloseTo(cycles / 300e3, 12);
+      expect(est.energy_mj[t]).toBeCloseTo(est.latency_ms[t] * 10, 12);
+    }
+    expect(est.per_task.a.backbone_ms).toBeCloseTo(est.per_task.b.backbone_ms, 12);
+    expect(est.per_task.b.head_ms).toBeGreaterThan(est.per_task.a.head_ms); // the UpHead is heavier than a linear head
+    expect(est.task_switch).toMatchObject({ extra_cycles: 0, extra_ddr_bytes: 0 });
+  });
+
+  it('every layer of the built tasks is estimated once, in IR order', () => {
+    expect(est.layers.map((l) => l.layer)).toEqual(ir.layers.map((l) => l.name));
+  });
+});
+
+describe('MoE schedulers: scaling laws', () => {
+  const moeTotals = (spec: ModelSpec, c = config()) => {
+    const ir = buildIR(spec);
+    return estimate(ir, ir.tasks, c).moe;
+  };
+
+  it('expert-major on-chip weight memory does not grow with the number of experts; all-on-chip does, linearly', () => {
+    const rows = [4, 8, 16, 32, 64].map((E) => ({ E, t: moeTotals(withMoe({ experts: E })).total }));
+    const base = rows[0].t['expert-major'].onchip_weight_bytes;
+    for (const r of rows) {
+      expect(r.t['expert-major'].onchip_weight_bytes).toBe(base);
+      expect(r.t['token-major'].onchip_weight_bytes).toBe(base); // 2 slots, like the ping-pong
+      expect(r.t['all-on-chip'].onchip_weight_bytes).toBe((r.E * base) / 2);
+    }
+  });
+
+  it('expert-major reads each used expert once: traffic never exceeds E experts per layer, whatever the tokens', () => {
+    for (const image of [{ height: 8, width: 16 }, { height: 32, width: 64 }, { height: 64, width: 128 }]) {
+      const m = moeTotals(withMoe({ experts: 8 }, image));
+      expect(m.layers[0].schedulers['expert-major'].expert_weight_ddr_bytes).toBeLessThanOrEqual(8 * m.layers[0].expert_bytes + 1e-6);
+    }
+  });
+
+  it('token-major traffic grows with tokens x top-k (LRU of 1 slot, E = 32)', () => {
+    const c = config({ moe: { scheduler: 'token-major', expertCacheSlots: 1 } });
+    const E = 32;
+    const S = 1;
+    const cases = [
+      { image: { height: 8, width: 16 }, k: 1 },
+      { image: { height: 8, width: 16 }, k: 2 },
+      { image: { height: 16, width: 32 }, k: 2 },
+      { image: { height: 32, width: 64 }, k: 2 },
+      { image: { height: 32, width: 64 }, k: 4 },
+    ];
+    let previous = 0;
+    for (const { image, k } of cases) {
+      const m = moeTotals(withMoe({ experts: E, topK: k }, image), c);
+      const l = m.layers[0];
+      const loads = l.schedulers['token-major'].expert_loads;
+      const pairs = l.tokens * k;
+      // Each lookup hits with probability at most S / (E - k + 1): at most S cached
+      // candidates among the >= E - k + 1 experts the token has not used yet.
+      expect(loads).toBeLessThanOrEqual(pairs);
+      expect(loads).toBeGreaterThanOrEqual(pairs * (1 - S / (E - k + 1)));
+      expect(l.schedulers['token-major'].expert_weight_ddr_bytes).toBeCloseTo(loads * l.expert_bytes, 6);
+      expect(loads).toBeGreaterThan(previous);
+      previous = loads;
+    }
+  });
+});
+
+describe('buffers and memory blocks', () => {
+  it('reads partition and reshape pragmas of the schedule as physical memories', () => {
+    const base = { purpose: '', group: 'activations' as const, cType: 'act_t', weights: false, storage: 'auto' as const, copies: 1 };
+    // X [129][192] act_t, array_partition cyclic 16 dim 2: 16 memories of 1548 x 16 bits.
+    const x = fromSchedule({ ...base, name: 'X', dims: [129, 192], elemBits: 16, partition: [{ dim: 2, type: 'cyclic', factor: 16 }], reshape: [] });
+    expect(bufferMemories(x)).toEqual({ width: 16, depth: 1548, count: 16 });
+    // WT_A [8][192] wgt_t, partition complete dim 1, reshape cyclic 16 dim 2: 8 memories of 12 x 256 bits.
+    const wt = fromSchedule({ ...base, name: 'WT_A', dims: [8, 192], elemBits: 16, partition: [{ dim: 1, type: 'complete' }], reshape: [{ dim: 2, type: 'cyclic', factor: 16 }] });
+    expect(bufferMemories(wt)).toEqual({ width: 256, depth: 12, count: 8 });
+    // Complete partition of every dimension (dim 0): one register per element.
+    const r = fromSchedule({ ...base, name: 'R', dims: [4, 2], elemBits: 16, partition: [{ dim: 0, type: 'complete' }], reshape: [] });
+    expect(bufferMemories(r)).toEqual({ width: 16, depth: 1, count: 8 });
+  });
+
+  it('m3vit-tiny on the shipped config: totals are the sums of units and buffers; expert buffers match the MoE model', () => {
+    const p = loadProject(path.join(ROOT, 'zcu104.json'));
+    const est = estimate(p.ir, p.tasks, p.config);
+    // X: 16 memories of 16 bits x 1548 words -> 18x1K: 2 blocks each (or 9x2K: 2 x 1) = 32 BRAM_18K.
+    const x = est.buffers.find((b) => b.name === 'X')!;
+    expect([x.memories, x.memory_width_bits, x.memory_depth, x.storage, x.BRAM_18K]).toEqual([16, 16, 1548, 'bram', 32]);
+    expect(est.resources.DSP.used).toBe(est.units.reduce((s, u) => s + u.DSP, 0));
+    expect(est.resources.URAM.used).toBe(est.buffers.reduce((s, b) => s + b.URAM, 0));
+    expect(est.resources.BRAM_18K.used).toBe(est.buffers.reduce((s, b) => s + b.BRAM_18K, 0));
+    const expertBuffers = est.buffers.filter((b) => b.group === 'expert weights').reduce((s, b) => s + b.bytes, 0);
+    expect(est.moe.total['expert-major'].onchip_weight_bytes).toBe(expertBuffers);
+    expect(est.fits).toBe(est.overflows.length === 0);
+    console.log(
+      `m3vit-tiny on zcu104 @300 MHz (estimate): ${est.tasks.map((t) => `${t} ${est.latency_ms[t].toFixed(1)} ms (backbone ${est.per_task[t].backbone_ms.toFixed(1)})`).join(', ')}; ` +
+        Object.entries(est.resources).map(([k, v]) => `${k} ${v.used}/${v.available}`).join(', ') + `; fits: ${est.fits}`,
+    );
+  });
+});
+
+describe('estimate.json', () => {
+  const ir = buildIR(small);
+  const est = estimate(ir, ir.tasks, config());
+  const json = JSON.parse(estimateJson(est));
+
+  it('has the fields the report command reads', () => {
+    expect(json.format).toBe('m3vit-gen-estimate/1');
+    expect(json.is_estimate).toBe(true);
+    expect(typeof json.fits).toBe('boolean');
+    for (const r of ['LUT', 'FF', 'DSP', 'BRAM_18K', 'URAM']) {
+      expect(json.resources[r]).toEqual({ used: expect.any(Number), available: expect.any(Number), utilization: expect.any(Number) });
+    }
+    expect(Object.keys(json.latency_ms)).toEqual(['a', 'b']);
+    expect(json.moe.layers[0].schedulers['expert-major']).toEqual({
+      onchip_weight_bytes: expect.any(Number),
+      expert_weight_ddr_bytes: expect.any(Number),
+      expert_loads: expect.any(Number),
+      cycles: expect.any(Number),
+    });
+    expect(Object.keys(json.moe.total)).toEqual(['expert-major', 'token-major', 'all-on-chip']);
+  });
+
+  it('is byte-identical for identical inputs', () => {
+    expect(estimateJson(estimate(ir, ir.tasks, config()))).toBe(estimateJson(est));
+  });
+});
+
+describe('fit check in the main job', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-estimate-'));
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const project = (c: BuildConfig): LoadedProject => {
+    const ir = buildIR(small);
+    return { config: c, model: { spec: small, file: 'small.ts', positions: new Map() }, ir, tasks: ir.tasks };
+  };
+
+  it('refuses a design over budget, naming each resource and by how much; writes nothing', () => {
+    const out = path.join(tmp, 'out');
+    const c = config({ outDir: out });
+    c.board.resources = { ...c.board.resources, DSP: 10, URAM: 0, BRAM_18K: 2 };
+    let err: unknown;
+    try {
+      generate(project(c), { force: false });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    const msg = (err as Error).message;
+    const est = estimate(project(c).ir, project(c).tasks, c);
+    const dsp = est.overflows.find((o) => o.resource === 'DSP')!;
+    expect(msg).toContain(`/board/resources/DSP: the estimate needs ${dsp.used}, the budget has 10 (over by ${dsp.used - 10}`);
+    expect(msg).toContain('--allow-overfit');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('--allow-overfit generates anyway, with estimate.json saying fits: false', () => {
+    const out = path.join(tmp, 'out');
+    const c = config({ outDir: out });
+    c.board.resources = { ...c.board.resources, DSP: 10 };
+    generate(project(c), { force: false, allowOverfit: true });
+    const json = JSON.parse(fs.readFileSync(path.join(out, ESTIMATE_FILES.json), 'utf8'));
+    expect(json.fits).toBe(false);
+    expect(json.overflows.map((o: { resource: string }) => o.resource)).toEqual(['DSP']);
+    expect(fs.readFileSync(path.join(out, ESTIMATE_FILES.html), 'utf8')).toContain('Does NOT fit');
+    expect(fs.readFileSync(path.join(out, ESTIMATE_FILES.md), 'utf8')).toContain('Does NOT fit');
+  });
+});
+
+describe('the paper configuration: ViT-S PASCAL-Context on ZCU104 at 300 MHz', () => {
+  const model = loadModel(path.join(ROOT, 'models/m3vit-small-pascal.ts'));
+  const ir = buildIR(model.spec);
+  const c = config({ parallelism: { pe: 8, simd: 16 } });
+  const est = estimate(ir, ir.tasks, c);
+
+  it('says plainly that the activation buffers alone exceed all on-chip memory', () => {
+    // X, Y, A, H: 4 x 1025 x 384 x 2 B; Qh, Kh, Vh: 3 x 1025 x 32 x 2 B; ACC, ACC_T: 2 x 1025 x 384 x 6 B.
+    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 2 * 1025 * 384 * 6;
+    expect(est.onchip.activation_bytes).toBe(expected);
+    expect(est.onchip.budget_bytes).toBe((624 * 18 * 1024 + 96 * 288 * 1024) / 8);
+    expect(est.onchip.activations_fit).toBe(false);
+    expect(est.fits).toBe(false);
+  });
+
+  it('puts our reordering figures beside the paper\'s', () => {
+    expect(est.paper).toBeDefined();
+    const figures = est.paper!.rows.map((r) => r.figure);
+    expect(figures).toEqual(expect.arrayContaining(['on-chip memory, all experts on chip (naive)', 'on-chip memory, expert-major reordering']));
+    expect(est.paper!.rows[0].paper).toBe('11.610 MiB');
+    expect(est.paper!.rows[1].paper).toBe('4.840 MiB');
+    // One ViT-S expert: 2 x 384 x 384 int16 + 768 int32 = 592,896 B; ping-pong of 2; all 16 on chip.
+    expect(est.moe.total['expert-major'].onchip_weight_bytes).toBe(2 * 592896);
+    expect(est.moe.total['all-on-chip'].onchip_weight_bytes).toBe(16 * 592896);
+    for (const r of est.paper!.rows) console.log(`paper vs ours: ${r.figure}: paper ${r.paper}; ours ${r.ours} (${r.note})`);
+    console.log(
+      `ViT-S PASCAL (estimate): semseg ${est.latency_ms.semseg.toFixed(1)} ms, backbone ${est.per_task.semseg.backbone_ms.toFixed(1)} ms; activations ${(est.onchip.activation_bytes / 2 ** 20).toFixed(2)} MiB vs ${(est.onchip.budget_bytes / 2 ** 20).toFixed(2)} MiB on chip; ` +
+        Object.entries(est.resources).map(([k, v]) => `${k} ${v.used}/${v.available}`).join(', '),
+    );
+  });
+});
