@@ -13,6 +13,8 @@ import { parseBoxTables, parseDashTable } from '../generator/report/tables';
 import { collectReport, formatReport } from '../generator/report/report';
 import { reportCommand } from '../generator/report/command';
 import { UserError } from '../generator/util/errors';
+import { estimateJson, estimateProject } from '../generator/estimate/stage';
+import { RESOURCE_CLASSES } from '../generator/config/types';
 import { writeFlowProject, zcu104Project } from './tcl-helpers';
 
 const FIX = path.join(__dirname, 'fixtures');
@@ -170,6 +172,22 @@ describe('m3vit-gen report', () => {
     expect(lut.trim().split(/\s+/)).toEqual(['LUT', '230,400', '98,765', '42.9%', '90,000', (90000 / 98765).toFixed(2)]);
     const seg = text.split('\n').find((l) => /^\s+semseg\s/.test(l))!;
     expect(seg.trim().split(/\s+/)).toEqual(['semseg', '38.500', '30.381..41.111', (38.5 / 41.111).toFixed(2)]);
+  });
+
+  test('the estimator\'s own estimate.json (generator/estimate) is read: its figures and ratios are printed', () => {
+    const est = estimateProject(p);
+    const dir = projectWith({ csynth: read('csynth/vitis-hls-2023.2.xml'), estimate: estimateJson(est) });
+    const d = collectReport(dir);
+    for (const cls of RESOURCE_CLASSES) expect(d.estimate!.resources[cls]).toBe(est.resources[cls].used);
+    expect(Object.keys(d.estimate!.latencyMs).sort()).toEqual([...est.tasks].sort());
+    const text = formatReport(d);
+    const dsp = text.split('\n').find((l) => /^\s+DSP\s/.test(l))!.trim().split(/\s+/);
+    expect(dsp[4]).toBe(est.resources.DSP.used.toLocaleString('en-US'));
+    expect(dsp[5]).toBe((est.resources.DSP.used / 1024).toFixed(2));
+    for (const t of est.tasks) {
+      const row = text.split('\n').find((l) => new RegExp(`^\\s+${t}\\s`).test(l))!.trim().split(/\s+/);
+      expect(Number(row[1])).toBeCloseTo(est.latency_ms[t], 3);
+    }
   });
 
   test('with cosim and Vivado reports: implemented resources, timing not met, cosim latency', () => {
