@@ -172,7 +172,7 @@ function cases(): Case[] {
     const v = Array.from({ length: n * hd }, () => mag(15));
     const o = new Float64Array(hd);
     const res: number[] = [];
-    O.attentionRow(scores, n, fs, v, hd, 0, hd, o, res, 0);
+    O.attentionRow(scores, n, fs, v, hd, 0, hd, o, res, 0, 16);
     add('attention_row', [n, fs, hd, ...scores, ...v], res);
   }
   for (let i = 0; i < 1500; i++) {

@@ -3,7 +3,7 @@
  * are built from) against hand-derived cases and float math, with the error bounds asserted
  * and the measured errors printed.
  */
-import { quantize } from '../generator/numerics/fixed';
+import { quantize, SatCounter } from '../generator/numerics/fixed';
 import {
   addAligned, alignBias, attentionRow, attnScore, combineTerm, expNeg, gateTopK, geluInt, layerNormConsts, layerNormRow, linearOut,
   upsampleNeighbour, upsampleTap,
@@ -173,7 +173,7 @@ describe('attnScore and attentionRow', () => {
       const scores = Array.from({ length: n }, () => quantize(spread * gauss(r), fs, 16));
       const v = Array.from({ length: n * hd }, () => quantize(2 * gauss(r), fv, 16));
       const out = new Float64Array(hd);
-      attentionRow(scores, n, fs, v, hd, 0, hd, new Float64Array(hd), out, 0);
+      attentionRow(scores, n, fs, v, hd, 0, hd, new Float64Array(hd), out, 0, 16);
       const s = scores.map((q) => q / 2 ** fs);
       const m = Math.max(...s);
       const p = s.map((x) => Math.exp(x - m));
@@ -195,10 +195,31 @@ describe('attnScore and attentionRow', () => {
 
   it('hand-derived: equal scores average the values; one dominant score picks its row', () => {
     const out = [0, 0];
-    attentionRow([5, 5], 2, 0, [10, 20, 30, 40], 2, 0, 2, new Float64Array(2), out, 0);
+    attentionRow([5, 5], 2, 0, [10, 20, 30, 40], 2, 0, 2, new Float64Array(2), out, 0, 16);
     expect(out).toEqual([20, 30]);
-    attentionRow([0, 100], 2, 0, [10, 20, 30, 40], 2, 0, 2, new Float64Array(2), out, 0);
+    attentionRow([0, 100], 2, 0, [10, 20, 30, 40], 2, 0, 2, new Float64Array(2), out, 0, 16);
     expect(out).toEqual([30, 40]);
+  });
+
+  it('full-scale V under many rescales stays in the word: rounding overshoot < 1/2 LSB, no saturation', () => {
+    // Rising scores rescale o and l at every key; with every value at the word's limit the
+    // separate roundings push o / l above the limit by at most ~1/4 LSB (see attentionRow).
+    const r = lcg(7);
+    for (const limit of [32767, -32768]) {
+      for (let t = 0; t < 200; t++) {
+        const n = 2 + Math.floor(r() * 60);
+        const fs = Math.floor(r() * 14);
+        const scores: number[] = [];
+        let s = -30000;
+        for (let j = 0; j < n; j++) scores.push((s = Math.min(32767, s + 1 + Math.floor(r() * 2 ** Math.floor(r() * 12)))));
+        const v = new Array<number>(n).fill(limit);
+        const out = [0];
+        const c = new SatCounter();
+        attentionRow(scores, n, fs, v, 1, 0, 1, new Float64Array(1), out, 0, 16, c);
+        expect(out[0]).toBe(limit);
+        expect(c.count).toBe(0);
+      }
+    }
   });
 });
 

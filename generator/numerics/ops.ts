@@ -140,13 +140,17 @@ export function attnScore(acc: number, scaleQ: number, accFrac: number, scoreFra
  *   j = 0:        m = s0, l = 1, o = v0
  *   s_j > m:      a = exp(m - s_j); l = round(l*a) + 1; o = round(o*a) + v_j; m = s_j
  *   otherwise:    p = exp(s_j - m); l += p; o += p * v_j
- *   out = round(o / l)
- * (l, p, a in PROB_FRAC units; o has PROB_FRAC + fv fraction bits.)
+ *   out = sat(round(o / l))
+ * (l, p, a in PROB_FRAC units; o has PROB_FRAC + fv fraction bits.) A rescale rounds o and
+ * l separately, adding at most (1 + max|v|)/2 to o - max|v| * l while l grows by at least 1
+ * (PROB_ONE), so o / l exceeds max |v| by at most about 1/4 LSB and the rounded division
+ * stays in range. The output is saturated (and counted) all the same, in the C++ too, so
+ * that the word can never wrap.
  */
 export function attentionRow(
   scores: ArrayLike<number>, n: number, fs: number,
   v: ArrayLike<number>, vStride: number, vOff: number, headDim: number,
-  o: Float64Array, out: { [i: number]: number }, outOff: number,
+  o: Float64Array, out: { [i: number]: number }, outOff: number, bits: number, counter?: SatCounter,
 ): void {
   let m = scores[0];
   let l = PROB_ONE;
@@ -165,7 +169,7 @@ export function attentionRow(
       for (let d = 0; d < headDim; d++) o[d] += p * v[base + d];
     }
   }
-  for (let d = 0; d < headDim; d++) out[outOff + d] = divRound(o[d], l);
+  for (let d = 0; d < headDim; d++) out[outOff + d] = sat(divRound(o[d], l), bits, counter);
 }
 
 /** The gate's choice for one token: the kept experts and their weights (PROB_FRAC). */

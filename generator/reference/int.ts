@@ -201,12 +201,13 @@ export function runInt(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskNa
     const scaleQ = attnScaleQ(hd);
     const fs = act(site('scores'));
     const cs = counter(site('scores'));
+    const ca = counter(site('attn'));
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < N; i++) {
         for (let j = 0; j < N; j++) {
           scores[j] = attnScore(dot(qkv, i * 3 * D + h * hd, qkv, j * 3 * D + D + h * hd, hd), scaleQ, 2 * fq, fs, A, cs);
         }
-        attentionRow(scores, N, fs, qkv, 3 * D, 2 * D + h * hd, hd, oAcc, att, i * D + h * hd);
+        attentionRow(scores, N, fs, qkv, 3 * D, 2 * D + h * hd, hd, oAcc, att, i * D + h * hd, A, ca);
       }
     }
     rec(site('attn'), [N, D], att, fq);

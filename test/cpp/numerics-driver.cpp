@@ -97,7 +97,7 @@ int main() {
       std::vector<i64> s = read_ints(in, n), v = read_ints(in, (size_t)n * hd);
       std::vector<int16_t> s16(s.begin(), s.end()), v16(v.begin(), v.end()), o16(hd);
       std::vector<i64> o(hd);
-      attention_row(s16.data(), n, fs, v16.data(), hd, hd, o.data(), o16.data());
+      attention_row(s16.data(), n, fs, v16.data(), hd, hd, o.data(), o16.data(), 16);
       for (int d = 0; d < hd; d++) out << (d ? " " : "") << o16[d];
     } else if (fn == "gate_top_k") {
       int E, k, fz; in >> E >> k >> fz;
