@@ -27,7 +27,7 @@ function findChromium(): string | undefined {
   return candidates.find((c) => fs.existsSync(c));
 }
 const CHROMIUM = findChromium();
-const IN_CI = process.env.CI === 'true';
+const IN_CI = process.env.CI === 'true' || process.env.M3VIT_REQUIRE_CHROMIUM === '1';
 
 if (!CHROMIUM) {
   const banner = '#'.repeat(78);
