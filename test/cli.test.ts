@@ -2,43 +2,18 @@
  * The CLI end to end, as a child process (`node bin/m3vit-gen.js ...`), on the compiled
  * dist/. dist/ is (re)built once here when it is missing or older than a source file.
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { type CliRun, ensureBuilt, ROOT, runCli, zcu104Board } from './helpers/cli';
 
-const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'm3vit-gen.js');
 const MARKER = '.m3vit-gen';
 
-/** True when some generator/**.ts has no compiled .js in dist/ at least as new as it. */
-function distIsStale(): boolean {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  for (const src of walk(path.join(ROOT, 'generator'))) {
-    if (!src.endsWith('.ts') || src.endsWith('.d.ts')) continue;
-    const js = path.join(ROOT, 'dist', path.relative(ROOT, src)).replace(/\.ts$/, '.js');
-    if (!fs.existsSync(js) || fs.statSync(js).mtimeMs < fs.statSync(src).mtimeMs) return true;
-  }
-  return false;
-}
 
-beforeAll(() => {
-  if (distIsStale()) {
-    execFileSync(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  }
-});
+beforeAll(ensureBuilt);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd = ROOT): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+type Run = CliRun;
+const cli = (args: string[], cwd = ROOT): Run => runCli(args, { cwd });
 
 let tmp: string;
 beforeEach(() => {
@@ -70,14 +45,7 @@ function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: 'cli_small',
     model: 'model.ts',
-    board: {
-      name: 'zcu104',
-      part: 'xczu7ev-ffvc1156-2-e',
-      boardPart: 'xilinx.com:zcu104:part0:1.1',
-      resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 },
-      ddr: { bandwidthGBps: 17 },
-      hpPorts: ['HP0', 'HP1'],
-    },
+    board: zcu104Board(),
     clockMHz: 300,
     numerics: { weights: { bits: 16 }, activations: { bits: 16 } },
     parallelism: { pe: 8, simd: 8 }, // SIMD divides the expert hidden width (8), as the kernel schedule requires

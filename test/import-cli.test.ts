@@ -3,7 +3,6 @@
  * export-weights (random and imported weights), quant-report, and bad weights files
  * (exit 2, one message naming the tensor, nothing written).
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -11,29 +10,13 @@ import { buildIR } from '../generator/ir/build';
 import { loadModel } from '../generator/model/load';
 import { importWeights } from '../generator/weights/import';
 import { decodeTensor, encodeSafetensors, parseSafetensors } from '../generator/weights/safetensors';
+import { type CliRun, ensureBuilt, runCli, zcu104Board } from './helpers/cli';
 
-const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'm3vit-gen.js');
 
-function distIsStale(): boolean {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  for (const src of walk(path.join(ROOT, 'generator'))) {
-    if (!src.endsWith('.ts') || src.endsWith('.d.ts')) continue;
-    const js = path.join(ROOT, 'dist', path.relative(ROOT, src)).replace(/\.ts$/, '.js');
-    if (!fs.existsSync(js) || fs.statSync(js).mtimeMs < fs.statSync(src).mtimeMs) return true;
-  }
-  return false;
-}
 
-beforeAll(() => {
-  if (distIsStale()) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-});
+beforeAll(ensureBuilt);
 
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]): CliRun => runCli(args, { cwd: tmp });
 
 const MODEL = `import { defineModel } from 'm3vit-gen';
 
@@ -64,14 +47,7 @@ beforeEach(() => {
     JSON.stringify({
       name: 'weights_cli',
       model: 'model.ts',
-      board: {
-        name: 'zcu104',
-        part: 'xczu7ev-ffvc1156-2-e',
-        boardPart: 'xilinx.com:zcu104:part0:1.1',
-        resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 },
-        ddr: { bandwidthGBps: 17 },
-        hpPorts: ['HP0', 'HP1'],
-      },
+      board: zcu104Board(),
       clockMHz: 300,
       numerics: { weights: { bits: 16 }, activations: { bits: 16 }, calibration: { images: 1 } },
       parallelism: { pe: 4, simd: 4 },

@@ -3,37 +3,18 @@
  * dist/ (rebuilt here when older than a source), on the default config (m3vit-tiny) from
  * the repository as cloned. Bad inputs exit 2 with one message and write nothing.
  */
-import { execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { formatNpyFloat32, readNpy } from '../generator/io/npy';
+import { type CliRun, ensureBuilt, ROOT, runCli } from './helpers/cli';
 
-const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'm3vit-gen.js');
 const CONFIG = path.join(ROOT, 'zcu104.json');
 
-function distIsStale(): boolean {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  for (const src of walk(path.join(ROOT, 'generator'))) {
-    if (!src.endsWith('.ts') || src.endsWith('.d.ts')) continue;
-    const js = path.join(ROOT, 'dist', path.relative(ROOT, src)).replace(/\.ts$/, '.js');
-    if (!fs.existsSync(js) || fs.statSync(js).mtimeMs < fs.statSync(src).mtimeMs) return true;
-  }
-  return false;
-}
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-function cli(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+type Run = CliRun;
+const cli = (args: string[]): Run => runCli(args);
 function expectUserError(r: Run, first: RegExp): void {
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
@@ -44,7 +25,7 @@ function expectUserError(r: Run, first: RegExp): void {
 let tmp: string;
 let image: string;
 beforeAll(() => {
-  if (distIsStale()) execFileSync(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  ensureBuilt();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-predict-'));
   // A normalised image for m3vit-tiny [3, 128, 256]: a smooth pattern, not the seeded generator.
   const data = new Float32Array(3 * 128 * 256);

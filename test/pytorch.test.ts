@@ -12,7 +12,7 @@
  * Without one the tests are skipped with a loud message, except in CI (CI=true or
  * M3VIT_REQUIRE_TORCH=1, set by .ci/run), where that is a failure.
  */
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -21,9 +21,8 @@ import { buildIR } from '../generator/ir/build';
 import { loadModel } from '../generator/model/load';
 import { importWeights } from '../generator/weights/import';
 import { parseSafetensors } from '../generator/weights/safetensors';
+import { type CliRun, ensureBuilt, ROOT, runCli, zcu104Board } from './helpers/cli';
 
-const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'm3vit-gen.js');
 const EXPORTER = path.join(ROOT, 'tools', 'export_m3vit.py');
 const TORCH_MODEL = path.join(ROOT, 'test', 'pytorch', 'm3vit_small.py');
 
@@ -63,21 +62,7 @@ function python(args: string[], cwd: string): string {
   return r.stdout;
 }
 
-function distIsStale(): boolean {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  for (const src of walk(path.join(ROOT, 'generator'))) {
-    if (!src.endsWith('.ts') || src.endsWith('.d.ts')) continue;
-    const js = path.join(ROOT, 'dist', path.relative(ROOT, src)).replace(/\.ts$/, '.js');
-    if (!fs.existsSync(js) || fs.statSync(js).mtimeMs < fs.statSync(src).mtimeMs) return true;
-  }
-  return false;
-}
-
-function cli(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], cwd: string): CliRun => runCli(args, { cwd });
 
 /** The test model: image 32x32, patch 8, D 32, depth 2 (block 1 is MoE), 2 heads, 4 experts, top-2, two tasks. */
 const SPEC = {
@@ -119,14 +104,7 @@ export default defineModel({
 const CONFIG = {
   name: 'torch_small',
   model: 'model.ts',
-  board: {
-    name: 'zcu104',
-    part: 'xczu7ev-ffvc1156-2-e',
-    boardPart: 'xilinx.com:zcu104:part0:1.1',
-    resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 },
-    ddr: { bandwidthGBps: 17 },
-    hpPorts: ['HP0', 'HP1'],
-  },
+  board: zcu104Board(),
   clockMHz: 300,
   numerics: { weights: { bits: 16 }, activations: { bits: 16 }, calibration: { images: 2 } },
   parallelism: { pe: 8, simd: 16 },
@@ -164,7 +142,7 @@ const fmtErr = (e: RelError): string => `rel L2 ${e.relL2.toExponential(2)}, max
 
 describeTorch('PyTorch checkpoints through tools/export_m3vit.py and the importer', () => {
   beforeAll(() => {
-    if (distIsStale()) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    ensureBuilt();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-torch-'));
     fs.writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(SPEC));
     fs.writeFileSync(path.join(dir, 'model.ts'), MODEL_TS);
