@@ -8,7 +8,7 @@ import * as path from 'path';
 import { generate } from '../generator/generate';
 import { loadProject } from '../generator/project';
 import { prepareModel } from '../generator/reference/prepare';
-import { buildSchedule } from '../generator/schedule/schedule';
+import { buildSchedule, convGroup } from '../generator/schedule/schedule';
 import { UserError } from '../generator/util/errors';
 import { tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
@@ -65,6 +65,20 @@ describe('parallelism that does not divide the dimensions', () => {
     const s = buildSchedule(p.ir, p.tasks, p.config);
     expect(s.moe!.gateRows).toBe(4);
     expect(s.tasks.map((t) => t.channelsPadded)).toEqual([4, 8]);
+  });
+});
+
+describe('conv3x3 channel groups (weights of a group on chip for every row)', () => {
+  it('takes the largest group of whole PE tiles and whole bus words that fits the store', () => {
+    // m3vit-tiny, PE 8 x SIMD 16: a tile of 8 channels is 9 x 256 / 16 = 144 blocks; 1024
+    // blocks hold 7 tiles; groups dividing 256 in multiples of 8: 32 (576 blocks) fits, 64 (1152) not.
+    expect(convGroup(256, 256, 8, 16, 1024)).toBe(32);
+    // Stage 0 (cin = 192): a tile is 108 blocks; 64 channels = 864 blocks fit, 128 do not.
+    expect(convGroup(256, 192, 8, 16, 1024)).toBe(64);
+    // Everything fits: one group.
+    expect(convGroup(8, 16, 4, 4, 1000)).toBe(8);
+    // 12 channels, PE 4: 4 is not a whole word, so the only legal group is all 12, even over capacity.
+    expect(convGroup(12, 4, 4, 4, 1)).toBe(12);
   });
 });
 

@@ -89,6 +89,25 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(q.roofline.bound).toBe('compute');
   });
 
+  it('conv3x3 (UpHead of task b, stage 0): one channel group, weights once, one pipelined loop per output row', () => {
+    // Stage 0: 2 x 4 map, cin = D = 8, 8 output channels. MAP_LANES = lcm(SIMD 4, 8) = 8, so
+    // strides stay 8; CW holds all 8 channels (one group of 4 tiles of PE 2).
+    // load_vec32(8): 64 + 8 x 4 = 96.
+    // Weights: 4 tiles x (72 / 4 = 18 blocks) x BLOCK_WORDS 1 = 72 words = 1152 B: 64 + 72 = 136.
+    // load_row: 4 x 8 / 8 = 4 iterations at II max(8/8, 8/4) = 2, depth 3 -> 9 (the 4-word
+    //   transfer takes 4), + 64 latency = 73.
+    // conv_row: 4 pixels x 4 tiles x 9 taps x 2 blocks = 288 steps at II 1, depth DOT 9 + 6 -> 302.
+    // write_row: 4 words at II 1, depth 6 -> 9.
+    // CONV_ROWS: 2 x (73 + 302 + 9 + 2) = 772; CONV_GROUPS: 1 x (136 + 772 + 2) = 910; + 96 = 1006.
+    const c = layer('head.b.conv_0');
+    expect(c.cycles).toBe(1006);
+    // Read: biases 8 words (one word per element), weights 1152 B, two input rows of 4 words.
+    expect(c.ddr_read_bytes).toBe(128 + 1152 + 2 * 4 * 16);
+    expect(c.ddr_write_bytes).toBe(2 * 4 * 16);
+    // Compute bound: 2 x 4 x 8 x 72 MACs / 8 per cycle.
+    expect(c.roofline.compute_bound_cycles).toBe((2 * 4 * 8 * 72) / 8);
+  });
+
   it('MoE experts, expert-major: EXPERT_PINGPONG over the expected used experts, each loaded once', () => {
     // EXPERT_WORDS = He*ceil(D/8) + ceil(He/4) + D*ceil(He/8) + ceil(D/4) = 8 + 2 + 8 + 2 = 20 words = 320 B.
     const m = est.moe.layers[0];

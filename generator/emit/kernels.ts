@@ -134,6 +134,7 @@ export function modelConfigView(inp: KernelInputs): object {
       ['f_out', 'int', 'task output', (t) => act(`head.${t.name}.out`)],
       ['stages', 'int', 'UpHead conv3x3 stages', (t) => t.stages.length],
       ['up_channels', 'int', 'UpHead channels', (t) => t.upChannels],
+      ['up_stride', 'int', 'channels per pixel of the UpHead maps in scratch (zero padded)', (t) => t.upStride],
       ['last_h', 'int', 'conv1x1 resolution', (t) => t.lastH],
       ['last_w', 'int', 'conv1x1 resolution', (t) => t.lastW],
       ['output_count', 'int', 'output elements', (t) => t.outputCount],
@@ -154,6 +155,8 @@ export function modelConfigView(inp: KernelInputs): object {
     ['h', 'int', 'resolution'],
     ['w', 'int', 'resolution'],
     ['cin', 'int', 'input channels'],
+    ['cin_stride', 'int', 'channels per pixel of the input map (zero padded)'],
+    ['group', 'int', 'output channels per CONV_GROUPS group (weights on chip for every row)'],
     ['upsample', 'int', '1: a 2x upsample follows'],
     ['dump_conv', 'unsigned', 'debug dump slot'],
     ['dump_up', 'unsigned', 'debug dump slot'],
@@ -167,7 +170,7 @@ export function modelConfigView(inp: KernelInputs): object {
       const fInMap = i === 0 ? act(`head.${t.name}.norm`) : act(`head.${t.name}.conv_${i - 1}`);
       return [
         u(layout.heads[t.id].convW[i]), u(layout.heads[t.id].convB[i]), tf(`${w}.weight`), tf(`${w}.bias`), fInMap, act(`head.${t.name}.conv_${i}`),
-        st.h, st.w, st.cin, st.upsample ? 1 : 0, u(dump(`head.${t.name}.conv_${i}`)), u(dump(`head.${t.name}.up_${i}`)),
+        st.h, st.w, st.cin, st.cinStride, st.group, st.upsample ? 1 : 0, u(dump(`head.${t.name}.conv_${i}`)), u(dump(`head.${t.name}.up_${i}`)),
       ].map((v) => (typeof v === 'number' ? cInt(v) : v)).join(', ');
     }),
   }));
@@ -235,9 +238,16 @@ export function topView(inp: KernelInputs): object {
       result: Math.max(...sched.tasks.map((t) => words16(t.outputCount))),
     },
     trip: {
-      blockWordsMax: sched.blockWords * Math.max(sched.kMax / sched.simd, sched.head.cwK / sched.simd, m ? (m.hidden * sched.D) / (sched.pe * sched.simd) : 1),
+      blockWordsMax: sched.blockWords * Math.max(sched.kMax / sched.simd, sched.head.cwBlocks, m ? (m.hidden * sched.D) / (sched.pe * sched.simd) : 1),
       tokens: sched.N,
       kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
+      // conv_row: pixels x tiles of a group x 9 taps x input blocks (the largest stage).
+      convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => s.w * (s.group / sched.pe) * 9 * (s.cin / sched.simd)))),
+      convGroups: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => t.upChannels / s.group))),
+      rowIters: Math.max(1, (sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
+      rowWords: Math.max(1, (sched.head.lbW * sched.head.strideMax) / 8),
+      lbII: Math.max(sched.head.mapLanes / 8, sched.head.mapLanes / sched.simd),
+      mapRows: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => s.h))),
       rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
       vecMax: Math.max(sched.biasRows, sched.D),
       attLanes: sched.attnLanes,

@@ -13,6 +13,7 @@ import {
   transferCycles,
   uniformPingPongCycles,
 } from './formulas';
+import type { UpStage } from '../schedule/schedule';
 import type { HardwarePlan } from './hardware';
 import type { LayerEstimate } from './types';
 
@@ -175,36 +176,50 @@ export class KernelModel {
       this.elementwise(s.N, m.topK),
     );
   }
-  /** conv3x3: biases; per output row, the next input row into the line buffer, the first
-   * weight tile, then CONV_TILES with the next tile's load overlapping conv_row_tile
-   * (every pixel: 9 taps x cin / SIMD), then CONV_WRITE of the row to scratch. */
-  conv3x3(h: number, w: number, cin: number, ch: number): { cost: Cost; tileCompute: number; tileLoad: number } {
-    const tiles = Math.ceil(ch / this.hw.pe);
-    const rowIn = this.stream('scratch.read', w * cin, Math.ceil((w * cin) / 8), 2);
-    const load = this.loadTile(9 * cin);
-    const pixel = piped(this.hw.pe, 1, 1) + seqLoop(9, piped(Math.ceil(cin / this.hw.simd), 1, this.t.dot)) + piped(this.hw.pe, 1, this.t.elementwise);
-    const tileCompute = seqLoop(w, pixel);
-    const tilesCost: Cost = {
-      cycles: uniformPingPongCycles(tiles, load.cycles, tileCompute) + 2 * tiles,
-      compute: tiles * tileCompute,
-      traffic: mergeTraffic({}, load.traffic, tiles),
-    };
-    const write = this.stream('scratch.write', w * ch, Math.ceil((w * ch) / 8));
-    return { cost: seq(this.loadVec32(ch), times(h, seq(rowIn, tilesCost, write))), tileCompute, tileLoad: load.cycles };
+  /** A pipelined loop of `trip` iterations at `ii` that moves `words` bus words on a channel
+   * as it goes: the longer of the loop and the transfer at the port's rate (+ read latency). */
+  streamII(channel: Channel, trip: number, ii: number, words: number, depth = this.t.elementwise): Cost {
+    const role = channel.split('.')[0] as BundleRole;
+    const dma = Math.ceil((words * WORD_BYTES) / this.hw.ports[role].bytesPerCycle);
+    const compute = piped(trip, ii, depth);
+    return { cycles: Math.max(compute, dma) + (channel.endsWith('.read') ? this.t.axiLatency : 0), compute, traffic: { [channel]: words * WORD_BYTES } };
   }
-  /** upsample2x: every input row once into the line buffer; per input row, two output rows
-   * of 2w pixels, each pixel's channels in a pipelined loop (UP_CH). */
-  upsample2x(h: number, w: number, ch: number): Cost {
-    const rowIn = this.stream('scratch.read', w * ch, Math.ceil((w * ch) / 8), 2);
-    const out = times(2 * h * 2 * w, loop(ch, 1, this.t.elementwise));
-    const words = Math.ceil((4 * h * w * ch) / 8);
-    return seq(times(h, rowIn), { ...out, traffic: { 'scratch.write': words * WORD_BYTES } });
+  /** Words of `rows` rows of a K-column matrix in PE x SIMD blocks (block_rows). */
+  blockRowWords(rows: number, k: number): number {
+    return (rows / this.hw.pe) * (k / this.hw.simd) * this.s.blockWords;
+  }
+  /** load_row: one map row of w pixels x `stride` channels into the line buffer, MAP_LANES
+   * channels per iteration (MAP_LANES / 8 words in, MAP_LANES / SIMD line-buffer words out). */
+  loadRow(w: number, stride: number): Cost {
+    const lanes = this.s.head.mapLanes;
+    const ii = Math.max(lanes / 8, lanes / this.hw.simd);
+    return this.streamII('scratch.read', (w * stride) / lanes, ii, (w * stride) / 8, 3);
+  }
+  /** conv3x3: biases; CONV_GROUPS: the group's weights in one burst into CW, then CONV_ROWS
+   * over the whole map: load_row (the next input row), conv_row (one pipelined loop over
+   * pixel x tile x 9 taps x cin / SIMD, depth paid once per row), write_row (a word per cycle). */
+  conv3x3(stage: UpStage, ch: number, chStride: number): { cost: Cost; rowCompute: number; groups: number } {
+    const { h, w, cin, group } = stage;
+    const groups = ch / group;
+    const tiles = group / this.hw.pe;
+    const rowCompute = piped(w * tiles * 9 * (cin / this.hw.simd), 1, this.t.dot + this.t.elementwise);
+    const rowWords = w * (groups === 1 ? chStride : group) / 8;
+    const row = seq(this.loadRow(w, stage.cinStride), { cycles: rowCompute, compute: rowCompute, traffic: {} }, this.streamII('scratch.write', rowWords, 1, rowWords));
+    const weights = this.burst('weights.read', this.blockRowWords(group, 9 * cin));
+    return { cost: seq(this.loadVec32(ch), times(groups, seq(weights, times(h, row)))), rowCompute, groups };
+  }
+  /** upsample2x: every input row once into the line buffer (load_row); per input row, two
+   * output rows of 2w pixels, each pixel's `stride` channels one per cycle (UP_CH). */
+  upsample2x(h: number, w: number, stride: number): Cost {
+    const out = times(2 * h * 2 * w, loop(stride, 1, this.t.elementwise));
+    const words = (4 * h * w * stride) / 8;
+    return seq(times(h, this.loadRow(w, stride)), { ...out, traffic: { 'scratch.write': words * WORD_BYTES } });
   }
   /** conv1x1_out without the final upsample: per tile of PE output channels, the weights,
-   * then per pixel C1X1_READ (the pixel's channels from scratch), the DOT loop, PLANE. */
-  conv1x1(lh: number, lw: number, ch: number, cPad: number): Cost {
+   * then per pixel C1X1_READ (the pixel's `stride` channels from scratch), the DOT loop, PLANE. */
+  conv1x1(lh: number, lw: number, ch: number, stride: number, cPad: number): Cost {
     const tiles = cPad / this.hw.pe;
-    const pixel = seq(this.stream('scratch.read', ch, Math.ceil(ch / 8), 2), { cycles: this.dotTile(ch, this.t.elementwise), compute: this.dotTile(ch, this.t.elementwise), traffic: {} });
+    const pixel = seq(this.stream('scratch.read', stride, Math.ceil(stride / 8), 2), { cycles: this.dotTile(ch, this.t.elementwise), compute: this.dotTile(ch, this.t.elementwise), traffic: {} });
     return seq(this.loadVec32(cPad), times(tiles, seq(this.loadTile(ch), times(lh * lw, pixel))));
   }
   /** FINAL_UP_ROWS/COLS: every real output channel's plane upsampled 2x into `result`. */
@@ -245,7 +260,7 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
       const c = k.layerNorm(s.NP);
       if (task.head !== 'uphead') return as('layernorm', c, 'serial', 0);
       // UP_TOKENS: the normalised patch tokens become the first feature map in scratch.
-      const map = times(s.NP, k.stream('scratch.write', D, Math.ceil(D / 8)));
+      const map = times(s.NP, k.stream('scratch.write', s.head.dStride, s.head.dStride / 8));
       return as('layernorm', seq(c, map), 'serial', 0, 'then UP_TOKENS writes the [GRID_H][GRID_W][D] map to scratch');
     }
     case 'linear': {
@@ -277,18 +292,19 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
     case 'relu':
       return fused(l.name.replace(/relu_(\d+)$/, 'conv_$1'), 'ReLU applied as the conv writes its output (linear_out)');
     case 'conv3x3': {
-      const [cin, h, w] = l.inputShape;
-      const c = k.conv3x3(h, w, cin, l.outputShape[0]);
-      return as('conv', c.cost, 'ping-pong', engineMacs(hw), 'weights re-read for every output row; line buffer of 3 input rows');
+      const stage = task!.stages[Number(/conv_(\d+)$/.exec(l.name)![1])];
+      const c = k.conv3x3(stage, task!.upChannels, task!.upStride);
+      const note = `${c.groups} group(s) of ${stage.group} channels: each group's weights read once and kept on chip (CW), the input map read once per group; one pipelined loop per output row`;
+      return as('conv', c.cost, 'serial', engineMacs(hw), note);
     }
     case 'conv1x1': {
       const [cin, h, w] = l.inputShape;
-      return as('conv', k.conv1x1(h, w, cin, task!.channelsPadded), 'serial', engineMacs(hw), 'the input map is re-read from scratch for every tile of PE channels');
+      return as('conv', k.conv1x1(h, w, cin, task!.upStride, task!.channelsPadded), 'serial', engineMacs(hw), 'the input map is re-read from scratch for every tile of PE channels');
     }
     case 'upsample2x': {
-      const [c, h, w] = l.inputShape;
+      const [, h, w] = l.inputShape;
       if (l.name.endsWith('up_out')) return as('stream', k.finalUpsample(task!.channels, h, w), 'streamed', 0, 'FINAL_UP: each conv1x1 plane upsampled into `result`');
-      return as('stream', k.upsample2x(h, w, c), 'streamed', 0, 'bilinear 2x, scratch to scratch, one channel per cycle');
+      return as('stream', k.upsample2x(h, w, task!.upStride), 'streamed', 0, 'bilinear 2x, scratch to scratch, one channel per cycle');
     }
   }
 }

@@ -25,8 +25,13 @@ export interface UpStage {
   h: number;
   w: number;
   cin: number;
+  /** Channels per pixel of the input map in scratch (cin rounded up to MAP_LANES, zeros). */
+  cinStride: number;
   /** A 2x upsample follows (every stage but the last). */
   upsample: boolean;
+  /** Output channels per group (CONV_GROUPS): the group's weights stay on chip (CW) for
+   * every output row, and the input map is read once per group. */
+  group: number;
 }
 
 export interface TaskSchedule {
@@ -43,6 +48,8 @@ export interface TaskSchedule {
   outputCount: number;
   /** UpHead only. */
   upChannels: number;
+  /** Channels per pixel of the UpHead maps in scratch (upChannels rounded up to MAP_LANES). */
+  upStride: number;
   stages: UpStage[];
   /** Resolution of the conv1x1 (half the image). */
   lastH: number;
@@ -131,8 +138,18 @@ export interface Schedule {
     chMax: number;
     cinMax: number;
     planeHW: number;
-    /** Columns of the conv weight tile: 9 * CIN_MAX (conv3x3) or CH_MAX (conv1x1). */
+    /** Columns of the conv1x1 weight tile (CH_MAX). */
     cwK: number;
+    /** Capacity of the conv weight store CW in PE x SIMD blocks: the largest channel group of
+     * any conv3x3 stage (and at least one conv1x1 tile). */
+    cwBlocks: number;
+    /** Channels per iteration of the word-wide map streams (line buffer loads, row writes):
+     * lcm(SIMD, 8), so an iteration is whole bus words and whole line-buffer words. */
+    mapLanes: number;
+    /** Channels per pixel of the token map (D rounded up to mapLanes). */
+    dStride: number;
+    /** Widest map stride (channels per pixel) of any UpHead map. */
+    strideMax: number;
   };
   scratch: {
     /** Two feature-map regions (ping-pong between head stages), words each. */
@@ -146,6 +163,24 @@ export interface Schedule {
   buffers: BufferSpec[];
   /** Named constants as emitted in model_config.h. */
   constants: Array<{ name: string; value: number; doc: string }>;
+}
+
+/** Bits of on-chip memory the conv weight store CW may take: one group of output channels
+ * of a conv3x3 stage (its PE x SIMD blocks) is held for every output row. 2 Mbit = 1024
+ * blocks of 2048 bits at PE 8 x SIMD 16 (114 BRAM_18K, the former two one-tile halves). */
+export const CONV_STORE_BITS = 1 << 21;
+
+/**
+ * Output channels per CONV_GROUPS group of a conv3x3 with `ch` outputs and `cin` inputs: a
+ * multiple of PE that divides ch and is whole bus words (a multiple of 8) unless it is all
+ * of ch, as large as fits `capacity` blocks, else the smallest such group.
+ */
+export function convGroup(ch: number, cin: number, pe: number, simd: number, capacity: number): number {
+  const blocksPerTile = (9 * cin) / simd;
+  const legal: number[] = [];
+  for (let g = pe; g <= ch; g += pe) if (ch % g === 0 && (g === ch || g % LANES16 === 0)) legal.push(g);
+  const fitting = legal.filter((g) => (g / pe) * blocksPerTile <= capacity);
+  return fitting.length > 0 ? fitting[fitting.length - 1] : legal[0];
 }
 
 /** Largest divisor of n not above m. */
@@ -203,18 +238,26 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     };
   }
 
+  // UpHead maps are streamed a bus word at a time: MAP_LANES channels per iteration, each
+  // pixel's channels padded with zeros to a multiple of MAP_LANES.
+  const mapLanes = lcm(simd, LANES16);
+  const dStride = roundUp(D, mapLanes);
+  const convCapacity = Math.floor(CONV_STORE_BITS / (bits.weightBits * pe * simd));
   const taskScheds: TaskSchedule[] = tasks.map((t, id) => {
     const channelsPadded = roundUp(t.channels, pe);
     const stages: UpStage[] = [];
     let h = d.gridH;
     let w = d.gridW;
     let upChannels = 0;
+    let upStride = 0;
     if (t.head.kind === 'uphead') {
       upChannels = t.head.channels;
+      upStride = roundUp(upChannels, mapLanes);
       let cin = D;
       for (let s = 0; s < t.head.stages; s++) {
         const upsample = s < t.head.stages - 1;
-        stages.push({ h, w, cin, upsample });
+        const group = convGroup(upChannels, cin, pe, simd, convCapacity);
+        stages.push({ h, w, cin, cinStride: roundUp(cin, mapLanes), upsample, group });
         if (upsample) {
           h *= 2;
           w *= 2;
@@ -232,6 +275,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
       outputShape: [...t.outputShape],
       outputCount: t.outputShape.reduce((a, b) => a * b, 1),
       upChannels,
+      upStride,
       stages,
       lastH: h,
       lastW: w,
@@ -250,15 +294,20 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     chMax: Math.max(1, ...ups.map((t) => t.upChannels)),
     cinMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.cin))),
     planeHW: Math.max(1, ...ups.map((t) => t.lastH * t.lastW)),
-    cwK: 1,
+    cwK: Math.max(1, ...ups.map((t) => t.upChannels)),
+    cwBlocks: 1,
+    mapLanes,
+    dStride,
+    strideMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cinStride, t.upStride)))),
   };
-  head.cwK = Math.max(9 * head.cinMax, head.chMax);
+  // CW holds the largest conv3x3 group, and one conv1x1 tile (PE rows of CH_MAX columns).
+  head.cwBlocks = Math.max(head.cwK / simd, ...ups.flatMap((t) => t.stages.map((s) => (s.group / pe) * ((9 * s.cin) / simd))));
 
-  // Scratch: two feature-map regions, then the debug dumps.
+  // Scratch: two feature-map regions (padded channel strides), then the debug dumps.
   let mapElems = 0;
   for (const t of ups) {
     for (const s of t.stages) {
-      mapElems = Math.max(mapElems, s.h * s.w * s.cin, s.h * s.w * t.upChannels * (s.upsample ? 4 : 1));
+      mapElems = Math.max(mapElems, s.h * s.w * s.cinStride, s.h * s.w * t.upStride * (s.upsample ? 4 : 1));
     }
   }
   const mapWords = words16(mapElems);
@@ -383,10 +432,9 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   if (s.head.any) {
     const h = s.head;
     add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', weights: false });
-    add({ name: 'ROW', purpose: 'one output row of a conv3x3, all channels', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), weights: false });
-    for (const x of ['A', 'B']) {
-      add({ name: `CW_${x}`, purpose: `conv weight tile (${x === 'A' ? 'ping' : 'pong'}), blocks [CW_K/SIMD][PE][SIMD]`, group: 'head buffers', dims: [h.cwK / simd, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: [], reshape: all(2, 3), weights: true });
-    }
+    // PE channels written per cycle by the conv, 8 (one bus word) read per cycle by CONV_WRITE.
+    add({ name: 'ROW', purpose: 'one output row of a conv3x3 channel group', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, LANES16)), weights: false });
+    add({ name: 'CW', purpose: 'conv weights: one conv3x3 channel group (or a conv1x1 tile), blocks [CW_BLOCKS][PE][SIMD]', group: 'head buffers', dims: [h.cwBlocks, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: [], reshape: all(2, 3), weights: true });
     add({ name: 'PLANE', purpose: 'conv1x1 output planes of PE channels (final upsample input)', group: 'head buffers', dims: [pe, h.planeHW], elemBits: aBits, cType: 'act_t', partition: [], reshape: all(1), storage: 'uram', weights: false });
   }
   return out;
@@ -436,8 +484,11 @@ function constants(s: Schedule): Schedule['constants'] {
   k('CH_MAX', s.head.chMax, 'widest UpHead channels');
   k('CIN_MAX', s.head.cinMax, 'widest conv3x3 input channels');
   k('PLANE_HW', s.head.planeHW, 'pixels of one conv1x1 plane');
-  k('CW_K', s.head.cwK, 'conv weight tile columns');
-  k('CW_KB', s.head.cwK / s.simd, 'blocks of a conv weight-tile row');
+  k('CW_K', s.head.cwK, 'conv1x1 weight tile columns');
+  k('CW_BLOCKS', s.head.cwBlocks, 'blocks of the conv weight store (largest conv3x3 channel group)');
+  k('MAP_LANES', s.head.mapLanes, 'channels per iteration of the word-wide map streams: lcm(SIMD, 8)');
+  k('D_STRIDE', s.head.dStride, 'channels per pixel of the token map in scratch (D rounded up to MAP_LANES)');
+  k('STRIDE_MAX', s.head.strideMax, 'widest channel stride of an UpHead map');
   k('MAP_WORDS', s.scratch.mapWords, 'scratch words of one feature-map region');
   k('SCRATCH_WORDS', s.scratch.totalWords, 'scratch words the host allocates');
   return c;
