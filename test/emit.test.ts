@@ -8,7 +8,7 @@ import * as path from 'path';
 import { generate } from '../generator/generate';
 import { loadProject } from '../generator/project';
 import { prepareModel } from '../generator/reference/prepare';
-import { buildSchedule, convGroup } from '../generator/schedule/schedule';
+import { ATT_STEP_LATENCY, attentionRows, buildSchedule, convGroup } from '../generator/schedule/schedule';
 import { UserError } from '../generator/util/errors';
 import { tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
@@ -79,6 +79,20 @@ describe('conv3x3 channel groups (weights of a group on chip for every row)', ()
     expect(convGroup(8, 16, 4, 4, 1000)).toBe(8);
     // 12 channels, PE 4: 4 is not a whole word, so the only legal group is all 12, even over capacity.
     expect(convGroup(12, 4, 4, 4, 1)).toBe(12);
+  });
+});
+
+describe('attention: query rows interleaved to hide the softmax step', () => {
+  it('leaves at least ATT_STEP_LATENCY steps between a row\'s softmax step and its next use', () => {
+    expect(ATT_STEP_LATENCY).toBe(16);
+    // (rows - 1) * chunks + 1 >= 16: HD 64 / 16 lanes = 4 chunks -> 5 rows (17 steps); 2 chunks
+    // (ViT-S: HD 32, 16 lanes) -> 9 rows (17); 1 chunk -> 16 rows (16); 16 chunks -> 2 rows (17).
+    expect([4, 2, 1, 16].map(attentionRows)).toEqual([5, 9, 16, 2]);
+    for (const c of [1, 2, 3, 4, 5, 8, 16, 32]) {
+      const r = attentionRows(c);
+      expect((r - 1) * c + 1).toBeGreaterThanOrEqual(ATT_STEP_LATENCY);
+      expect((r - 2) * c + 1).toBeLessThan(ATT_STEP_LATENCY); // and no more rows than needed
+    }
   });
 });
 

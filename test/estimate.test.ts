@@ -89,6 +89,17 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(q.roofline.bound).toBe('compute');
   });
 
+  it('attention: query rows interleaved in one II = 1 step loop per group, then the divides', () => {
+    // HD = 4, ATT_LANES = 4 (SIMD 4): 1 chunk per (key, row); ATT_ROWS = ceil(15 / 1) + 1 = 16,
+    // so the 9 rows make one group. ATT_STEPS: (9 + 1) x 16 x 1 = 160 steps, depth DOT(4) 9 +
+    // ATT_STEP_LATENCY 16 = 25 -> 184. ATT_OUT: 16 x 4 divides at II 1, depth 68 + 2 -> 133.
+    // Per head 317; 2 heads x 1 group in a loop: 2 x (317 + 2) = 638.
+    const a = layer('blocks.0.attn.core');
+    expect(a.cycles).toBe(638);
+    expect(a.macs_per_cycle).toBe(8); // 4 q.k + 4 P.V lanes
+    expect(est.timing.attention_ii).toBe(1);
+  });
+
   it('conv3x3 (UpHead of task b, stage 0): one channel group, weights once, one pipelined loop per output row', () => {
     // Stage 0: 2 x 4 map, cin = D = 8, 8 output channels. MAP_LANES = lcm(SIMD 4, 8) = 8, so
     // strides stay 8; CW holds all 8 channels (one group of 4 tiles of PE 2).

@@ -7,7 +7,7 @@
 import type { BuildConfig } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { hwInterface, type BundleRole } from '../schedule/interface';
-import { buildSchedule, type BufferSpec as ScheduleBuffer, type Schedule } from '../schedule/schedule';
+import { ATT_STEP_LATENCY, buildSchedule, type BufferSpec as ScheduleBuffer, type Schedule } from '../schedule/schedule';
 import { AXI_LATENCY_CYCLES, dotPipelineDepth, divLatency, physicalMemories, portBytesPerCycle, type Storage } from './formulas';
 
 /** One on-chip array as the estimator sizes it (see physicalMemories in ./formulas.ts). */
@@ -47,10 +47,10 @@ export interface Timing {
   div64: number;
   /** isqrt: 32 digit steps. */
   isqrt: number;
-  /** II of the attention key loop (ATT_KEYS): the larger of the memory-port bound and the
-   * online-softmax recurrence (o = o * factor + p * v through a DSP multiply). */
+  /** II of the attention step loop (ATT_STEPS): 1, the softmax recurrence hidden by
+   * ATT_ROWS interleaved query rows (generator/schedule ATT_STEP_LATENCY). */
   attentionII: number;
-  /** Depth of one ATT_KEYS iteration (dot, score, exp, update). */
+  /** Depth of one ATT_STEPS iteration (chunk dot, score, softmax step, o update). */
   attentionDepth: number;
   /** m_axi round-trip latency (the kernels set latency=64). */
   axiLatency: number;
@@ -74,10 +74,6 @@ export interface HardwarePlan {
   sources: Array<{ what: string; source: 'kernels' | 'assumed' }>;
 }
 
-/** Assumed recurrence latency of the online softmax update (multiply 3, round 1, add/select 1,
- * local memory 1). */
-export const SOFTMAX_RECURRENCE = 6;
-
 export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig): HardwarePlan {
   const sched = buildSchedule(ir, tasks, config);
   const { pe, simd } = sched;
@@ -87,16 +83,13 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
     act: config.numerics.activationBits,
     acc: config.numerics.accumulatorBits,
   };
-  // ATT_KEYS reads HD elements of Qh[i], Kh[j], Vh[j] and updates o[HD], all cyclic-partitioned
-  // by ATT_LANES: HD / ATT_LANES accesses per bank per key (o: a read and a write).
-  const portBound = Math.ceil(sched.hd / sched.attnLanes);
   const timing: Timing = {
     dot: dotPipelineDepth(simd),
     elementwise: 6,
     div64: divLatency(64),
     isqrt: 34,
-    attentionII: Math.max(portBound, SOFTMAX_RECURRENCE),
-    attentionDepth: dotPipelineDepth(sched.attnLanes) + 20,
+    attentionII: 1,
+    attentionDepth: dotPipelineDepth(sched.attnLanes) + ATT_STEP_LATENCY,
     axiLatency: AXI_LATENCY_CYCLES,
     axiOutstanding: 16,
   };
@@ -122,7 +115,7 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
       { what: 'loop nests, trip counts, tiles (TH, patch chunks, gate rows), buffers and their pragmas: generator/schedule/schedule.ts and templates/hls/m3vit_top.cpp.hbs', source: 'kernels' },
       { what: `m_axi latency ${timing.axiLatency} cycles, ${timing.axiOutstanding} outstanding reads (interface pragmas)`, source: 'kernels' },
       { what: `DOT loop pipeline depth ${timing.dot} cycles (BRAM read 2, DSP 3, adder tree, accumulate, write)`, source: 'assumed' },
-      { what: `attention key loop II = ${timing.attentionII} (max of ${portBound} memory-port bound and ${SOFTMAX_RECURRENCE}-cycle online-softmax recurrence), depth ${timing.attentionDepth}`, source: 'assumed' },
+      { what: `attention step loop II = 1 on ${sched.attnLanes} + ${sched.attnLanes} lanes: ${sched.attnRows} query rows interleaved cover a ${ATT_STEP_LATENCY}-cycle score + softmax step; depth ${timing.attentionDepth}`, source: 'assumed' },
       { what: `64-bit divide ${timing.div64} cycles, isqrt ${timing.isqrt} cycles, element-wise pass depth ${timing.elementwise}`, source: 'assumed' },
       { what: 'bias vectors are read one 128-bit word per element (no burst: repeated addresses), one read per axiLatency/outstanding cycles', source: 'assumed' },
       { what: 'arrays without bind_storage: LUTRAM when a memory is at most 64 deep or 1 Kb, else BRAM (what Vitis HLS does by default)', source: 'assumed' },

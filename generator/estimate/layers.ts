@@ -153,13 +153,15 @@ export class KernelModel {
     const one = seq(this.linearEngine(s.hd, s.D, s.N), this.loadVec32(s.hd), this.elementwise(s.N, s.hd));
     return times(s.heads * 3, one);
   }
-  /** attention ATT_QUERIES: per head and query, ATT_KEYS pipelined at the attention II, then
-   * ATT_OUT (a divide per output). */
+  /** attention ATT_GROUPS: per head, groups of ATT_ROWS query rows; ATT_STEPS runs
+   * (N + 1) x ATT_ROWS x ATT_CHUNKS steps at II 1 (the last sweep only finishes P.V), then
+   * ATT_OUT divides ATT_ROWS x HD outputs one per cycle. */
   attentionCore(): Cost {
     const s = this.s;
     const t = this.t;
-    const perQuery = loop(s.N, t.attentionII, t.attentionDepth).cycles + loop(s.hd, 1, t.div64 + 2).cycles;
-    return times(s.heads * s.N, { cycles: perQuery, compute: perQuery, traffic: {} });
+    const groups = Math.ceil(s.N / s.attnRows);
+    const perGroup = loop((s.N + 1) * s.attnRows * s.attnChunks, t.attentionII, t.attentionDepth).cycles + loop(s.attnRows * s.hd, 1, t.div64 + 2).cycles;
+    return times(s.heads * groups, { cycles: perGroup, compute: perGroup, traffic: {} });
   }
   /** gate of the run's task on the engine, GATE_LOGITS requant, ROUTE_TOPK (gate_top_k per
    * token: max, softmax sum with exp, k selection passes each with a divide), prefix, fill. */
@@ -276,7 +278,7 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
       return as('linear', seq(times(dense.tiles, k.linearEngine(D, dense.tile, N)), k.loadVec32(D)), 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
     }
     case 'attention':
-      return as('attention', k.attentionCore(), 'none', Math.ceil(s.hd / hw.timing.attentionII), `ATT_KEYS at II ${hw.timing.attentionII}`);
+      return as('attention', k.attentionCore(), 'none', 2 * s.attnLanes, `ATT_STEPS at II 1: ${s.attnRows} query rows interleaved, ${s.attnLanes} q.k + ${s.attnLanes} P.V lanes`);
     case 'gelu':
       return as('stream', times(s.dense!.tiles, k.elementwise(N, s.dense!.tile, 6)), 'none', 0, 'DENSE_GELU: requant and GELU of each hidden tile into H');
     case 'residual_add':

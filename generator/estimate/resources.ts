@@ -32,13 +32,13 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF),
   });
 
-  // ATT_KEYS: HD products of Q.K (16 x 16 casts) and HD updates of o per key, shared by HLS
-  // over the II: ceil(HD / II) of each; the o rescale is an i64 x factor product, the
-  // score scale, exp and l updates a few more wide products.
-  const lanes = Math.ceil(s.hd / hw.timing.attentionII);
+  // ATT_STEPS: ATT_LANES products of Q.K (16 x 16 casts) and ATT_LANES updates of o per step;
+  // the o rescale is an i64 x factor product, the score scale, exp and l updates a few more
+  // wide products (one softmax step per step at most).
+  const lanes = s.attnLanes;
   const atree = adderTreeLogic(lanes, 2 * bits.act, bits.acc);
   units.push({
-    ...zero(`attention (${lanes} Q.K and ${lanes} P.V lanes at II ${hw.timing.attentionII}, online softmax)`),
+    ...zero(`attention (${lanes} Q.K and ${lanes} P.V lanes at II 1, ${s.attnRows} rows interleaved, online softmax)`),
     DSP: lanes * (dspsPerMultiplier(bits.act, bits.act) + dspsPerMultiplier(18, bits.act) + dspsPerMultiplier(I64, 18)) + 3 * dspsPerMultiplier(I64, 18),
     LUT: 2 * atree.LUT + UNIT_LOGIC.softmax.LUT,
     FF: 2 * atree.FF + UNIT_LOGIC.softmax.FF,

@@ -101,6 +101,11 @@ export interface Schedule {
   blockWords: number;
   /** Multipliers per attention loop (Q.K and P.V): the largest divisor of hd <= SIMD. */
   attnLanes: number;
+  /** Chunks of ATT_LANES in a head dim (hd / attnLanes): steps per (key, query row). */
+  attnChunks: number;
+  /** Query rows interleaved in the attention key loop (ATT_ROWS): enough that a row's
+   * softmax step is done before the row's next step uses it (ATT_STEP_LATENCY). */
+  attnRows: number;
   N: number;
   NP: number;
   D: number;
@@ -181,6 +186,18 @@ export function convGroup(ch: number, cin: number, pe: number, simd: number, cap
   for (let g = pe; g <= ch; g += pe) if (ch % g === 0 && (g === ch || g % LANES16 === 0)) legal.push(g);
   const fitting = legal.filter((g) => (g / pe) * blocksPerTile <= capacity);
   return fitting.length > 0 ? fitting[fitting.length - 1] : legal[0];
+}
+
+/** Cycles from the last q.k chunk of a (query row, key) to its softmax step's outputs
+ * (attn_score's multiply and saturation, the compare with m, exp_neg's multiply, table
+ * lookup and interpolation, the l update): an assumption for 300 MHz, used to choose how
+ * many query rows the attention key loop interleaves. */
+export const ATT_STEP_LATENCY = 16;
+
+/** Query rows to interleave so that (rows - 1) * chunks + 1 steps separate a row's softmax
+ * step from the first step that uses it. */
+export function attentionRows(chunks: number): number {
+  return Math.ceil((ATT_STEP_LATENCY - 1) / chunks) + 1;
 }
 
 /** Largest divisor of n not above m. */
@@ -351,11 +368,14 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   }
   const scratch = { mapWords, mapA: 0, mapB: mapWords, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
 
+  const attnLanes = largestDivisorAtMost(d.headDim, simd);
   const sched: Schedule = {
     pe,
     simd,
     blockWords,
-    attnLanes: largestDivisorAtMost(d.headDim, simd),
+    attnLanes,
+    attnChunks: d.headDim / attnLanes,
+    attnRows: attentionRows(d.headDim / attnLanes),
     N,
     NP: d.patches,
     D,
@@ -447,6 +467,8 @@ function constants(s: Schedule): Schedule['constants'] {
   k('SIMD', s.simd, 'inputs per PE per cycle');
   k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
   k('ATT_LANES', s.attnLanes, 'multipliers per attention loop (divides HD)');
+  k('ATT_CHUNKS', s.attnChunks, 'ATT_LANES chunks of a head dim (HD / ATT_LANES)');
+  k('ATT_ROWS', s.attnRows, 'query rows interleaved in the attention key loop');
   k('N_TOK', s.N, 'tokens (patches + class token)');
   k('N_PATCH', s.NP, 'patch tokens');
   k('D', s.D, 'embedding width');
