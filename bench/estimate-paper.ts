@@ -69,16 +69,7 @@ function main(): void {
 
   console.log('\n== what-if on the on-chip buffers (resources only; cycles as generated):');
   const withoutActivations = (bs: BufferSpec[]): BufferSpec[] => bs.filter((b) => b.group !== 'activations');
-  const halvesInOneArray = (bs: BufferSpec[]): BufferSpec[] => {
-    // Both ping-pong halves of the expert weights in one dual-port array (load on one port,
-    // compute on the other); HLS must then be told the halves are independent.
-    const halves = bs.filter((b) => /^EW_[AB]$/.test(b.name));
-    if (halves.length !== 2) return bs;
-    const rest = bs.filter((b) => !/^EW_[AB]$/.test(b.name));
-    return [...rest, { ...halves[0], name: 'EW', copies: 2, copiesShareMemory: true }];
-  };
   whatIf(tiny.ir, tiny.tasks, tiny.config, 'm3vit-tiny as generated', (b) => b);
-  whatIf(tiny.ir, tiny.tasks, tiny.config, 'm3vit-tiny, expert halves in one dual-port array', halvesInOneArray);
   whatIf(ir, ir.tasks, pascalConfig, 'ViT-S PASCAL as generated', (b) => b);
   whatIf(ir, ir.tasks, pascalConfig, 'ViT-S PASCAL without X, Y, A, H, Qh/Kh/Vh, ACC, ACC_T (in DDR)', withoutActivations);
 }

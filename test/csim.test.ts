@@ -2,7 +2,8 @@
  * Generated projects under C simulation (g++ only), bit-exact against the golden vectors
  * of the TypeScript int reference: a covering set of small configurations (experts 1, 4,
  * 16, 64; top-k 1, 2, 4; 1, 2 and 5 tasks; both heads; both MoE schedulers; several
- * PE x SIMD), one of them under AddressSanitizer + UBSan. From csim_result.json: every
+ * PE x SIMD, including blocks split into two weight-store parts and a conv3x3 in channel
+ * groups spanning both banks), one of them under AddressSanitizer + UBSan. From csim_result.json: every
  * expert the reference routed tokens to is loaded exactly once per MoE layer and run
  * (expert-major), the on-chip weight memory does not depend on the number of experts, and
  * the token-major baseline's expert traffic is reported next to the expert-major one on
@@ -74,6 +75,23 @@ const CASES: Case[] = [
     },
     pe: 8,
     simd: 8,
+  },
+  {
+    // PE 8 x SIMD 16: a block is 2 parts of the weight store (tokens and pixels in pairs);
+    // 256 UpHead channels: stage 1's weights (256 x 9 x 256) exceed the store, so the conv
+    // runs in 2 channel groups, each spanning both banks.
+    name: 'wide',
+    spec: { ...smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }) },
+    pe: 8,
+    simd: 16,
+  },
+  {
+    name: 'widetm',
+    spec: { ...smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }) },
+    pe: 8,
+    simd: 16,
+    scheduler: 'token-major',
+    slots: 2,
   },
   { name: 'dense', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, asan: true },
   { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },

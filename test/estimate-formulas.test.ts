@@ -13,6 +13,7 @@ import {
   energyMj,
   expectedExpertsUsed,
   expectedLruMisses,
+  expectedTokenGroups,
   linearTileComputeCycles,
   lutramLuts,
   memoryBlocks,
@@ -252,6 +253,53 @@ describe('routing model: expected experts used (expert-major loads)', () => {
     // second token adds 2 * (14/16) new experts on average: 2 + 1.75.
     expect(expectedExpertsUsed(16, 2, 2)).toBeCloseTo(3.75, 12);
     expect(expectedExpertsUsed(16, 4, 1025)).toBeCloseTo(16, 9);
+  });
+});
+
+/** Exact expected token groups by enumerating every routing: per expert ceil(queue / group). */
+function bruteForceGroups(E: number, k: number, N: number, group: number): number {
+  const choices: number[][] = [];
+  const build = (prefix: number[], from: number): void => {
+    if (prefix.length === k) return void choices.push(prefix);
+    for (let e = from; e < E; e++) build([...prefix, e], e + 1);
+  };
+  build([], 0); // unordered sets of k distinct experts, all equally likely
+  let total = 0;
+  let count = 0;
+  const walk = (t: number, queue: number[]): void => {
+    if (t === N) {
+      total += queue.reduce((s, q) => s + Math.ceil(q / group), 0);
+      count++;
+      return;
+    }
+    for (const c of choices) {
+      const next = [...queue];
+      for (const e of c) next[e]++;
+      walk(t + 1, next);
+    }
+  };
+  walk(0, Array(E).fill(0));
+  return total / count;
+}
+
+describe('routing model: expected token groups (expert-major cuts each queue into groups of BLOCK_PARTS)', () => {
+  it('groups of one token are the (token, expert) pairs; one token is k groups', () => {
+    expect(expectedTokenGroups(16, 2, 129, 1)).toBeCloseTo(258, 9);
+    expect(expectedTokenGroups(16, 4, 1, 8)).toBeCloseTo(4, 12);
+  });
+  it('E = 2, k = 1, N = 2, groups of 2: queues (2, 0) or (1, 1) equally likely -> 1 or 2 groups -> 1.5', () => {
+    expect(expectedTokenGroups(2, 1, 2, 2)).toBeCloseTo(1.5, 12);
+  });
+  it('every token on every expert (k = E): E x ceil(N / group)', () => {
+    expect(expectedTokenGroups(4, 4, 9, 4)).toBe(4 * 3);
+  });
+  it.each([
+    [4, 2, 3, 2],
+    [4, 1, 4, 3],
+    [5, 2, 3, 2],
+    [3, 2, 4, 4],
+  ])('equals a brute-force enumeration: E=%i k=%i N=%i group=%i', (E, k, N, g) => {
+    expect(expectedTokenGroups(E, k, N, g)).toBeCloseTo(bruteForceGroups(E, k, N, g), 10);
   });
 });
 

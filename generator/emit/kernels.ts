@@ -238,11 +238,20 @@ export function topView(inp: KernelInputs): object {
       result: Math.max(...sched.tasks.map((t) => words16(t.outputCount))),
     },
     trip: {
-      blockWordsMax: sched.blockWords * Math.max(sched.kMax / sched.simd, sched.head.cwBlocks, m ? (m.hidden * sched.D) / (sched.pe * sched.simd) : 1),
+      blockWordsMax: sched.blockWords * (sched.kMax / sched.simd),
+      // load_parts: at most a bank's worth of blocks per call.
+      partWordsMax: sched.ws ? sched.blockWords * (sched.ws.depth / sched.ws.parts) : 1,
+      wsBanks: sched.ws?.banks ?? 1,
+      blockParts: sched.ws?.parts ?? 1,
+      // expert_group loops: W1 (or W2) blocks x BLOCK_PARTS.
+      expertSteps: m ? ((m.hidden * sched.D) / (sched.pe * sched.simd)) * (sched.ws?.parts ?? 1) : 1,
       tokens: sched.N,
       kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
-      // conv_row: pixels x tiles of a group x 9 taps x input blocks (the largest stage).
-      convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => s.w * (s.group / sched.pe) * 9 * (s.cin / sched.simd)))),
+      // conv_row: pixel groups x tiles of a group x 9 taps x input blocks x BLOCK_PARTS.
+      convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => {
+        const parts = sched.ws?.parts ?? 1;
+        return Math.ceil(s.w / parts) * (s.group / sched.pe) * 9 * (s.cin / sched.simd) * parts;
+      }))),
       convGroups: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => t.upChannels / s.group))),
       rowIters: Math.max(1, (sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
       rowWords: Math.max(1, (sched.head.lbW * sched.head.strideMax) / 8),
@@ -255,12 +264,14 @@ export function topView(inp: KernelInputs): object {
       attRowDistance: sched.attnRows * sched.attnChunks,
       attStepDistance: (sched.attnRows - 1) * sched.attnChunks + 1,
       expertsPlusOne: (m?.experts ?? 0) + 1,
+      expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
       stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),
     },
     weightBuffers: sched.buffers
       .filter((b) => b.weights)
       .map((b) => ({ name: b.name, cType: b.cType, bitsConst: b.cType === 'bias_t' ? 'B_BITS' : 'W_BITS', expert: b.group === 'expert weights' })),
     moe: m !== undefined,
+    ws: sched.ws !== undefined,
     expertMajor: m !== undefined && m.scheduler === 'expert-major',
     tokenMajor: m !== undefined && m.scheduler === 'token-major',
     dense: sched.dense !== undefined,

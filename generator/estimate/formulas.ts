@@ -291,6 +291,22 @@ export function expectedExpertsUsed(experts: number, topK: number, tokens: numbe
   return experts * (1 - Math.pow((experts - topK) / experts, tokens));
 }
 
+/** Expected number of token groups of `group` tokens that expert-major runs in one MoE layer
+ * (each expert's queue is cut into ceil(queue / group) groups; an unused expert runs none).
+ * Under the uniform model an expert's queue length is Binomial(N, k / E), so the expectation
+ * is exact: E * sum_q P(q) * ceil(q / group). */
+export function expectedTokenGroups(experts: number, topK: number, tokens: number, group: number): number {
+  const p = topK / experts;
+  if (p >= 1) return experts * Math.ceil(tokens / group);
+  let pmf = Math.pow(1 - p, tokens); // P(q = 0)
+  let sum = 0;
+  for (let q = 1; q <= tokens; q++) {
+    pmf *= ((tokens - q + 1) / q) * (p / (1 - p));
+    sum += pmf * Math.ceil(q / group);
+  }
+  return experts * sum;
+}
+
 /** Expected number of expert loads (misses) of a token-major pass over N tokens with an LRU
  * cache of `slots` experts, starting empty, under the uniform routing model. Computed
  * EXACTLY by a Markov chain: by symmetry (experts are exchangeable under uniform routing),

@@ -197,18 +197,26 @@ export class KernelModel {
     const ii = Math.max(lanes / 8, lanes / this.hw.simd);
     return this.streamII('scratch.read', (w * stride) / lanes, ii, (w * stride) / 8, 3);
   }
-  /** conv3x3: biases; CONV_GROUPS: the group's weights in one burst into CW, then CONV_ROWS
-   * over the whole map: load_row (the next input row), conv_row (one pipelined loop over
-   * pixel x tile x 9 taps x cin / SIMD, depth paid once per row), write_row (a word per cycle). */
+  /** conv3x3: biases; CONV_GROUPS: the group's weights into the weight store (one burst per
+   * bank, load_conv_group), then CONV_ROWS over the whole map: load_row (the next input row),
+   * conv_row (CONV_CLEAR and CONV_PRIME of BLOCK_PARTS, then one pipelined loop over pixel
+   * groups x tiles x 9 taps x cin / SIMD x BLOCK_PARTS pixels, depth paid once per row),
+   * write_row (a word per cycle). */
   conv3x3(stage: UpStage, ch: number, chStride: number): { cost: Cost; rowCompute: number; groups: number } {
     const { h, w, cin, group } = stage;
+    const ws = this.s.ws!;
     const groups = ch / group;
     const tiles = group / this.hw.pe;
-    const rowCompute = piped(w * tiles * 9 * (cin / this.hw.simd), 1, this.t.dot + this.t.elementwise);
-    const rowWords = w * (groups === 1 ? chStride : group) / 8;
+    const blocks = tiles * 9 * (cin / this.hw.simd);
+    const steps = Math.ceil(w / ws.parts) * blocks * ws.parts;
+    const rowCompute = 3 + 2 * piped(ws.parts, 1, 2) + piped(steps, 1, this.t.dot + this.t.elementwise);
+    const rowWords = (w * (groups === 1 ? chStride : group)) / 8;
     const row = seq(this.loadRow(w, stage.cinStride), { cycles: rowCompute, compute: rowCompute, traffic: {} }, this.streamII('scratch.write', rowWords, 1, rowWords));
-    const weights = this.burst('weights.read', this.blockRowWords(group, 9 * cin));
-    return { cost: seq(this.loadVec32(ch), times(groups, seq(weights, times(h, row)))), rowCompute, groups };
+    // load_conv_group: a burst per bank, bank 0 first.
+    const perBank = ws.depth / ws.parts;
+    const bursts: Cost[] = [];
+    for (let left = blocks; left > 0; left -= perBank) bursts.push(this.burst('weights.read', Math.min(left, perBank) * this.s.blockWords));
+    return { cost: seq(this.loadVec32(ch), times(groups, seq(...bursts, times(h, row)))), rowCompute, groups };
   }
   /** upsample2x: every input row once into the line buffer (load_row); per input row, two
    * output rows of 2w pixels, each pixel's `stride` channels one per cycle (UP_CH). */
@@ -296,7 +304,7 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
     case 'conv3x3': {
       const stage = task!.stages[Number(/conv_(\d+)$/.exec(l.name)![1])];
       const c = k.conv3x3(stage, task!.upChannels, task!.upStride);
-      const note = `${c.groups} group(s) of ${stage.group} channels: each group's weights read once and kept on chip (CW), the input map read once per group; one pipelined loop per output row`;
+      const note = `${c.groups} group(s) of ${stage.group} channels: each group's weights read once and kept in the weight store, the input map read once per group; one pipelined loop per output row, each block serving ${s.ws!.parts} pixel(s)`;
       return as('conv', c.cost, 'serial', engineMacs(hw), note);
     }
     case 'conv1x1': {

@@ -14,6 +14,7 @@ import type { ModelIR } from '../ir/types';
 import {
   expectedExpertsUsed,
   expectedLruMisses,
+  expectedTokenGroups,
   pipelinedLoopCycles as piped,
   sequentialLoopCycles as seqLoop,
   singleReadsCycles,
@@ -35,7 +36,7 @@ export function expertBytes(hw: HardwarePlan): number {
   return hw.sched.moe!.expertWords * 16;
 }
 
-/** On-chip bytes of one expert buffer set (EW1, EB1, EW2, EB2) at its element widths. */
+/** On-chip bytes of one expert (W1, W2 in a weight-store bank, b1, b2) at its element widths. */
 export function expertBufferBytes(hw: HardwarePlan): number {
   return Math.ceil((hw.expertWeightWords * hw.bits.weight) / 8) + Math.ceil((hw.expertBiasWords * hw.bits.bias) / 8);
 }
@@ -54,14 +55,20 @@ export function loadExpertCycles(hw: HardwarePlan, ir: ModelIR): number {
   );
 }
 
-/** expert_token: EXPERT_FC1 (He / PE tiles of a DOT over D, then bias, GELU into EH) and
- * EXPERT_FC2 (D / PE tiles of a DOT over He, then bias, combine_term into ACC). */
-export function expertTokenCycles(hw: HardwarePlan, ir: ModelIR): number {
+/** One group of BLOCK_PARTS tokens: the token/gate table (EXPERT_GROUP_TOKENS or TM_GROUP),
+ * then expert_group: EXPERT_CLEAR, EXPERT_PRIME (the first block's parts), EXPERT_FC1 and
+ * EXPERT_FC2, each one pipelined loop of W1_BLOCKS x BLOCK_PARTS steps (a block serves the
+ * group's BLOCK_PARTS tokens, absent ones masked) with GELU or combine_term at the end. */
+export function expertGroupCycles(hw: HardwarePlan, ir: ModelIR): number {
   const D = ir.dims.embedDim;
   const He = ir.dims.moe!.hidden;
-  const k = new KernelModel(hw, ir);
+  const parts = hw.sched.ws!.parts;
+  const steps = ((He * D) / (hw.pe * hw.simd)) * parts;
   const e = hw.timing.elementwise;
-  return seqLoop(Math.ceil(He / hw.pe), k.dotTile(D, e + 6)) + seqLoop(Math.ceil(D / hw.pe), k.dotTile(He, e + 4));
+  const table = piped(parts, 1, 2);
+  const clear = piped(parts, 1, 1);
+  const prime = piped(parts, 1, 2);
+  return table + clear + prime + piped(steps, 1, hw.timing.dot + e + 6) + piped(steps, 1, hw.timing.dot + e + 4);
 }
 
 export function schedulerFigures(hw: HardwarePlan, ir: ModelIR, slots: number): Record<SchedulerName, SchedulerFigures> {
@@ -70,45 +77,48 @@ export function schedulerFigures(hw: HardwarePlan, ir: ModelIR, slots: number): 
   const bytes = expertBytes(hw);
   const buffer = expertBufferBytes(hw);
   const load = loadExpertCycles(hw, ir);
-  const perToken = expertTokenCycles(hw, ir);
+  const perGroup = expertGroupCycles(hw, ir);
   const pairs = N * m.topK;
 
   const used = expectedExpertsUsed(m.experts, m.topK, N);
-  const queue = pairs / used;
+  // EXPERT_QUEUE cuts each queue into groups of BLOCK_PARTS tokens (exact expectation).
+  const groups = expectedTokenGroups(m.experts, m.topK, N, hw.sched.ws!.parts);
   const expertMajor: SchedulerFigures = {
     onchip_weight_bytes: 2 * buffer,
     expert_weight_ddr_bytes: used * bytes,
     expert_loads: used,
     // EXPERT_USED, then EXPERT_PINGPONG over used + 1 iterations.
-    cycles: piped(m.experts, 1, 2) + uniformPingPongCycles(used, load, seqLoop(queue, perToken)) + 2 * (used + 1),
+    cycles: piped(m.experts, 1, 2) + uniformPingPongCycles(used, load, seqLoop(groups / used, perGroup)) + 2 * (used + 1),
   };
   const misses = expectedLruMisses(m.experts, m.topK, slots, N);
   const tokenMajor: SchedulerFigures = {
     onchip_weight_bytes: slots * buffer,
     expert_weight_ddr_bytes: misses * bytes,
     expert_loads: misses,
-    // TM_TOKENS x TM_RANK: lookup over the slots, the expert on the token; a miss adds the
-    // victim search and the load.
-    cycles: seqLoop(pairs, slots + perToken) + misses * (slots + load),
+    // TM_TOKENS x TM_RANK: lookup over the slots, the token alone through its expert (a group
+    // of one: no other token shares the blocks); a miss adds the victim search and the load.
+    cycles: seqLoop(pairs, slots + perGroup) + misses * (slots + load),
   };
   const allOnChip: SchedulerFigures = {
     onchip_weight_bytes: m.experts * buffer,
     expert_weight_ddr_bytes: m.experts * bytes,
     expert_loads: m.experts,
-    cycles: m.experts * load + seqLoop(pairs, perToken),
+    // Tokens in order, as token-major, with every expert already on chip.
+    cycles: m.experts * load + seqLoop(pairs, perGroup),
   };
   return { 'expert-major': expertMajor, 'token-major': tokenMajor, 'all-on-chip': allOnChip };
 }
 
-/** The layer cost of the configured scheduler, with MOE_CLEAR before it. */
+/** The layer cost of the configured scheduler, with MOE_CLEAR (a word of PE accumulators per cycle) before it. */
 export function moeExpertsCost(hw: HardwarePlan, ir: ModelIR, figures: Record<SchedulerName, SchedulerFigures>, scheduler: 'expert-major' | 'token-major'): LayerCost {
   const f = figures[scheduler];
   const pairs = ir.dims.tokens * ir.dims.moe!.topK;
-  const clear = seqLoop(ir.dims.tokens, piped(ir.dims.embedDim, 1, 2));
+  const clear = seqLoop(ir.dims.tokens, piped(ir.dims.embedDim / hw.pe, 1, 2));
   return {
     engine: 'moe',
     cycles: clear + f.cycles,
-    compute: seqLoop(pairs, expertTokenCycles(hw, ir)),
+    // Busy cycles of the group loops: expert-major runs the expected token groups, token-major one group per (token, rank).
+    compute: (scheduler === 'expert-major' ? expectedTokenGroups(ir.dims.moe!.experts, ir.dims.moe!.topK, ir.dims.tokens, hw.sched.ws!.parts) : pairs) * expertGroupCycles(hw, ir),
     traffic: { 'weights.read': f.expert_weight_ddr_bytes },
     overlap: scheduler === 'expert-major' ? 'ping-pong' : 'serial',
     macsPerCycle: hw.pe * hw.simd,

@@ -32,6 +32,14 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF),
   });
 
+  // Weight-store block feed (expert_group, conv_row): the block in use and the next block's
+  // registers (parts written in turn), and BLOCK_PARTS x PE accumulators, per user.
+  if (s.ws) {
+    const users = (ir.dims.moe ? 1 : 0) + (hasUphead ? 1 : 0);
+    const regs = 2 * pe * simd * bits.weight + s.ws.parts * pe * bits.acc;
+    units.push({ ...zero(`weight-store block feed (${s.ws.parts} part(s) per block; ${users} user(s): ${[ir.dims.moe ? 'experts' : '', hasUphead ? 'conv3x3' : ''].filter(Boolean).join(', ')})`), FF: users * regs, LUT: users * s.ws.parts * pe * bits.acc });
+  }
+
   // ATT_STEPS: ATT_LANES products of Q.K (16 x 16 casts) and ATT_LANES updates of o per step;
   // the o rescale is an i64 x factor product, the score scale, exp and l updates a few more
   // wide products (one softmax step per step at most).

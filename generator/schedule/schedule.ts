@@ -73,6 +73,32 @@ export interface DumpEntry {
   task?: string;
 }
 
+/**
+ * WS [banks][depth][PE / parts][SIMD]: the on-chip weight store of the MAC array for the
+ * experts (expert-major: banks 0 and 1 are the ping-pong halves; token-major: one bank per
+ * cache slot) and, in the head, the conv3x3 channel groups (all banks as one store). A
+ * PE x SIMD block is `parts` words of PE/parts rows, so the memory is `partBits` wide and
+ * `parts` times deeper than a block-wide one: its blocks follow the weights it holds, not
+ * the MAC array's width. The array still takes a whole block per cycle by reusing each block
+ * for `parts` tokens (experts) or pixels (conv) while the next block's parts are read.
+ */
+export interface WeightStore {
+  /** Words (parts) per block = tokens or pixels that share a block (BLOCK_PARTS). */
+  parts: number;
+  /** Weights of one part: PE / parts rows of SIMD. */
+  partRows: number;
+  /** Bits of one part (the memory width). */
+  partBits: number;
+  /** Bus words of one part in the image (PART_WORDS). */
+  partWords: number;
+  banks: number;
+  /** Parts per bank: a multiple of `parts` holding one expert (and half the smallest conv
+   * group), rounded up to the URAM depth (more depth costs no more URAM). */
+  depth: number;
+  /** Blocks the conv3x3 may keep (all banks). */
+  convBlocks: number;
+}
+
 export interface BufferSpec {
   /** C++ name in m3vit_top.cpp. */
   name: string;
@@ -132,8 +158,11 @@ export interface Schedule {
   accCols: number;
   /** Rows of the bias buffer: the widest biased engine output. */
   biasRows: number;
-  /** Widest K streamed through the linear engine's weight tile (= D). */
+  /** Widest K streamed through the linear engine's weight tile: D, or the UpHead channels
+   * (the conv1x1 tile uses the same buffer). */
   kMax: number;
+  /** The weight store WS (expert weights; conv3x3 channel groups in the head). */
+  ws: WeightStore | undefined;
   tasks: TaskSchedule[];
   head: {
     any: boolean;
@@ -145,9 +174,6 @@ export interface Schedule {
     planeHW: number;
     /** Columns of the conv1x1 weight tile (CH_MAX). */
     cwK: number;
-    /** Capacity of the conv weight store CW in PE x SIMD blocks: the largest channel group of
-     * any conv3x3 stage (and at least one conv1x1 tile). */
-    cwBlocks: number;
     /** Channels per iteration of the word-wide map streams (line buffer loads, row writes):
      * lcm(SIMD, 8), so an iteration is whole bus words and whole line-buffer words. */
     mapLanes: number;
@@ -170,20 +196,39 @@ export interface Schedule {
   constants: Array<{ name: string; value: number; doc: string }>;
 }
 
-/** Bits of on-chip memory the conv weight store CW may take: one group of output channels
- * of a conv3x3 stage (its PE x SIMD blocks) is held for every output row. 2 Mbit = 1024
- * blocks of 2048 bits at PE 8 x SIMD 16 (114 BRAM_18K, the former two one-tile halves). */
-export const CONV_STORE_BITS = 1 << 21;
+/** Target width of a weight-store part, bits: 1024 = 15 URAM columns (1080 bits, 95%
+ * used). Narrower parts need more reuse (BLOCK_PARTS tokens or pixels per block). */
+export const WS_PART_BITS = 1024;
+/** UltraRAM depth (72 x 4096): the weight store's depth is rounded up to it. */
+export const URAM_WORDS = 4096;
+
+/** Parts per block: the smallest divisor T of PE with a part of at most WS_PART_BITS that
+ * is whole bus words (PE*SIMD/T lanes a multiple of 8); 1 when the block is narrow enough
+ * or no divisor qualifies. */
+export function blockParts(pe: number, simd: number, weightBits: number): number {
+  for (let t = 1; t <= pe; t++) {
+    if (pe % t !== 0) continue;
+    const lanes = (pe * simd) / t;
+    if (weightBits * lanes <= WS_PART_BITS && (t === 1 || lanes % LANES16 === 0)) return t;
+  }
+  return 1;
+}
+
+/** Legal conv3x3 group sizes: multiples of PE that divide ch and are whole bus words (a
+ * multiple of 8) unless they are all of ch. */
+function convGroups(ch: number, pe: number): number[] {
+  const legal: number[] = [];
+  for (let g = pe; g <= ch; g += pe) if (ch % g === 0 && (g === ch || g % LANES16 === 0)) legal.push(g);
+  return legal;
+}
 
 /**
- * Output channels per CONV_GROUPS group of a conv3x3 with `ch` outputs and `cin` inputs: a
- * multiple of PE that divides ch and is whole bus words (a multiple of 8) unless it is all
- * of ch, as large as fits `capacity` blocks, else the smallest such group.
+ * Output channels per CONV_GROUPS group of a conv3x3 with `ch` outputs and `cin` inputs: the
+ * largest legal group (convGroups) whose blocks fit `capacity`, else the smallest.
  */
 export function convGroup(ch: number, cin: number, pe: number, simd: number, capacity: number): number {
   const blocksPerTile = (9 * cin) / simd;
-  const legal: number[] = [];
-  for (let g = pe; g <= ch; g += pe) if (ch % g === 0 && (g === ch || g % LANES16 === 0)) legal.push(g);
+  const legal = convGroups(ch, pe);
   const fitting = legal.filter((g) => (g / pe) * blocksPerTile <= capacity);
   return fitting.length > 0 ? fitting[fitting.length - 1] : legal[0];
 }
@@ -259,7 +304,8 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   // pixel's channels padded with zeros to a multiple of MAP_LANES.
   const mapLanes = lcm(simd, LANES16);
   const dStride = roundUp(D, mapLanes);
-  const convCapacity = Math.floor(CONV_STORE_BITS / (bits.weightBits * pe * simd));
+  const ws = weightStore(ir, tasks, config, moe);
+  const convCapacity = ws?.convBlocks ?? 0;
   const taskScheds: TaskSchedule[] = tasks.map((t, id) => {
     const channelsPadded = roundUp(t.channels, pe);
     const stages: UpStage[] = [];
@@ -312,13 +358,10 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     cinMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.cin))),
     planeHW: Math.max(1, ...ups.map((t) => t.lastH * t.lastW)),
     cwK: Math.max(1, ...ups.map((t) => t.upChannels)),
-    cwBlocks: 1,
     mapLanes,
     dStride,
     strideMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cinStride, t.upStride)))),
   };
-  // CW holds the largest conv3x3 group, and one conv1x1 tile (PE rows of CH_MAX columns).
-  head.cwBlocks = Math.max(head.cwK / simd, ...ups.flatMap((t) => t.stages.map((s) => (s.group / pe) * ((9 * s.cin) / simd))));
 
   // Scratch: two feature-map regions (padded channel strides), then the debug dumps.
   let mapElems = 0;
@@ -388,7 +431,8 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     moe,
     accCols,
     biasRows,
-    kMax: D,
+    kMax: Math.max(D, head.any ? head.chMax : 0),
+    ws,
     tasks: taskScheds,
     head,
     scratch,
@@ -398,6 +442,39 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   sched.buffers = buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits);
   sched.constants = constants(sched);
   return sched;
+}
+
+/** The weight store's geometry (see WeightStore); undefined when nothing uses it (no MoE
+ * block and no UpHead). */
+function weightStore(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, moe: Schedule['moe']): WeightStore | undefined {
+  const { pe, simd } = config.parallelism;
+  const D = ir.dims.embedDim;
+  const ups = tasks.filter((t) => t.head.kind === 'uphead');
+  if (!moe && ups.length === 0) return undefined;
+  const parts = blockParts(pe, simd, config.numerics.weightBits);
+  const banks = moe ? (moe.scheduler === 'expert-major' ? 2 : Math.max(1, moe.cacheSlots)) : 1;
+  // Blocks a bank must hold: one expert, and its share of the smallest conv3x3 group of
+  // every stage (stage 0 has D inputs, the others the UpHead channels).
+  let need = moe ? (2 * moe.hidden * D) / (pe * simd) : 1;
+  for (const t of ups) {
+    if (t.head.kind !== 'uphead') continue;
+    const ch = t.head.channels;
+    for (let st = 0; st < t.head.stages; st++) {
+      const cin = st === 0 ? D : ch;
+      need = Math.max(need, Math.ceil(((convGroups(ch, pe)[0] / pe) * ((9 * cin) / simd)) / banks));
+    }
+  }
+  const depthBlocks = Math.floor(roundUp(need * parts, URAM_WORDS) / parts);
+  const lanes = (pe * simd) / parts;
+  return {
+    parts,
+    partRows: pe / parts,
+    partBits: config.numerics.weightBits * lanes,
+    partWords: Math.ceil(lanes / LANES16),
+    banks,
+    depth: depthBlocks * parts,
+    convBlocks: banks * depthBlocks,
+  };
 }
 
 function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBits: number): BufferSpec[] {
@@ -416,8 +493,9 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, simd));
   for (const q of ['Qh', 'Kh', 'Vh']) act(q, `${q[0]} of one head`, [N, s.hd], cyc(2, s.attnLanes));
   // 48-bit words, PE banks: one URAM (72 x 4096) per bank where BRAM would need a dozen.
-  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), storage: 'uram', weights: false });
-  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: cyc(2, pe), storage: 'uram', weights: false });
+  // PE accumulators per word: the engine and the experts read and write PE columns at once.
+  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', weights: false });
+  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', weights: false });
   add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
   // Weight tiles: [K/SIMD][PE][SIMD], one PE x SIMD block per address (every lane its own small memory).
   for (const h of ['A', 'B']) {
@@ -436,25 +514,33 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     small('CHOSEN', 'the k experts of each token', [N, m.topK]);
     small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK]);
     small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
-    add({ name: 'EH', purpose: 'hidden vector of one token in one expert', group: 'small', dims: [m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(1, simd), weights: false });
-    // One expert = 2*He*D/(PE*SIMD) blocks (W1 then W2); a block is one wide URAM word.
-    const blocks = (2 * m.hidden * D) / (pe * simd);
-    const major = m.scheduler === 'expert-major';
-    const what = major ? 'expert ping-pong half' : `expert cache (${m.cacheSlots} slots)`;
-    for (const suf of major ? ['_A', '_B'] : ['']) {
-      const lead = major ? [] : [m.cacheSlots];
-      const d0 = lead.length;
-      add({ name: `EW${suf}`, purpose: `${what}: W1 and W2 blocks [EXPERT_BLOCKS][PE][SIMD]`, group: 'expert weights', dims: [...lead, blocks, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: [], reshape: all(d0 + 2, d0 + 3), storage: 'uram', weights: true });
-      add({ name: `EB1${suf}`, purpose: `${what}: b1 [He]`, group: 'expert weights', dims: [...lead, m.hidden], elemBits: bBits, cType: 'bias_t', partition: cyc(d0 + 1, pe), weights: true });
-      add({ name: `EB2${suf}`, purpose: `${what}: b2 [D]`, group: 'expert weights', dims: [...lead, D], elemBits: bBits, cType: 'bias_t', partition: cyc(d0 + 1, pe), weights: true });
-    }
+    const parts = s.ws!.parts;
+    // PE hidden values written per cycle (FC1), SIMD read per cycle (FC2).
+    add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false });
+    const what = m.scheduler === 'expert-major' ? 'bank = ping-pong half' : 'bank = cache slot';
+    add({ name: 'EB1', purpose: `expert b1 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, m.hidden], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
+    add({ name: 'EB2', purpose: `expert b2 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, D], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
+  }
+  if (s.ws) {
+    const w = s.ws;
+    add({
+      name: 'WS',
+      purpose: `weight store: ${s.moe ? (s.moe.scheduler === 'expert-major' ? 'expert ping-pong halves' : 'expert cache slots') + (s.head.any ? ', conv3x3 channel groups' : '') : 'conv3x3 channel groups'}; a block is ${w.parts} part(s) of ${w.partRows} x ${simd}`,
+      group: s.moe ? 'expert weights' : 'head buffers',
+      dims: [w.banks, w.depth, w.partRows, simd],
+      elemBits: wBits,
+      cType: 'wgt_t',
+      partition: [{ dim: 1, type: 'complete' }],
+      reshape: all(3, 4),
+      storage: 'uram',
+      weights: true,
+    });
   }
   if (s.head.any) {
     const h = s.head;
     add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', weights: false });
     // PE channels written per cycle by the conv, 8 (one bus word) read per cycle by CONV_WRITE.
     add({ name: 'ROW', purpose: 'one output row of a conv3x3 channel group', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, LANES16)), weights: false });
-    add({ name: 'CW', purpose: 'conv weights: one conv3x3 channel group (or a conv1x1 tile), blocks [CW_BLOCKS][PE][SIMD]', group: 'head buffers', dims: [h.cwBlocks, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: [], reshape: all(2, 3), weights: true });
     add({ name: 'PLANE', purpose: 'conv1x1 output planes of PE channels (final upsample input)', group: 'head buffers', dims: [pe, h.planeHW], elemBits: aBits, cType: 'act_t', partition: [], reshape: all(1), storage: 'uram', weights: false });
   }
   return out;
@@ -500,6 +586,11 @@ function constants(s: Schedule): Schedule['constants'] {
   k('W1_BLOCKS', s.moe ? (s.moe.hidden * s.D) / (s.pe * s.simd) : 1, 'PE x SIMD blocks of one expert W1 (W2 has as many)');
   k('EXPERT_BLOCKS', s.moe ? (2 * s.moe.hidden * s.D) / (s.pe * s.simd) : 1, 'blocks of one expert in the on-chip buffer');
   k('KB', s.kMax / s.simd, 'blocks of a weight-tile row (KMAX / SIMD)');
+  k('BLOCK_PARTS', s.ws?.parts ?? 1, 'weight-store words (parts) per PE x SIMD block = tokens or pixels sharing a block');
+  k('PART_ROWS', s.ws?.partRows ?? s.pe, 'rows of a part (PE / BLOCK_PARTS)');
+  k('PART_WORDS', s.ws?.partWords ?? s.blockWords, 'bus words of a part in the weight image');
+  k('WS_BANKS', s.ws?.banks ?? 1, 'weight-store banks (expert ping-pong halves or cache slots)');
+  k('WS_DEPTH', s.ws?.depth ?? 1, 'parts per weight-store bank');
   k('TASKS', s.tasks.length, 'built tasks');
   k('LB_W', s.head.lbW, 'line buffer width (widest conv input)');
   k('LB_C', s.head.lbC, 'line buffer channels');
@@ -507,7 +598,6 @@ function constants(s: Schedule): Schedule['constants'] {
   k('CIN_MAX', s.head.cinMax, 'widest conv3x3 input channels');
   k('PLANE_HW', s.head.planeHW, 'pixels of one conv1x1 plane');
   k('CW_K', s.head.cwK, 'conv1x1 weight tile columns');
-  k('CW_BLOCKS', s.head.cwBlocks, 'blocks of the conv weight store (largest conv3x3 channel group)');
   k('MAP_LANES', s.head.mapLanes, 'channels per iteration of the word-wide map streams: lcm(SIMD, 8)');
   k('D_STRIDE', s.head.dStride, 'channels per pixel of the token map in scratch (D rounded up to MAP_LANES)');
   k('STRIDE_MAX', s.head.strideMax, 'widest channel stride of an UpHead map');
