@@ -76,13 +76,13 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
 
   it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases and requant', () => {
     // load_tile(K = 8): PE * ceil(8/8) = 2 words = 32 B -> 64 latency + 32/16 = 66 cycles.
-    // One token of a tile: ENGINE_CLEAR 2 (pipelined, depth 1) + DOT 8/4 = 2 trips at depth
-    //   2+3+log2(4)+1+1 = 9 -> 10, + ENGINE_STORE 2 at depth 4 -> 5 = 17; tokens loop: 9 x (17 + 2) = 171.
-    // linear_engine(4 rows): 2 tiles, ping-pong 66 + max(66, 171) + 171 = 408, + 2 per tile = 412.
+    // engine_tile: ENGINE_CLEAR 1 (unrolled) + ENGINE_STEPS 9 tokens x 8/4 = 2 blocks = 18 steps
+    //   at II 1, depth DOT 2+3+log2(4)+1+1 = 9, + 2 (the store) -> 17 + 11 = 28: 29.
+    // linear_engine(4 rows): 2 tiles, ping-pong 66 + max(66, 29) + 29 = 161, + 2 per tile = 165.
     // load_vec32(4): 64 + 4 reads x 64/16 = 80.  ATT_QKV_OUT: 9 x (4 + 6 - 1 + 2) = 99.
-    // One (head, q/k/v): 412 + 80 + 99 = 591; 6 of them in a loop: 6 x (591 + 2) = 3558.
+    // One (head, q/k/v): 165 + 80 + 99 = 344; 6 of them in a loop: 6 x (344 + 2) = 2076.
     const q = layer('blocks.0.attn.qkv');
-    expect(q.cycles).toBe(3558);
+    expect(q.cycles).toBe(2076);
     // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
     expect(q.ddr_read_bytes).toBe(6 * 128);
     expect(q.roofline.compute_bound_cycles).toBe(Math.round((9 * 24 * 8) / 8)); // MACs / (PE x SIMD)

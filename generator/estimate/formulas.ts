@@ -202,12 +202,11 @@ export function uniformPingPongCycles(n: number, load: number, compute: number):
 // ---------------------------------------------------------------------------------------
 // Engines built from the above (the loop nests of docs/architecture.md)
 
-/** Linear engine, architecture.md "one shared tiled linear engine": for each of O/PE output
- * tiles, for each of N tokens, a DOT loop over K/SIMD pipelined at II = 1 (PE x SIMD
- * multiplies unrolled), so the pipeline depth is paid once per (tile, token). Returns the
- * compute cycles of ONE tile (all tokens). */
+/** Linear engine, architecture.md "Linear engine": for each of O/PE output tiles, ONE
+ * pipelined loop over N tokens x K/SIMD blocks at II = 1 (PE x SIMD multiplies unrolled), so
+ * the pipeline depth is paid once per tile. Returns the compute cycles of ONE tile (all tokens). */
 export function linearTileComputeCycles(n: number, k: number, simd: number, depth: number): number {
-  return sequentialLoopCycles(n, pipelinedLoopCycles(Math.ceil(k / simd), 1, depth));
+  return pipelinedLoopCycles(n * Math.ceil(k / simd), 1, depth);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 import type { LayerIR, ModelIR } from '../ir/types';
 import type { BundleRole } from '../schedule/interface';
 import {
+  linearTileComputeCycles,
   pipelinedLoopCycles as piped,
   sequentialLoopCycles as seqLoop,
   singleReadsCycles,
@@ -104,9 +105,10 @@ export class KernelModel {
   dotTile(k: number, storeDepth = 4): number {
     return piped(this.hw.pe, 1, 1) + piped(Math.ceil(k / this.hw.simd), 1, this.t.dot) + piped(this.hw.pe, 1, storeDepth);
   }
-  /** engine_tile: ENGINE_TOKENS over n tokens. */
+  /** engine_tile: ENGINE_CLEAR (unrolled), then ENGINE_STEPS, one pipelined loop over n tokens x
+   * K / SIMD blocks (the depth paid once per tile; the store of a token's PE sums is in its last step). */
   engineTile(k: number, n: number): number {
-    return seqLoop(n, this.dotTile(k));
+    return 1 + linearTileComputeCycles(n, k, this.hw.simd, this.t.dot + 2);
   }
   /** linear_engine: first tile load, then ENGINE_TILES with the next tile's load overlapping
    * the current tile's compute (ping-pong WT_A / WT_B). */
