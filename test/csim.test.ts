@@ -93,6 +93,14 @@ const CASES: Case[] = [
     scheduler: 'token-major',
     slots: 2,
   },
+  {
+    // 8 x 12 image: output rows of 12 int16 start mid-word (the final upsample's lane-wise
+    // path), conv1x1 rows of 6 pixels; padded map strides (D 16 -> 16, 8 channels -> 8).
+    name: 'odd',
+    spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 8 } }] }), image: { height: 8, width: 12 } },
+    pe: 2,
+    simd: 4,
+  },
   { name: 'dense', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, asan: true },
   { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },
 ];

@@ -121,6 +121,28 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(c.roofline.compute_bound_cycles).toBe((2 * 4 * 8 * 72) / 8);
   });
 
+  it('upsample2x, conv1x1 and the final upsample of task b, row by row', () => {
+    // up_0: 2 x 4 map, stride 8 (MAP_LANES 8). load_row of each of the 2 input rows: 73 (above)
+    //   -> 2 x (73 + 2) = 150. Per input row 2 output rows, each UP_STEPS: 2 x 4 pixels x 8 / 8
+    //   = 8 iterations at II max(2 x 8 / SIMD 4, 8 / 8) = 4, depth 6 -> 34 (the 8 words take 8):
+    //   2 x (34 + 2) = 72 per input row, 2 x (72 + 2) = 148. Total 298.
+    const up = layer('head.b.up_0');
+    expect(up.cycles).toBe(298);
+    expect(up.ddr_write_bytes).toBe(4 * 8 * 8 * 2); // the 4 x 8 map of 8 channels
+    // conv_2 (conv1x1 at 4 x 8, 8 -> 2 channels, C_pad 2 = one tile): load_vec32(2) 64 + 2 x 4
+    //   = 72; weights 1 tile x 8 / 4 = 2 blocks of 1 word: 64 + 2 = 66. Per map row: load_row
+    //   8 iterations at II 2, depth 3 -> 17, + 64 = 81; c1x1_row: C1X1_CLEAR 1, prime 2,
+    //   C1X1_STEPS 8 pixels x 2 blocks = 16 at II 1, depth 15 -> 30: 33. 4 x (81 + 33 + 2) = 464.
+    //   72 + 66 + 464 = 602.
+    expect(layer('head.b.conv_2').cycles).toBe(602);
+    // up_out: per conv1x1 row, 2 output rows: UP_OUT_COLS 1 tile x 16 columns at II 2, depth 8
+    //   -> 38; UP_OUT_WRITE 2 channels x a 2-word row (depth 6: 7) -> 2 x (7 + 2) = 18: 56.
+    //   4 rows x (2 x (56 + 2) + 2) = 472; writes 2 channels x 8 x 16 int16.
+    const out = layer('head.b.up_out');
+    expect(out.cycles).toBe(472);
+    expect(out.ddr_write_bytes).toBe(2 * 8 * 16 * 2);
+  });
+
   it('MoE experts, expert-major: EXPERT_PINGPONG over the expected used experts, each loaded once', () => {
     // EXPERT_WORDS = He*ceil(D/8) + ceil(He/4) + D*ceil(He/8) + ceil(D/4) = 8 + 2 + 8 + 2 = 20 words = 320 B.
     const m = est.moe.layers[0];

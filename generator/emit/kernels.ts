@@ -258,6 +258,15 @@ export function topView(inp: KernelInputs): object {
       rowWords: Math.max(1, (sched.head.lbW * sched.head.strideMax) / 8),
       lbII: Math.max(sched.head.mapLanes / 8, sched.head.mapLanes / sched.simd),
       mapRows: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => s.h))),
+      upII: Math.max((2 * sched.head.mapLanes) / sched.simd, sched.head.mapLanes / 8),
+      upSteps: Math.max(1, (2 * sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
+      outWords: Math.ceil((2 * sched.head.lastW) / 8),
+      outCols: (sched.head.cPadMax / sched.pe) * 2 * sched.head.lastW,
+      lastRows: Math.max(1, ...sched.tasks.map((t) => t.lastH + 1)),
+      c1x1Steps: Math.max(1, ...sched.tasks.filter((t) => t.head === 'uphead').map((t) => {
+        const parts = sched.ws?.parts ?? 1;
+        return Math.ceil(t.lastW / parts) * (t.channelsPadded / sched.pe) * (t.upChannels / sched.simd) * parts;
+      })),
       rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
       vecMax: Math.max(sched.biasRows, sched.D),
       attLanes: sched.attnLanes,

@@ -201,8 +201,8 @@ export class KernelModel {
   }
   /** conv3x3: biases; CONV_GROUPS: the group's weights into the weight store (one burst per
    * bank, load_conv_group), then CONV_ROWS over the whole map: load_row (the next input row),
-   * conv_row (CONV_CLEAR and CONV_PRIME of BLOCK_PARTS, then one pipelined loop over pixel
-   * groups x tiles x 9 taps x cin / SIMD x BLOCK_PARTS pixels, depth paid once per row),
+   * conv_row (CONV_CLEAR and the block-feed prime of BLOCK_PARTS, then one pipelined loop over
+   * pixel groups x tiles x 9 taps x cin / SIMD x BLOCK_PARTS pixels, depth paid once per row),
    * write_row (a word per cycle). */
   conv3x3(stage: UpStage, ch: number, chStride: number): { cost: Cost; rowCompute: number; groups: number } {
     const { h, w, cin, group } = stage;
@@ -215,29 +215,45 @@ export class KernelModel {
     const rowWords = (w * (groups === 1 ? chStride : group)) / 8;
     const row = seq(this.loadRow(w, stage.cinStride), { cycles: rowCompute, compute: rowCompute, traffic: {} }, this.streamII('scratch.write', rowWords, 1, rowWords));
     // load_conv_group: a burst per bank, bank 0 first.
-    const perBank = ws.depth / ws.parts;
-    const bursts: Cost[] = [];
-    for (let left = blocks; left > 0; left -= perBank) bursts.push(this.burst('weights.read', Math.min(left, perBank) * this.s.blockWords));
-    return { cost: seq(this.loadVec32(ch), times(groups, seq(...bursts, times(h, row)))), rowCompute, groups };
+    return { cost: seq(this.loadVec32(ch), times(groups, seq(...this.wsBursts(blocks), times(h, row)))), rowCompute, groups };
   }
   /** upsample2x: every input row once into the line buffer (load_row); per input row, two
-   * output rows of 2w pixels, each pixel's `stride` channels one per cycle (UP_CH). */
+   * output rows (UP_HALF), each UP_STEPS over 2w pixels x stride / MAP_LANES at II =
+   * max(2 x MAP_LANES / SIMD (four taps from the dual-port line buffer), MAP_LANES / 8 (bus
+   * words out)). */
   upsample2x(h: number, w: number, stride: number): Cost {
-    const out = times(2 * h * 2 * w, loop(stride, 1, this.t.elementwise));
-    const words = (4 * h * w * stride) / 8;
-    return seq(times(h, this.loadRow(w, stride)), { ...out, traffic: { 'scratch.write': words * WORD_BYTES } });
+    const lanes = this.s.head.mapLanes;
+    const ii = Math.max((2 * lanes) / this.hw.simd, lanes / 8);
+    const words = (2 * w * stride) / 8;
+    const half = this.streamII('scratch.write', (2 * w * stride) / lanes, ii, words);
+    return seq(times(h, this.loadRow(w, stride)), times(h, times(2, half)));
   }
-  /** conv1x1_out without the final upsample: per tile of PE output channels, the weights,
-   * then per pixel C1X1_READ (the pixel's `stride` channels from scratch), the DOT loop, PLANE. */
+  /** The rest of one weight-store sequence of `blocks` blocks from word base: a burst per bank. */
+  private wsBursts(blocks: number): Cost[] {
+    const ws = this.s.ws!;
+    const perBank = ws.depth / ws.parts;
+    const out: Cost[] = [];
+    for (let left = blocks; left > 0; left -= perBank) out.push(this.burst('weights.read', Math.min(left, perBank) * this.s.blockWords));
+    return out;
+  }
+  /** conv1x1_out without the final upsample: biases, the weights into the weight store, then
+   * per map row load_row and c1x1_row (C1X1_CLEAR, the block-feed prime, one pipelined loop
+   * over pixel groups x tiles x Ch / SIMD x BLOCK_PARTS pixels). */
   conv1x1(lh: number, lw: number, ch: number, stride: number, cPad: number): Cost {
+    const parts = this.s.ws!.parts;
     const tiles = cPad / this.hw.pe;
-    const pixel = seq(this.stream('scratch.read', stride, Math.ceil(stride / 8), 2), { cycles: this.dotTile(ch, this.t.elementwise), compute: this.dotTile(ch, this.t.elementwise), traffic: {} });
-    return seq(this.loadVec32(cPad), times(tiles, seq(this.loadTile(ch), times(lh * lw, pixel))));
+    const blocks = tiles * (ch / this.hw.simd);
+    const compute = piped(parts, 1, 1) + piped(parts, 1, 2) + piped(Math.ceil(lw / parts) * blocks * parts, 1, this.t.dot + this.t.elementwise);
+    const row = seq(this.loadRow(lw, stride), { cycles: compute, compute, traffic: {} });
+    return seq(this.loadVec32(cPad), ...this.wsBursts(blocks), times(lh, row));
   }
-  /** FINAL_UP_ROWS/COLS: every real output channel's plane upsampled 2x into `result`. */
-  finalUpsample(channels: number, lh: number, lw: number): Cost {
-    const perPlane = times(2 * lh, this.stream('output.write', 2 * lw, Math.ceil((2 * lw) / 8)));
-    return times(channels, perPlane);
+  /** emit_rows for every conv1x1 row: two output rows, each UP_OUT_COLS (a column of a tile's
+   * PE channels per iteration, II = 2) then UP_OUT_WRITE (each real channel's row, a burst). */
+  finalUpsample(channels: number, lh: number, lw: number, cPad: number): Cost {
+    const cols = piped((cPad / this.hw.pe) * 2 * lw, 2, this.t.elementwise + 2);
+    const words = Math.ceil((2 * lw) / 8);
+    const outRow = seq({ cycles: cols, compute: cols, traffic: {} }, times(channels, this.streamII('output.write', words, 1, words)));
+    return times(lh, times(2, outRow));
   }
 }
 
@@ -311,12 +327,12 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
     }
     case 'conv1x1': {
       const [cin, h, w] = l.inputShape;
-      return as('conv', k.conv1x1(h, w, cin, task!.upStride, task!.channelsPadded), 'serial', engineMacs(hw), 'the input map is re-read from scratch for every tile of PE channels');
+      return as('conv', k.conv1x1(h, w, cin, task!.upStride, task!.channelsPadded), 'serial', engineMacs(hw), 'row by row, all channels per row (weights in the weight store), into a 3-row buffer the final upsample reads');
     }
     case 'upsample2x': {
       const [, h, w] = l.inputShape;
-      if (l.name.endsWith('up_out')) return as('stream', k.finalUpsample(task!.channels, h, w), 'streamed', 0, 'FINAL_UP: each conv1x1 plane upsampled into `result`');
-      return as('stream', k.upsample2x(h, w, task!.upStride), 'streamed', 0, 'bilinear 2x, scratch to scratch, one channel per cycle');
+      if (l.name.endsWith('up_out')) return as('stream', k.finalUpsample(task!.channels, h, w, task!.channelsPadded), 'streamed', 0, 'emit_rows: output rows of every channel as soon as their conv1x1 rows exist, PE channels per 2 cycles, a burst per channel row into `result`');
+      return as('stream', k.upsample2x(h, w, task!.upStride), 'streamed', 0, `bilinear 2x, scratch to scratch, ${s.head.mapLanes} channels per iteration`);
     }
   }
 }

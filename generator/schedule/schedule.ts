@@ -166,12 +166,15 @@ export interface Schedule {
   tasks: TaskSchedule[];
   head: {
     any: boolean;
-    /** Line buffer [3][lbW][lbC], conv output row [lbW][chMax], conv1x1 planes [PE][planeHW]. */
+    /** Line buffer [3][lbW][lbC] (lbC: the widest map stride, so padding lanes are legal
+     * addresses), conv output row [lbW][chMax], conv1x1 output rows [3][lastW][cPadMax]. */
     lbW: number;
     lbC: number;
     chMax: number;
     cinMax: number;
-    planeHW: number;
+    /** Widest conv1x1 output row (half the image width) and its padded task channels. */
+    lastW: number;
+    cPadMax: number;
     /** Columns of the conv1x1 weight tile (CH_MAX). */
     cwK: number;
     /** Channels per iteration of the word-wide map streams (line buffer loads, row writes):
@@ -353,10 +356,11 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   const head = {
     any: ups.length > 0,
     lbW: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.w))),
-    lbC: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cin, t.upChannels)))),
+    lbC: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cinStride, t.upStride)))),
     chMax: Math.max(1, ...ups.map((t) => t.upChannels)),
     cinMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.cin))),
-    planeHW: Math.max(1, ...ups.map((t) => t.lastH * t.lastW)),
+    lastW: Math.max(1, ...ups.map((t) => t.lastW)),
+    cPadMax: Math.max(pe, ...ups.map((t) => t.channelsPadded)),
     cwK: Math.max(1, ...ups.map((t) => t.upChannels)),
     mapLanes,
     dStride,
@@ -541,7 +545,10 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', weights: false });
     // PE channels written per cycle by the conv, 8 (one bus word) read per cycle by CONV_WRITE.
     add({ name: 'ROW', purpose: 'one output row of a conv3x3 channel group', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, LANES16)), weights: false });
-    add({ name: 'PLANE', purpose: 'conv1x1 output planes of PE channels (final upsample input)', group: 'head buffers', dims: [pe, h.planeHW], elemBits: aBits, cType: 'act_t', partition: [], reshape: all(1), storage: 'uram', weights: false });
+    // Written a word of PE channels per cycle; the final upsample reads rows i and i +- 1 (separate memories).
+    add({ name: 'C1ROW', purpose: '3 rows of conv1x1 outputs (final upsample input), PE channels per word', group: 'head buffers', dims: [3, h.lastW, h.cPadMax], elemBits: aBits, cType: 'act_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(3, pe), weights: false });
+    // One output row of every channel in bus words: PE channels updated per cycle, read a word per cycle.
+    add({ name: 'OUTROW', purpose: 'one final-upsampled output row of every task channel, bus words', group: 'head buffers', dims: [h.cPadMax, Math.ceil((2 * h.lastW) / LANES16)], elemBits: WORD_BITS, cType: 'wword_t', partition: cyc(1, pe), weights: false });
   }
   return out;
 }
@@ -596,7 +603,9 @@ function constants(s: Schedule): Schedule['constants'] {
   k('LB_C', s.head.lbC, 'line buffer channels');
   k('CH_MAX', s.head.chMax, 'widest UpHead channels');
   k('CIN_MAX', s.head.cinMax, 'widest conv3x3 input channels');
-  k('PLANE_HW', s.head.planeHW, 'pixels of one conv1x1 plane');
+  k('LAST_W', s.head.lastW, 'widest conv1x1 row (half the image width)');
+  k('C_PAD_MAX', s.head.cPadMax, 'widest padded task channels of an UpHead');
+  k('OUT_WORDS', Math.ceil((2 * s.head.lastW) / LANES16), 'bus words of one output row of one channel');
   k('CW_K', s.head.cwK, 'conv1x1 weight tile columns');
   k('MAP_LANES', s.head.mapLanes, 'channels per iteration of the word-wide map streams: lcm(SIMD, 8)');
   k('D_STRIDE', s.head.dStride, 'channels per pixel of the token map in scratch (D rounded up to MAP_LANES)');
