@@ -79,14 +79,26 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     // engine_tile: ENGINE_CLEAR 1 (unrolled) + ENGINE_STEPS 9 tokens x 8/4 = 2 blocks = 18 steps
     //   at II 1, depth DOT 2+3+log2(4)+1+1 = 9, + 2 (the store) -> 17 + 11 = 28: 29.
     // linear_engine(4 rows): 2 tiles, ping-pong 66 + max(66, 29) + 29 = 161, + 2 per tile = 165.
-    // load_vec32(4): 64 + 4 reads x 64/16 = 80.  ATT_QKV_OUT: 9 x (4 + 6 - 1 + 2) = 99.
-    // One (head, q/k/v): 165 + 80 + 99 = 344; 6 of them in a loop: 6 x (344 + 2) = 2076.
+    // load_vec32(4): 64 + 4 reads x 64/16 = 80.  ATT_QKV_OUT, QKV_LANES = gcd(PASS_LANES 2,
+    //   ATT_LANES 4) = 2 per cycle: 9 x (2 + 6 - 1 + 2) = 81.
+    // One (head, q/k/v): 165 + 80 + 81 = 326; 6 of them in a loop: 6 x (326 + 2) = 1968.
     const q = layer('blocks.0.attn.qkv');
-    expect(q.cycles).toBe(2076);
+    expect(q.cycles).toBe(1968);
     // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
     expect(q.ddr_read_bytes).toBe(6 * 128);
     expect(q.roofline.compute_bound_cycles).toBe(Math.round((9 * 24 * 8) / 8)); // MACs / (PE x SIMD)
     expect(q.roofline.bound).toBe('compute');
+  });
+
+  it('LayerNorm: five loops over all rows, PASS_LANES elements per cycle, divides pipelined across rows', () => {
+    // PASS_LANES = largest divisor of gcd(PE 2, SIMD 4) up to 8 = 2: 9 rows x 8 / 2 = 36 steps.
+    // LN_SUM depth 3 + log2(2) -> 39; LN_MEAN 9 rows, depth div 68 + 2 -> 78; LN_VAR depth
+    // 6 + 1 -> 42; LN_RSQRT depth isqrt 34 + div 68 -> 110; LN_OUT depth 6 + 4 -> 45: 314.
+    // Gamma (load_vec16: 8 elements in one word, depth 2 -> 9, + 64) 73; beta (load_vec32)
+    // 64 + 8 x 4 = 96. 73 + 96 + 314 = 483.
+    expect(layer('blocks.0.norm1').cycles).toBe(483);
+    // RES1: 9 rows x (8 / 2 = 4 iterations + depth 6 - 1 + 2) = 99.
+    expect(layer('blocks.0.residual1').cycles).toBe(99);
   });
 
   it('attention: query rows interleaved in one II = 1 step loop per group, then the divides', () => {

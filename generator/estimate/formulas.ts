@@ -270,6 +270,13 @@ export const UNIT_LOGIC = {
   topK: { LUT: 600, FF: 500 },
 } as const;
 
+/** A divider pipelined at II = 1 (a `/` in a pipelined loop): one stage per quotient bit,
+ * each a `bits`-wide subtract with its remainder and quotient registers. Rough, like the rest
+ * of the logic figures. */
+export function pipelinedDividerLogic(bits: number): { LUT: number; FF: number } {
+  return { LUT: bits * bits, FF: 2 * bits * bits };
+}
+
 /** Read multiplexer for a partitioned array read at a variable index: one `width`-bit
  * `banks`:1 mux per read port; a LUT6 is a 4:1 mux of one bit. */
 export function bankMuxLuts(banks: number, width: number, readPorts: number): number {

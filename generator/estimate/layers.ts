@@ -122,17 +122,20 @@ export class KernelModel {
       traffic: mergeTraffic({}, load.traffic, tiles),
     };
   }
-  /** An element-wise pass over rows x cols (requant, residual, GELU): inner loop pipelined. */
-  elementwise(rows: number, cols: number, extraDepth = 0): Cost {
-    return times(rows, loop(cols, 1, this.t.elementwise + extraDepth));
+  /** An element-wise pass over rows x cols (requant, residual, GELU): `lanes` elements per
+   * iteration of the pipelined inner loop (PASS_LANES unless stated). */
+  elementwise(rows: number, cols: number, extraDepth = 0, lanes = this.s.passLanes): Cost {
+    return times(rows, loop(Math.ceil(cols / lanes), 1, this.t.elementwise + extraDepth));
   }
-  /** layer_norm: gamma and beta loaded, then per row LN_SUM, the mean (a divide), LN_VAR,
-   * the reciprocal square root (isqrt and a divide), LN_OUT. */
+  /** layer_norm: gamma and beta loaded, then five pipelined loops over all rows: LN_SUM and
+   * LN_VAR and LN_OUT (PASS_LANES elements per cycle), LN_MEAN (a divide per row) and
+   * LN_RSQRT (isqrt and a divide per row), each pipelined across rows at II = 1. */
   layerNorm(rows: number): Cost {
     const D = this.s.D;
     const t = this.t;
-    const row = loop(D, 1, 3).cycles + t.div64 + loop(D, 1, t.elementwise).cycles + t.isqrt + t.div64 + loop(D, 1, t.elementwise + 4).cycles;
-    return seq(this.loadVec16(D), this.loadVec32(D), times(rows, { cycles: row, compute: row, traffic: {} }));
+    const steps = rows * (D / this.s.passLanes);
+    const c = loop(steps, 1, 3 + Math.ceil(Math.log2(this.s.passLanes))).cycles + loop(rows, 1, t.div64 + 2).cycles + loop(steps, 1, t.elementwise + Math.ceil(Math.log2(this.s.passLanes))).cycles + loop(rows, 1, t.isqrt + t.div64).cycles + loop(steps, 1, t.elementwise + 4).cycles;
+    return seq(this.loadVec16(D), this.loadVec32(D), { cycles: c, compute: c, traffic: {} });
   }
   /** patch_embed: per chunk of the patch vector, per patch row: load_band (the P image rows,
    * every channel) and PATCH_GATHER into Y, then the engine over the chunk. */
@@ -152,7 +155,7 @@ export class KernelModel {
   /** attention ATT_QKV: per head, q, k and v of the head through the engine, biases, requant. */
   qkv(): Cost {
     const s = this.s;
-    const one = seq(this.linearEngine(s.hd, s.D, s.N), this.loadVec32(s.hd), this.elementwise(s.N, s.hd));
+    const one = seq(this.linearEngine(s.hd, s.D, s.N), this.loadVec32(s.hd), this.elementwise(s.N, s.hd, 0, s.qkvLanes));
     return times(s.heads * 3, one);
   }
   /** attention ATT_GROUPS: per head, groups of ATT_ROWS query rows; ATT_STEPS runs
@@ -174,10 +177,10 @@ export class KernelModel {
     const topk = loop(m.experts, 1, 2).cycles + loop(m.experts, 1, 14).cycles + m.experts + m.topK * (loop(m.experts, 1, 2).cycles + t.div64 + 14);
     return seq(
       this.linearEngine(m.gateRows, s.D, s.N),
-      this.elementwise(s.N, m.experts),
+      this.elementwise(s.N, m.gateRows),
       { cycles: seqLoop(s.N, topk), compute: seqLoop(s.N, topk), traffic: {} },
       loop(m.experts, 1, 2),
-      this.elementwise(s.N, m.topK),
+      this.elementwise(s.N, m.topK, 0, 1),
     );
   }
   /** A pipelined loop of `trip` iterations at `ii` that moves `words` bus words on a channel

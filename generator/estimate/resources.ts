@@ -6,7 +6,7 @@ import type { BoardResources, BuildConfig, ResourceClass } from '../config/types
 import { RESOURCE_CLASSES } from '../config/types';
 import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
-import { adderTreeLogic, defaultStorage, dspsPerMultiplier, memoryBlocks, UNIT_LOGIC, type Storage } from './formulas';
+import { adderTreeLogic, defaultStorage, dspsPerMultiplier, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
 import { bufferBytes, bufferMemories, type HardwarePlan } from './hardware';
 import type { BufferEstimate, Overflow, ResourceFigure, UnitEstimate } from './types';
 
@@ -52,20 +52,24 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     FF: 2 * atree.FF + UNIT_LOGIC.softmax.FF,
   });
 
-  // layer_norm: c * c, c * r (i64 x i64) and n * gamma; dividers and isqrt in LUTs.
+  // layer_norm: per lane c * c, c * r (i64 x i64) and n * gamma; LN_MEAN and LN_RSQRT each a
+  // 64-bit divider pipelined at II = 1, LN_RSQRT's isqrt unrolled into 32 stages.
+  const passLanes = s.passLanes;
+  const div = pipelinedDividerLogic(I64);
   units.push({
-    ...zero('LayerNorm (one element per cycle)'),
-    DSP: 2 * dspsPerMultiplier(I64, I64) + dspsPerMultiplier(I64, bits.weight),
-    LUT: UNIT_LOGIC.layerNorm.LUT,
-    FF: UNIT_LOGIC.layerNorm.FF,
+    ...zero(`LayerNorm (${passLanes} element(s) per cycle, pipelined divides)`),
+    DSP: passLanes * (2 * dspsPerMultiplier(I64, I64) + dspsPerMultiplier(I64, bits.weight)),
+    LUT: UNIT_LOGIC.layerNorm.LUT + 2 * div.LUT + 32 * 3 * I64,
+    FF: UNIT_LOGIC.layerNorm.FF + 2 * div.FF + 32 * 2 * I64,
   });
 
-  // Element-wise passes: linear_out / add_aligned (shifts, adds), GELU table interpolation.
+  // Element-wise passes (PASS_LANES lanes): linear_out / add_aligned (shifts, adds), GELU
+  // table interpolation.
   units.push({
-    ...zero('requant, residual and GELU passes'),
-    DSP: 2 * dspsPerMultiplier(I64, 18),
-    LUT: 4 * UNIT_LOGIC.requantLane.LUT,
-    FF: 4 * UNIT_LOGIC.requantLane.FF,
+    ...zero(`requant, residual and GELU passes (${passLanes} lane(s))`),
+    DSP: passLanes * 2 * dspsPerMultiplier(I64, 18),
+    LUT: passLanes * 4 * UNIT_LOGIC.requantLane.LUT,
+    FF: passLanes * 4 * UNIT_LOGIC.requantLane.FF,
   });
 
   if (ir.dims.moe) {

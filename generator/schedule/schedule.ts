@@ -127,6 +127,12 @@ export interface Schedule {
   blockWords: number;
   /** Multipliers per attention loop (Q.K and P.V): the largest divisor of hd <= SIMD. */
   attnLanes: number;
+  /** Lanes of the element-wise passes (requant, residual, GELU, LayerNorm): the largest
+   * divisor of gcd(PE, SIMD) up to 8, so a pass reads within one ACC word (PE columns) and
+   * across SIMD banks of X/Y/H. */
+  passLanes: number;
+  /** Lanes of the q/k/v requant pass: gcd(passLanes, attnLanes) (Qh/Kh/Vh have ATT_LANES banks). */
+  qkvLanes: number;
   /** Chunks of ATT_LANES in a head dim (hd / attnLanes): steps per (key, query row). */
   attnChunks: number;
   /** Query rows interleaved in the attention key loop (ATT_ROWS): enough that a row's
@@ -235,6 +241,10 @@ export function convGroup(ch: number, cin: number, pe: number, simd: number, cap
   const fitting = legal.filter((g) => (g / pe) * blocksPerTile <= capacity);
   return fitting.length > 0 ? fitting[fitting.length - 1] : legal[0];
 }
+
+/** Most lanes of an element-wise pass: a bus word's worth (each lane carries its own requant,
+ * GELU table and, in LayerNorm, wide multiplies). */
+export const PASS_LANES_MAX = 8;
 
 /** Cycles from the last q.k chunk of a (query row, key) to its softmax step's outputs
  * (attn_score's multiply and saturation, the compare with m, exp_neg's multiply, table
@@ -416,11 +426,14 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   const scratch = { mapWords, mapA: 0, mapB: mapWords, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
 
   const attnLanes = largestDivisorAtMost(d.headDim, simd);
+  const passLanes = largestDivisorAtMost(gcd(pe, simd), PASS_LANES_MAX);
   const sched: Schedule = {
     pe,
     simd,
     blockWords,
     attnLanes,
+    passLanes,
+    qkvLanes: gcd(passLanes, attnLanes),
     attnChunks: d.headDim / attnLanes,
     attnRows: attentionRows(d.headDim / attnLanes),
     N,
@@ -506,13 +519,15 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     add({ name: `WT_${h}`, purpose: `linear engine weight tile (${h === 'A' ? 'ping' : 'pong'}), blocks [KMAX/SIMD][PE][SIMD]`, group: 'linear weights', dims: [s.kMax / simd, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: all(2, 3), weights: true });
   }
   add({ name: 'BIAS', purpose: 'biases of one engine call or conv', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
-  add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: [], weights: true });
-  add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: [], weights: true });
+  add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: cyc(1, s.passLanes), weights: true });
+  add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: cyc(1, s.passLanes), weights: true });
+  add({ name: 'LN_MU', purpose: 'LayerNorm: each row\'s sum, then its mean', group: 'small', dims: [N], elemBits: 64, cType: 'i64', partition: [], weights: false });
+  add({ name: 'LN_R', purpose: 'LayerNorm: each row\'s sum of squares, then its reciprocal square root', group: 'small', dims: [N], elemBits: 64, cType: 'i64', partition: [], weights: false });
   if (s.moe) {
     const m = s.moe;
     const small = (name: string, purpose: string, dims: number[], cType = 'int', bits = 32): void =>
       add({ name, purpose, group: 'small', dims, elemBits: bits, cType, partition: [], weights: false });
-    small('Z', 'gate logits [N][E_ROWS]', [N, m.gateRows], 'act_t', aBits);
+    add({ name: 'Z', purpose: 'gate logits [N][E_ROWS]', group: 'small', dims: [N, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, s.passLanes), weights: false });
     small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK]);
     small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK]);
     small('CHOSEN', 'the k experts of each token', [N, m.topK]);
@@ -560,6 +575,8 @@ function constants(s: Schedule): Schedule['constants'] {
   k('SIMD', s.simd, 'inputs per PE per cycle');
   k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
   k('ATT_LANES', s.attnLanes, 'multipliers per attention loop (divides HD)');
+  k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes and LayerNorm');
+  k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
   k('ATT_CHUNKS', s.attnChunks, 'ATT_LANES chunks of a head dim (HD / ATT_LANES)');
   k('ATT_ROWS', s.attnRows, 'query rows interleaved in the attention key loop');
   k('N_TOK', s.N, 'tokens (patches + class token)');
