@@ -8,7 +8,8 @@ import * as path from 'path';
 import { generate } from '../generator/generate';
 import { loadProject } from '../generator/project';
 import { prepareModel } from '../generator/reference/prepare';
-import { ATT_STEP_LATENCY, attentionRows, buildSchedule, convGroup } from '../generator/schedule/schedule';
+import { ATT_STEP_LATENCY, attentionRows, buildSchedule, convGroup, type BufferSpec } from '../generator/schedule/schedule';
+import { bindStorage } from '../generator/schedule/storage';
 import { UserError } from '../generator/util/errors';
 import { tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
@@ -93,6 +94,27 @@ describe('attention: query rows interleaved to hide the softmax step', () => {
       expect((r - 1) * c + 1).toBeGreaterThanOrEqual(ATT_STEP_LATENCY);
       expect((r - 2) * c + 1).toBeLessThan(ATT_STEP_LATENCY); // and no more rows than needed
     }
+  });
+});
+
+describe('URAM or BRAM for the large arrays (bindStorage)', () => {
+  const buf = (name: string, dims: number[], elemBits: number, over: Partial<BufferSpec> = {}): BufferSpec => ({
+    name, purpose: '', group: 'activations', dims, elemBits, cType: 'act_t', partition: [], reshape: [], storage: 'auto', copies: 1, weights: false, ...over,
+  });
+  it('puts each, largest first, where the larger of the two utilizations stays lower', () => {
+    // Budget URAM 10, BRAM_18K 100. Fixed: 10 memories of 16 x 1024 that HLS puts in BRAM
+    // (one 18x1K block each): 10 BRAM. A: 72 x 4096 = 1 URAM or 16 BRAM (36x512: 2 x 8);
+    // B: 144 x 4096 = 2 URAM or 32 BRAM. B first (its larger share, 32%, beats A's 16%):
+    // URAM -> max(2/10, 10/100) = 20% against BRAM -> 42%: URAM. Then A: URAM -> max(3/10,
+    // 10%) = 30% against BRAM -> max(2/10, 26/100) = 26%: BRAM.
+    const fixed = buf('F', [10, 1024], 16, { partition: [{ dim: 1, type: 'complete' }] });
+    const a = buf('A', [4096], 72, { flexible: true, storage: 'uram' });
+    const b = buf('B', [4096], 144, { flexible: true, storage: 'uram' });
+    bindStorage([fixed, a, b], { URAM: 10, BRAM_18K: 100 });
+    expect([a.storage, b.storage, fixed.storage]).toEqual(['bram', 'uram', 'auto']);
+    // A board without URAM: everything flexible goes to BRAM.
+    bindStorage([fixed, a, b], { URAM: 0, BRAM_18K: 100 });
+    expect([a.storage, b.storage]).toEqual(['bram', 'bram']);
   });
 });
 

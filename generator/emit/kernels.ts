@@ -249,6 +249,7 @@ export function topView(inp: KernelInputs): object {
       kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
       engineSteps: sched.N * (sched.kMax / sched.simd),
       passRows: sched.N * (sched.D / sched.passLanes),
+      lnRows: sched.N * (sched.D / sched.lnLanes),
       // conv_row: pixel groups x tiles of a group x 9 taps x input blocks x BLOCK_PARTS.
       convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => {
         const parts = sched.ws?.parts ?? 1;

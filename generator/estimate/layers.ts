@@ -128,13 +128,15 @@ export class KernelModel {
     return times(rows, loop(Math.ceil(cols / lanes), 1, this.t.elementwise + extraDepth));
   }
   /** layer_norm: gamma and beta loaded, then five pipelined loops over all rows: LN_SUM and
-   * LN_VAR and LN_OUT (PASS_LANES elements per cycle), LN_MEAN (a divide per row) and
+   * LN_VAR and LN_OUT (LN_LANES elements per cycle), LN_MEAN (a divide per row) and
    * LN_RSQRT (isqrt and a divide per row), each pipelined across rows at II = 1. */
   layerNorm(rows: number): Cost {
     const D = this.s.D;
     const t = this.t;
-    const steps = rows * (D / this.s.passLanes);
-    const c = loop(steps, 1, 3 + Math.ceil(Math.log2(this.s.passLanes))).cycles + loop(rows, 1, t.div64 + 2).cycles + loop(steps, 1, t.elementwise + Math.ceil(Math.log2(this.s.passLanes))).cycles + loop(rows, 1, t.isqrt + t.div64).cycles + loop(steps, 1, t.elementwise + 4).cycles;
+    const lanes = this.s.lnLanes;
+    const steps = rows * (D / lanes);
+    const tree = Math.ceil(Math.log2(lanes));
+    const c = loop(steps, 1, 3 + tree).cycles + loop(rows, 1, t.div64 + 2).cycles + loop(steps, 1, t.elementwise + tree).cycles + loop(rows, 1, t.isqrt + t.div64).cycles + loop(steps, 1, t.elementwise + 4).cycles;
     return seq(this.loadVec16(D), this.loadVec32(D), { cycles: c, compute: c, traffic: {} });
   }
   /** patch_embed: per chunk of the patch vector, per patch row: load_band (the P image rows,

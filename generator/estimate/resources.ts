@@ -6,7 +6,7 @@ import type { BoardResources, BuildConfig, ResourceClass } from '../config/types
 import { RESOURCE_CLASSES } from '../config/types';
 import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
-import { adderTreeLogic, defaultStorage, dspsPerMultiplier, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
+import { adderTreeLogic, bankMuxLuts, defaultStorage, dspsPerMultiplier, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
 import { bufferBytes, bufferMemories, type HardwarePlan } from './hardware';
 import type { BufferEstimate, Overflow, ResourceFigure, UnitEstimate } from './types';
 
@@ -37,7 +37,9 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
   if (s.ws) {
     const users = (ir.dims.moe ? 1 : 0) + (hasUphead ? 1 : 0);
     const regs = 2 * pe * simd * bits.weight + s.ws.parts * pe * bits.acc;
-    units.push({ ...zero(`weight-store block feed (${s.ws.parts} part(s) per block; ${users} user(s): ${[ir.dims.moe ? 'experts' : '', hasUphead ? 'conv3x3' : ''].filter(Boolean).join(', ')})`), FF: users * regs, LUT: users * s.ws.parts * pe * bits.acc });
+    // acc[k][p] is read at the group position k: a BLOCK_PARTS:1 mux per accumulator bit.
+    const mux = bankMuxLuts(s.ws.parts, bits.acc, pe);
+    units.push({ ...zero(`weight-store block feed (${s.ws.parts} part(s) per block; ${users} user(s): ${[ir.dims.moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`), FF: users * regs, LUT: users * mux });
   }
 
   // ATT_STEPS: ATT_LANES products of Q.K (16 x 16 casts) and ATT_LANES updates of o per step;
@@ -57,8 +59,8 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
   const passLanes = s.passLanes;
   const div = pipelinedDividerLogic(I64);
   units.push({
-    ...zero(`LayerNorm (${passLanes} element(s) per cycle, pipelined divides)`),
-    DSP: passLanes * (2 * dspsPerMultiplier(I64, I64) + dspsPerMultiplier(I64, bits.weight)),
+    ...zero(`LayerNorm (${s.lnLanes} element(s) per cycle, pipelined divides)`),
+    DSP: s.lnLanes * (2 * dspsPerMultiplier(I64, I64) + dspsPerMultiplier(I64, bits.weight)),
     LUT: UNIT_LOGIC.layerNorm.LUT + 2 * div.LUT + 32 * 3 * I64,
     FF: UNIT_LOGIC.layerNorm.FF + 2 * div.FF + 32 * 2 * I64,
   });

@@ -8,6 +8,7 @@
 import type { BuildConfig, Scheduler } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { checkParallelism, hasDenseBlock } from './parallelism';
+import { bindStorage } from './storage';
 
 /** 128-bit words: 8 int16 lanes or 4 int32 lanes. */
 export const WORD_BITS = 128;
@@ -118,6 +119,8 @@ export interface BufferSpec {
   copies: number;
   /** Holds weights (counted in onchip_weight_buffer_bytes). */
   weights: boolean;
+  /** URAM or BRAM, whichever leaves more of the board's budget (storage.ts bindStorage). */
+  flexible?: boolean;
 }
 
 export interface Schedule {
@@ -131,6 +134,9 @@ export interface Schedule {
    * divisor of gcd(PE, SIMD) up to 8, so a pass reads within one ACC word (PE columns) and
    * across SIMD banks of X/Y/H. */
   passLanes: number;
+  /** Lanes of LayerNorm's passes: the largest divisor of passLanes up to LN_LANES_MAX (each
+   * lane carries two wide products: c * c and c * r). */
+  lnLanes: number;
   /** Lanes of the q/k/v requant pass: gcd(passLanes, attnLanes) (Qh/Kh/Vh have ATT_LANES banks). */
   qkvLanes: number;
   /** Chunks of ATT_LANES in a head dim (hd / attnLanes): steps per (key, query row). */
@@ -245,6 +251,9 @@ export function convGroup(ch: number, cin: number, pe: number, simd: number, cap
 /** Most lanes of an element-wise pass: a bus word's worth (each lane carries its own requant,
  * GELU table and, in LayerNorm, wide multiplies). */
 export const PASS_LANES_MAX = 8;
+/** Most lanes of LayerNorm: its lanes multiply 64-bit operands (c * c, c * r with r's 40
+ * fraction bits), several DSPs each, and LayerNorm is a small share of the run. */
+export const LN_LANES_MAX = 4;
 
 /** Cycles from the last q.k chunk of a (query row, key) to its softmax step's outputs
  * (attn_score's multiply and saturation, the compare with m, exp_neg's multiply, table
@@ -433,6 +442,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     blockWords,
     attnLanes,
     passLanes,
+    lnLanes: largestDivisorAtMost(passLanes, LN_LANES_MAX),
     qkvLanes: gcd(passLanes, attnLanes),
     attnChunks: d.headDim / attnLanes,
     attnRows: attentionRows(d.headDim / attnLanes),
@@ -457,6 +467,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     constants: [],
   };
   sched.buffers = buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits);
+  bindStorage(sched.buffers, config.board.resources);
   sched.constants = constants(sched);
   return sched;
 }
@@ -509,18 +520,18 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   act('A', 'attention output of all heads (engine input of proj)', [N, D], cyc(2, simd));
   if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, simd));
   for (const q of ['Qh', 'Kh', 'Vh']) act(q, `${q[0]} of one head`, [N, s.hd], cyc(2, s.attnLanes));
-  // 48-bit words, PE banks: one URAM (72 x 4096) per bank where BRAM would need a dozen.
+  // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
-  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', weights: false });
-  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', weights: false });
+  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
+  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
   add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
   // Weight tiles: [K/SIMD][PE][SIMD], one PE x SIMD block per address (every lane its own small memory).
   for (const h of ['A', 'B']) {
     add({ name: `WT_${h}`, purpose: `linear engine weight tile (${h === 'A' ? 'ping' : 'pong'}), blocks [KMAX/SIMD][PE][SIMD]`, group: 'linear weights', dims: [s.kMax / simd, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: all(2, 3), weights: true });
   }
   add({ name: 'BIAS', purpose: 'biases of one engine call or conv', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
-  add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: cyc(1, s.passLanes), weights: true });
-  add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: cyc(1, s.passLanes), weights: true });
+  add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: cyc(1, s.lnLanes), weights: true });
+  add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: cyc(1, s.lnLanes), weights: true });
   add({ name: 'LN_MU', purpose: 'LayerNorm: each row\'s sum, then its mean', group: 'small', dims: [N], elemBits: 64, cType: 'i64', partition: [], weights: false });
   add({ name: 'LN_R', purpose: 'LayerNorm: each row\'s sum of squares, then its reciprocal square root', group: 'small', dims: [N], elemBits: 64, cType: 'i64', partition: [], weights: false });
   if (s.moe) {
@@ -552,12 +563,13 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
       partition: [{ dim: 1, type: 'complete' }],
       reshape: all(3, 4),
       storage: 'uram',
+      flexible: true,
       weights: true,
     });
   }
   if (s.head.any) {
     const h = s.head;
-    add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', weights: false });
+    add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', flexible: true, weights: false });
     // PE channels written per cycle by the conv, 8 (one bus word) read per cycle by CONV_WRITE.
     add({ name: 'ROW', purpose: 'one output row of a conv3x3 channel group', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, LANES16)), weights: false });
     // Written a word of PE channels per cycle; the final upsample reads rows i and i +- 1 (separate memories).
@@ -576,6 +588,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
   k('ATT_LANES', s.attnLanes, 'multipliers per attention loop (divides HD)');
   k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes and LayerNorm');
+  k('LN_LANES', s.lnLanes, 'elements per cycle of the LayerNorm passes');
   k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
   k('ATT_CHUNKS', s.attnChunks, 'ATT_LANES chunks of a head dim (HD / ATT_LANES)');
   k('ATT_ROWS', s.attnRows, 'query rows interleaved in the attention key loop');
