@@ -2,7 +2,7 @@
  * The estimator's figures for the two reference configurations, its run time, and a
  * what-if on the on-chip buffers (which arrays cost the BRAM and URAM).
  *
- *   m3vit-tiny on zcu104.json (ZCU104, 300 MHz, PE 8 x SIMD 16)
+ *   m3vit-tiny on zcu104.json (ZCU104, 300 MHz, the linear engine it configures)
  *   m3vit-small-pascal (the paper's ViT-S PASCAL-Context) on the same board and engine
  *
  * Run from the package folder:

@@ -62,7 +62,7 @@ describe('config: valid files', () => {
     expect(c.modelFile).toBe(path.join(ROOT, 'models', 'm3vit-tiny.ts'));
     expect(c.outDir).toBe(path.join(ROOT, 'hls-out', 'm3vit_tiny_zcu104'));
     expect(c.clockMHz).toBe(300);
-    expect(c.parallelism).toEqual({ pe: 8, simd: 16 });
+    expect(c.parallelism).toEqual({ pe: 32, simd: 32 });
   });
 
   it('fills in every default of a minimal config', () => {

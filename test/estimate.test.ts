@@ -272,9 +272,10 @@ describe('buffers and memory blocks', () => {
   it('m3vit-tiny on the shipped config: totals are the sums of units and buffers; expert buffers match the MoE model', () => {
     const p = loadProject(path.join(ROOT, 'zcu104.json'));
     const est = estimate(p.ir, p.tasks, p.config);
-    // X: 16 memories of 16 bits x 1548 words -> 18x1K: 2 blocks each (or 9x2K: 2 x 1) = 32 BRAM_18K.
+    // X [129][192] cyclic by SIMD 32: 32 memories of 16 bits x 129 * 6 = 774 words -> one
+    // 18x1K block each = 32 BRAM_18K.
     const x = est.buffers.find((b) => b.name === 'X')!;
-    expect([x.memories, x.memory_width_bits, x.memory_depth, x.storage, x.BRAM_18K]).toEqual([16, 16, 1548, 'bram', 32]);
+    expect([x.memories, x.memory_width_bits, x.memory_depth, x.storage, x.BRAM_18K]).toEqual([32, 16, 774, 'bram', 32]);
     expect(est.resources.DSP.used).toBe(est.units.reduce((s, u) => s + u.DSP, 0));
     expect(est.resources.URAM.used).toBe(est.buffers.reduce((s, b) => s + b.URAM, 0));
     expect(est.resources.BRAM_18K.used).toBe(est.buffers.reduce((s, b) => s + b.BRAM_18K, 0));
