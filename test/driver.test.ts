@@ -288,7 +288,7 @@ describe('driver and validate.py on a fake PYNQ', () => {
     scratchWords: 8,
     dumps,
     runOrder: [0, 1, 0],
-    files: { bit: 'fake.bit', hwh: 'fake.hwh', weights: 'weights.bin', quantPlan: 'quant-plan.json', goldenManifest: 'golden/manifest.json' },
+    files: { bit: 'fake.bit', hwh: 'fake.hwh', weights: 'weights.bin', weightManifest: 'weights.json', quantPlan: 'quant-plan.json', goldenManifest: 'golden/manifest.json' },
   };
   // model/quant-plan.json's layout: one entry per activation site.
   const fracs: Record<string, number> = { input: 11, 'head.seg.out': 9, 'head.cls.out': 13 };
@@ -300,6 +300,7 @@ describe('driver and validate.py on a fake PYNQ', () => {
   });
   const fake = { registers, vlnv: 'xilinx.com:hls:m3vit_top:1.0', cell: 'm3vit_0', in_elements: 30, out_elements: [45, 8], task_names: ['seg', 'cls'], dumps };
 
+  const weightImage = Buffer.from([1, 2, 3, 4, ...new Array(28).fill(0)]);
   let deploy: string;
   beforeAll(() => {
     deploy = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-deploy-'));
@@ -307,7 +308,9 @@ describe('driver and validate.py on a fake PYNQ', () => {
     fs.writeFileSync(path.join(deploy, 'm3vit_meta.json'), JSON.stringify(meta));
     fs.writeFileSync(path.join(deploy, 'quant-plan.json'), JSON.stringify(plan));
     fs.writeFileSync(path.join(deploy, 'fake.bit'), 'bit');
-    fs.writeFileSync(path.join(deploy, 'weights.bin'), Buffer.from([1, 2, 3, 4, ...new Array(28).fill(0)]));
+    fs.writeFileSync(path.join(deploy, 'weights.bin'), weightImage);
+    // data/weights.json as generator/emit/weight-image.ts writes it (only the fields the driver checks).
+    fs.writeFileSync(path.join(deploy, 'weights.json'), JSON.stringify({ format: 'm3vit-gen weight image 1', bytes: weightImage.length, sha256: sha256(weightImage) }));
   });
   afterAll(() => fs.rmSync(deploy, { recursive: true, force: true }));
 
@@ -418,6 +421,30 @@ describe('driver and validate.py on a fake PYNQ', () => {
     const d7 = dumpValues(1, [2, 3, 4])[7];
     expect(r.stdout).toContain(`  first differing layer: head.cls.conv_0, index 7: expected ${d7 - 1}, got ${d7} (1 elements differ)`);
     expect(r.stdout).toMatch(/validate: FAIL/);
+  });
+
+  withNumpy('a weight image other than the generated one (size or contents) stops before the overlay is loaded, exit 2', () => {
+    writeGolden();
+    const log = path.join(deploy, 'weights.log');
+    const run = (): ReturnType<typeof python> => python('import sys,validate\nsys.exit(validate.main([]))', null, { FAKE_PYNQ: JSON.stringify(fake), FAKE_PYNQ_LOG: log }, deploy);
+    const file = path.join(deploy, 'weights.bin');
+    try {
+      fs.writeFileSync(file, Buffer.concat([weightImage, Buffer.alloc(16)]));
+      const longer = run();
+      expect(longer.status).toBe(2);
+      expect(longer.stderr).toMatch(/weights\.bin: 48 bytes, but this accelerator's weight image \(.*weights\.json\) has 32 bytes/);
+      expect(longer.stderr).not.toMatch(/Traceback/);
+      const flipped = Buffer.from(weightImage);
+      flipped[31] ^= 0x80;
+      fs.writeFileSync(file, flipped);
+      const other = run();
+      expect(other.status).toBe(2);
+      expect(other.stderr).toContain(`weights.bin: sha256 ${sha256(flipped)} differs from`);
+      expect(other.stderr).toContain(`'s ${sha256(weightImage)}: not the weight image generated with this accelerator`);
+      expect(fs.existsSync(log)).toBe(false); // no overlay loaded, no register written
+    } finally {
+      fs.writeFileSync(file, weightImage);
+    }
   });
 
   withNumpy('validate.py: a damaged or missing golden file stops before the board is touched, exit 2', () => {

@@ -40,6 +40,7 @@ export function writeFlowProject(project: LoadedProject, dir?: string): { dir: s
     ...flow.sources.testbench,
     flow.sources.goldenManifest,
     flow.sources.weightImage,
+    flow.sources.weightManifest,
     flow.sources.quantPlan,
   ];
   for (const rel of placeholders) {

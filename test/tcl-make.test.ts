@@ -5,6 +5,7 @@
  * are the Tcl stand-ins (test/tcl-standins/bin), so this checks the flow's plumbing, not
  * Vitis or Vivado.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { hwInterface } from '../generator/schedule/interface';
@@ -136,7 +137,7 @@ describe('launcher and resume', () => {
 });
 
 describe('package and clean', () => {
-  test('make package: the .bit and .hwh with one stem, weights, quantization plan, driver and golden vectors', () => {
+  test('make package: the .bit and .hwh with one stem, weight image and its manifest, quantization plan, driver and golden vectors', () => {
     const dir = newProject();
     const PATH = bin(['vitis_hls', 'vivado']);
     const r = runMake(dir, ['package'], PATH, ENV);
@@ -154,6 +155,7 @@ describe('package and clean', () => {
         'quant-plan.json',
         'validate.py',
         'weights.bin',
+        'weights.json',
       ].sort(),
     );
     expect(fs.existsSync(path.join(dir, 'deploy/golden/manifest.json'))).toBe(true);
@@ -237,10 +239,14 @@ export default defineModel({
     expect(steps(r)).toEqual(['hls-csim', 'csynth', 'ip', 'block-design', 'bitstream']);
     expect(r.commands.find((c) => c[0] === 'create_clock')).toEqual(['create_clock', '-period', '250MHz', '-name', 'default']);
     expect(fs.readdirSync(path.join(out, 'deploy')).sort()).toEqual(
-      ['flow_small.bit', 'flow_small.hwh', 'golden', 'm3vit_codec.py', 'm3vit_driver.py', 'm3vit_meta.json', 'm3vit_registers.py', 'quant-plan.json', 'validate.py', 'weights.bin'].sort(),
+      ['flow_small.bit', 'flow_small.hwh', 'golden', 'm3vit_codec.py', 'm3vit_driver.py', 'm3vit_meta.json', 'm3vit_registers.py', 'quant-plan.json', 'validate.py', 'weights.bin', 'weights.json'].sort(),
     );
-    // The driver's weight image is the kernel emitter's, whole 128-bit words.
-    expect(fs.statSync(path.join(out, 'deploy/weights.bin')).size % 16).toBe(0);
+    // The driver's weight image is the kernel emitter's, whole 128-bit words, and the
+    // manifest beside it (which the driver checks the image against) describes it.
+    const image = fs.readFileSync(path.join(out, 'deploy/weights.bin'));
+    expect(image.length % 16).toBe(0);
+    const wm = JSON.parse(fs.readFileSync(path.join(out, 'deploy/weights.json'), 'utf8'));
+    expect([wm.bytes, wm.sha256]).toEqual([image.length, createHash('sha256').update(image).digest('hex')]);
   });
 
   test('make clean: the csim build and the flow\'s build/ and deploy/, without recipe clashes', () => {

@@ -38,7 +38,7 @@ export interface HostMeta {
   dumps: HostDump[];
   /** Task indices in the order `make csim` runs them (A, B, A, ...: a switch and back). */
   runOrder: number[];
-  files: { bit: string; hwh: string; weights: string; quantPlan: string; goldenManifest: string };
+  files: { bit: string; hwh: string; weights: string; weightManifest: string; quantPlan: string; goldenManifest: string };
 }
 
 export function hostMeta(project: LoadedProject, flow: FlowModel): HostMeta {
@@ -83,6 +83,7 @@ export function hostMeta(project: LoadedProject, flow: FlowModel): HostMeta {
       bit: path.posix.basename(flow.vivado.bit),
       hwh: path.posix.basename(flow.vivado.hwh),
       weights: path.posix.basename(flow.host.weightImage),
+      weightManifest: path.posix.basename(flow.host.weightManifest),
       quantPlan: path.posix.basename(flow.host.quantPlan),
       goldenManifest: `${path.posix.basename(flow.host.goldenDir)}/${path.posix.basename(flow.host.goldenManifest)}`,
     },

@@ -59,6 +59,7 @@ export function flowFiles(project: LoadedProject): OutputFile[] {
     flow.vivado.bit,
     flow.vivado.hwh,
     flow.host.weightImage,
+    flow.host.weightManifest,
     flow.host.quantPlan,
     flow.host.goldenDir,
     ...HOST_FILES.map((f) => `${hostDir}/${f}`),

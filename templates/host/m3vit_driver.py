@@ -26,6 +26,33 @@ def load_meta(path=None):
         return json.load(f)
 
 
+def check_weight_image(path, manifest_path):
+    """The weight image must be the one generated with this accelerator: the kernels have
+    its tensors' offsets and binary points compiled in, so another image of another model,
+    parallelism or quantization would run without complaint and compute garbage. Its size
+    and sha256 are checked against data/weights.json from the same generation."""
+    import hashlib
+
+    with open(manifest_path) as f:
+        want = json.load(f)
+    size = os.path.getsize(path)
+    if size != want["bytes"]:
+        raise ValueError(
+            "%s: %d bytes, but this accelerator's weight image (%s) has %d bytes; use the weights.bin generated with it"
+            % (path, size, manifest_path, want["bytes"])
+        )
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    if h.hexdigest() != want["sha256"]:
+        raise ValueError(
+            "%s: sha256 %s differs from %s's %s: not the weight image generated with this accelerator (or damaged)"
+            % (path, h.hexdigest(), manifest_path, want["sha256"])
+        )
+    return size
+
+
 def load_formats(meta, quant_plan_path=None):
     """Fraction bits of the input and of each task's output, and the activation word width,
     from the quantization plan m3vit-gen wrote (the same plan the kernels were built with)."""
@@ -51,7 +78,7 @@ def load_formats(meta, quant_plan_path=None):
 class M3ViT:
     """One loaded accelerator: overlay, buffers and weights stay for every run."""
 
-    def __init__(self, bitfile=None, weights=None, quant_plan=None, meta=None, overlay=None, timeout_s=60.0):
+    def __init__(self, bitfile=None, weights=None, quant_plan=None, meta=None, overlay=None, timeout_s=60.0, weights_manifest=None):
         import numpy as np
         from pynq import Overlay, allocate
 
@@ -61,6 +88,9 @@ class M3ViT:
         self.formats = load_formats(m, quant_plan)
         self.timeout_s = timeout_s
         self.tasks = {t["name"]: t for t in m["tasks"]}
+        # Checked before the bitstream is loaded: a wrong image is a user error, found in a second.
+        wpath = weights or os.path.join(HERE, m["files"]["weights"])
+        image_bytes = check_weight_image(wpath, weights_manifest or os.path.join(HERE, m["files"]["weightManifest"]))
         self.overlay = overlay if overlay is not None else Overlay(bitfile or os.path.join(HERE, m["files"]["bit"]))
         self.ip, info = self._find_ip()
         regmap = registers.from_pynq(self.ip, info)
@@ -71,10 +101,6 @@ class M3ViT:
         # Buffers, allocated once. pynq.allocate gives physically contiguous, page-aligned
         # memory (the IP's bursts assume 16-byte alignment).
         lanes = m["lanes"]
-        wpath = weights or os.path.join(HERE, m["files"]["weights"])
-        image_bytes = os.path.getsize(wpath)
-        if image_bytes == 0 or image_bytes % (m["wordBits"] // 8):
-            raise ValueError("%s: %d bytes is not a whole number of %d-bit words" % (wpath, image_bytes, m["wordBits"]))
         self.buffers = {
             "weights": allocate(shape=(image_bytes,), dtype=np.uint8),
             "scratch": allocate(shape=(max(1, m["scratchWords"]) * lanes,), dtype=np.int16),

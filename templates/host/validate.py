@@ -123,7 +123,12 @@ def main(argv=None):
 
     from m3vit_driver import M3ViT
 
-    acc = M3ViT(bitfile=args.bit, meta=meta)
+    try:
+        acc = M3ViT(bitfile=args.bit, meta=meta)
+    except (ValueError, OSError) as e:
+        # A wrong or damaged weight image, a missing bitstream: the user's files, not a bug.
+        print("validate: %s" % e, file=sys.stderr)
+        return 2
     options = 0 if args.no_dumps else meta["options"]["debugDump"]
     passed = True
     for r, name in enumerate(order):
