@@ -16,6 +16,7 @@ import { runGoldenStage } from '../generator/golden/stage';
 import { sha256, type GoldenManifest } from '../generator/golden/vectors';
 import { LAYOUT } from '../generator/emit/layout';
 import { loadProject } from '../generator/project';
+import { smallSpec, writeProject } from './helpers/project';
 import { ROOT } from './tcl-helpers';
 
 const FAKES = path.join(ROOT, 'test', 'driver-fakes');
@@ -25,50 +26,25 @@ const hasNumpy = numpyIn(PY);
 if (!hasNumpy && process.env.M3VIT_REQUIRE_NUMPY === '1') throw new Error(`${PY} has no numpy, and M3VIT_REQUIRE_NUMPY=1`);
 const withNumpy = hasNumpy ? test : test.skip;
 
-const MODEL = `import { defineModel } from 'm3vit-gen';
-
-export default defineModel({
-  name: 'host-e2e',
-  image: { height: 32, width: 64 },
-  patch: 16,
-  embedDim: 16,
-  depth: 2,
-  heads: 2,
-  mlpRatio: 2,
-  moe: { experts: 4, topK: 2, hidden: 8 },
-  tasks: [
-    { name: 'semseg', channels: 5 },
-    { name: 'depth', channels: 1, head: { kind: 'linear' } },
-  ],
-});
-`;
-
 let tmp: string;
 let deploy: string;
 let meta: HostMeta;
 let manifest: GoldenManifest;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-host-e2e-'));
-  fs.writeFileSync(path.join(tmp, 'model.ts'), MODEL);
-  const cfg = {
-    name: 'host_e2e',
-    model: 'model.ts',
-    board: {
-      name: 'zcu104',
-      part: 'xczu7ev-ffvc1156-2-e',
-      boardPart: 'xilinx.com:zcu104:part0:1.1',
-      resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 },
-      ddr: { bandwidthGBps: 17 },
-      hpPorts: ['HP0', 'HP1'],
-    },
-    clockMHz: 300,
-    numerics: { weights: { bits: 16 }, activations: { bits: 16 } },
-    // SIMD must divide the expert hidden width (8).
-    parallelism: { pe: 8, simd: 8 },
-    randomInit: 'exercise',
-  };
-  fs.writeFileSync(path.join(tmp, 'cfg.json'), JSON.stringify(cfg));
-  const project = loadProject(path.join(tmp, 'cfg.json'));
+  // 32x64 image in 16x16 patches, 2 blocks (block 1 MoE: 4 experts, top-2, hidden 8), an
+  // UpHead task and a linear-head task; SIMD must divide the expert hidden width (8).
+  const spec = smallSpec({
+    name: 'host-e2e',
+    image: { height: 32, width: 64 },
+    patch: 16,
+    moe: { experts: 4, topK: 2, hidden: 8 },
+    tasks: [
+      { name: 'semseg', channels: 5 },
+      { name: 'depth', channels: 1, head: { kind: 'linear' } },
+    ],
+  });
+  const project = loadProject(writeProject(tmp, spec, { name: 'host_e2e', pe: 8, simd: 8 }));
   // What `make package` puts in deploy/, from the generator's own files.
   deploy = path.join(tmp, 'deploy');
   const files = [...runGoldenStage(project).files, ...flowFiles(project)];

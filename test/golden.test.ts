@@ -18,6 +18,7 @@ import { prepareModel } from '../generator/reference/prepare';
 import { isUserError } from '../generator/util/errors';
 import type { OutputFile } from '../generator/util/output';
 import { randomImage } from '../generator/weights/random';
+import { zcu104Board } from './helpers/cli';
 
 const MODEL = `import { defineModel } from 'm3vit-gen';
 export default defineModel({
@@ -46,10 +47,7 @@ beforeAll(() => {
     JSON.stringify({
       name: 'golden_small',
       model: 'model.ts',
-      board: {
-        name: 'zcu104', part: 'xczu7ev-ffvc1156-2-e', boardPart: 'xilinx.com:zcu104:part0:1.1',
-        resources: { LUT: 230400, FF: 460800, DSP: 1728, BRAM_18K: 624, URAM: 96 }, ddr: { bandwidthGBps: 17 }, hpPorts: ['HP0', 'HP1'],
-      },
+      board: zcu104Board(),
       clockMHz: 300,
       numerics: { weights: { bits: 16 }, activations: { bits: 16 } },
       parallelism: { pe: 8, simd: 8 },
