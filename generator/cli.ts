@@ -5,6 +5,7 @@
 import * as path from 'path';
 import yargs from 'yargs';
 import { renderReportMd } from './estimate/report';
+import { loadRouting } from './estimate/routing';
 import { estimateJson, estimateProject } from './estimate/stage';
 import { generate, NOT_YET_GENERATED } from './generate';
 import { inspectJson, inspectText } from './inspect/format';
@@ -67,11 +68,12 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
-          .option('json', { type: 'boolean', default: false, describe: 'print estimate.json instead of the summary' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print estimate.json instead of the summary' })
+          .option('routing', { type: 'string', describe: 'golden/manifest.json of a generated project: count the MoE queues of that run instead of the routing model (estimate.json "counters")' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config);
-          const est = estimateProject(project);
+          const est = estimateProject(project, args.routing === undefined ? undefined : loadRouting(path.resolve(args.routing)));
           if (args.json) process.stdout.write(estimateJson(est));
           else process.stdout.write(renderReportMd(est));
         })(),

@@ -18,6 +18,8 @@ import type { GoldenManifest } from '../generator/golden/vectors';
 import type { ModelSpec } from '../generator/model/spec';
 import { loadProject } from '../generator/project';
 import { tempDir } from './helpers/cpp';
+import { ensureBuilt, runCli } from './helpers/cli';
+import { csimCounters, modelCounters } from './helpers/counters';
 import { smallSpec, writeProject } from './helpers/project';
 
 interface Case {
@@ -180,6 +182,39 @@ describe.each(CASES)('csim $name', (c) => {
         expect(m.expert_weight_loads).toBeGreaterThanOrEqual(used.size);
       }
     }
+  });
+});
+
+describe.each(CASES)('csim $name counters', (c) => {
+  it('equal the estimator program\'s, op by op (loop iterations, bus words per channel), with the golden routing', () => {
+    const r = results.get(c.name);
+    if (!r) throw new Error('the csim run failed');
+    const project = loadProject(path.join(dir, `${c.name}.json`));
+    const model = modelCounters(project, r.out);
+    const csim = csimCounters(r.out);
+    expect(Object.keys(csim).sort()).toEqual(project.tasks.map((t) => t.name).sort());
+    for (const task of Object.keys(csim)) {
+      expect(Object.keys(csim[task]).length).toBeGreaterThan(5);
+      // Key by key, so that a difference names the op, the loop or the channel.
+      for (const op of new Set([...Object.keys(csim[task]), ...Object.keys(model[task])])) {
+        expect({ task, op, ...csim[task][op] }).toEqual({ task, op, ...model[task][op] });
+      }
+    }
+  });
+});
+
+describe('estimate --routing', () => {
+  it('prints the counters csim measured (token-major: every cache miss of the golden routing)', () => {
+    const r = results.get('e16k2tm');
+    if (!r) throw new Error('the csim run failed');
+    ensureBuilt();
+    const cli = runCli(['estimate', '--config', path.join(dir, 'e16k2tm.json'), '--routing', path.join(r.out, 'golden', 'manifest.json'), '--json']);
+    expect(cli.code).toBe(0);
+    const printed = (JSON.parse(cli.stdout) as { counters: Record<string, unknown> }).counters;
+    expect(printed).toEqual(csimCounters(r.out));
+    // Without the routing the expert loads are the routing model's expectation, not csim's count.
+    const expected = (JSON.parse(runCli(['estimate', '--config', path.join(dir, 'e16k2tm.json'), '--json']).stdout) as { counters: typeof printed }).counters;
+    expect(expected).not.toEqual(printed);
   });
 });
 

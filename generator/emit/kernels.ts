@@ -15,7 +15,8 @@ import type { WeightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import { LAYOUT } from './layout';
 import { numericsHeader } from './numerics-header';
-import { cInt, packageText, renderTemplate } from './render';
+import { cInt, cString, packageText, renderTemplate } from './render';
+import { CSIM_CHANNELS } from '../schedule/program';
 
 export interface KernelInputs {
   ir: ModelIR;
@@ -279,6 +280,10 @@ export function topView(inp: KernelInputs): object {
       expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
       stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),
     },
+    // csim counters (program.ts names): bus channels in M3VIT_PORT order, task names, the gate op.
+    csimChannels: CSIM_CHANNELS,
+    csimTaskNames: sched.tasks.map((t) => cString(t.name)),
+    csimGateOp: cString(ir.dims.moe?.gate === 'shared' ? 'blocks.%b.mlp.gate' : 'blocks.%b.mlp.gate.%t'),
     weightBuffers: sched.buffers
       .filter((b) => b.weights)
       .map((b) => ({ name: b.name, cType: b.cType, bitsConst: b.cType === 'bias_t' ? 'B_BITS' : 'W_BITS', expert: b.group === 'expert weights' })),

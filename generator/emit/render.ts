@@ -44,3 +44,17 @@ export function cInt(v: number): string {
   if (v > 2147483647 || v < -2147483648) return `${v}LL`;
   return String(v);
 }
+
+/** A C/C++ string literal holding `s` exactly: printable ASCII as is (with \\ and " escaped),
+ * every other byte of its UTF-8 form as a three-digit octal escape, so no input can end the
+ * literal, start a comment or a preprocessor line. */
+export function cString(s: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (byte >= 0x20 && byte < 0x7f && ch !== '?') out += ch; // '?' too: no trigraphs
+    else out += `\\${byte.toString(8).padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}

@@ -14,12 +14,16 @@ import { paperComparison } from './paper';
 import { bufferEstimates, overflows, resourceTotals, unitEstimates } from './resources';
 import type { Estimate, LayerEstimate, MoeLayerEstimate, SchedulerFigures, SchedulerName, TaskEstimate } from './types';
 import { ESTIMATE_FORMAT } from './types';
+import { programCounters, type ProgramCounters } from '../schedule/program';
+import type { Routing } from './routing';
 
 const scopeName = (s: { kind: 'backbone' } | { kind: 'task'; task: string }): string => (s.kind === 'backbone' ? 'backbone' : `task:${s.task}`);
 
-/** `plan` overrides the hardware read from the schedule (what-if studies in bench/). */
-export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan?: HardwarePlan): Estimate {
+/** `plan` overrides the hardware read from the schedule (what-if studies in bench/);
+ * `routing` (the golden run's, ./routing.ts) replaces the routing model in the counters. */
+export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan?: HardwarePlan, routing?: Routing): Estimate {
   const hw = plan ?? hardwarePlan(ir, tasks, config);
+  const counters = taskCounters(hw, ir, config, routing);
   const names = new Set(tasks.map((t) => t.name));
   const built = ir.layers.filter((l) => l.scope.kind === 'backbone' || names.has(l.scope.task));
 
@@ -136,10 +140,20 @@ export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan
       axi_outstanding: hw.timing.axiOutstanding,
     },
     assumptions: assumptions(hw, config),
+    counters_routing: routing ? 'measured (the golden run\'s routing)' : `expected values under the routing model (${ROUTING_MODEL.split(':')[0]})`,
+    counters,
   };
   const paper = paperComparison(ir, config, est);
   if (paper) est.paper = paper;
   return est;
+}
+
+/** The kernel program's counters of one inference per task (generator/schedule/program.ts). */
+function taskCounters(hw: HardwarePlan, ir: ModelIR, config: BuildConfig, routing?: Routing): Record<string, ProgramCounters> {
+  const m = ir.dims.moe;
+  const misses = m ? expectedLruMisses(m.experts, m.topK, config.moe.expertCacheSlots, ir.dims.tokens) : 0;
+  const shared = m?.gate === 'shared';
+  return Object.fromEntries(hw.sched.tasks.map((t) => [t.name, programCounters(hw.sched, t, shared, routing?.[t.name], misses)]));
 }
 
 /** Token-major loads of one MoE layer for cache sizes 1, 2, 4, ... up to E. */

@@ -6,6 +6,7 @@ import { LAYOUT } from '../emit/layout';
 import { displayPath, type LoadedProject } from '../project';
 import type { OutputFile } from '../util/output';
 import { estimate } from './estimate';
+import type { Routing } from './routing';
 import { renderReportHtml, renderReportMd } from './report';
 import { checkFit } from './resources';
 import type { Estimate } from './types';
@@ -16,8 +17,8 @@ export const ESTIMATE_FILES = {
   md: `${LAYOUT.reportDir}/report.md`,
 } as const;
 
-export function estimateProject(project: LoadedProject): Estimate {
-  return estimate(project.ir, project.tasks, project.config);
+export function estimateProject(project: LoadedProject, routing?: Routing): Estimate {
+  return estimate(project.ir, project.tasks, project.config, undefined, routing);
 }
 
 /** estimate.json text: numbers rounded to 4 decimals (integers stay exact), so that the

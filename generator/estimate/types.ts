@@ -6,6 +6,7 @@
  */
 import type { ResourceClass } from '../config/types';
 import type { LayerKind } from '../ir/types';
+import type { ProgramCounters } from '../schedule/program';
 
 export const ESTIMATE_FORMAT = 'm3vit-gen-estimate/1';
 
@@ -170,6 +171,12 @@ export interface Estimate {
   power_w: number;
   energy_mj: Record<string, number>;
   layers: LayerEstimate[];
+  /** Where the MoE queues of `counters` come from: the golden run's routing or the routing model. */
+  counters_routing: string;
+  /** Per task, per op (IR layer): iterations of every pipelined loop of the kernels and bus words
+   * per m_axi channel of one inference (generator/schedule/program.ts); csim_result.json has the
+   * same object, counted by C simulation. */
+  counters: Record<string, ProgramCounters>;
   moe: {
     routing_model: string;
     layers: MoeLayerEstimate[];

@@ -1,0 +1,378 @@
+/**
+ * The kernel program: what one inference of one task runs, op by op (an op is an IR layer
+ * as the kernels execute it), as the iterations of every pipelined loop (by its label in
+ * src/m3vit_top.cpp) and the 128-bit bus words moved on every m_axi channel. C simulation
+ * counts the same things (csim_result.json `counters`), the estimator turns them into
+ * cycles and bytes, and test/counters.test.ts holds csim and this model equal, key by key.
+ */
+import type { Schedule, TaskSchedule, UpStage } from './schedule';
+
+export const CSIM_CHANNELS = [
+  'gmem_w.read',
+  'gmem_w.write',
+  'gmem_s.read',
+  'gmem_s.write',
+  'gmem_i.read',
+  'gmem_i.write',
+  'gmem_o.read',
+  'gmem_o.write',
+] as const;
+export type CsimChannel = (typeof CSIM_CHANNELS)[number];
+
+/** Counters of one op: iterations of its pipelined loops (and their sum), bus words per channel. */
+export interface OpCounters {
+  iterations: number;
+  loops: Record<string, number>;
+  words: Partial<Record<CsimChannel, number>>;
+}
+/** Op name (IR layer) -> counters; one inference of one task, without debug dumps. */
+export type ProgramCounters = Record<string, OpCounters>;
+
+/** Which experts each token chose, rank order (golden `blocks.B.gate.experts`), per MoE block. */
+export type TaskRouting = Record<number, number[][]>;
+
+/** Expected queue lengths when no routing is given: every expert gets N*k/E tokens (uniform). */
+function uniformQueues(sched: Schedule): number[] {
+  const m = sched.moe!;
+  return Array.from({ length: m.experts }, () => (sched.N * m.topK) / m.experts);
+}
+
+/** Accumulates one op's loop iterations and bus words. */
+class OpCount {
+  readonly loops: Record<string, number> = {};
+  readonly words: Partial<Record<CsimChannel, number>> = {};
+  loop(label: string, n: number): void {
+    if (n > 0) this.loops[label] = (this.loops[label] ?? 0) + n;
+  }
+  word(ch: CsimChannel, n: number): void {
+    if (n > 0) this.words[ch] = (this.words[ch] ?? 0) + n;
+  }
+  done(): OpCounters {
+    return { iterations: Object.values(this.loops).reduce((a, b) => a + b, 0), loops: this.loops, words: this.words };
+  }
+}
+
+/** Words an ElemReader reads for `n` int16 elements from element `first` of a word-aligned array. */
+export function elemReaderWords(first: number, n: number): number {
+  return Math.max(1, Math.ceil(((first % 8) + n) / 8));
+}
+
+/**
+ * The kernel functions of src/m3vit_top.cpp, each adding to the op being counted what its
+ * pipelined loops iterate and what it moves on the bus. Mirrors the C++ function of the same
+ * name; the names of loops are the C++ labels.
+ */
+class KernelCounts {
+  private readonly ops = new Map<string, OpCount>();
+  private cur!: OpCount;
+  constructor(private readonly s: Schedule) {}
+
+  op(name: string): void {
+    let c = this.ops.get(name);
+    if (!c) {
+      c = new OpCount();
+      this.ops.set(name, c);
+    }
+    this.cur = c;
+  }
+  result(): ProgramCounters {
+    const out: ProgramCounters = {};
+    for (const [k, v] of this.ops) out[k] = v.done();
+    return out;
+  }
+
+  loadBlocks(count: number): void {
+    this.cur.loop('BLOCKS_LOAD', count * this.s.blockWords);
+    this.cur.word('gmem_w.read', count * this.s.blockWords);
+  }
+  /** One word read per element (load_vec32 reads the element's word each iteration). */
+  loadVec32(n: number): void {
+    this.cur.loop('VEC32_LOAD', n);
+    this.cur.word('gmem_w.read', n);
+  }
+  loadVec16(n: number): void {
+    this.cur.loop('VEC16_LOAD', n);
+    this.cur.word('gmem_w.read', elemReaderWords(0, n));
+  }
+  /** linear_engine: every row tile loaded once (the first before the loop), each computed over the tokens. */
+  linearEngine(rows: number, k: number, tokens: number): void {
+    const tiles = rows / this.s.pe;
+    const kb = k / this.s.simd;
+    this.loadBlocks(tiles * kb);
+    this.cur.loop('ENGINE_STEPS', tiles * tokens * kb);
+  }
+  layerNorm(rows: number): void {
+    const steps = rows * (this.s.D / this.s.lnLanes);
+    this.loadVec16(this.s.D);
+    this.loadVec32(this.s.D);
+    this.cur.loop('LN_SUM', steps);
+    this.cur.loop('LN_MEAN', rows);
+    this.cur.loop('LN_VAR', steps);
+    this.cur.loop('LN_RSQRT', rows);
+    this.cur.loop('LN_OUT', steps);
+  }
+  /** A row-by-row pass of `cols / lanes` iterations per row (label *_COLS). */
+  pass(label: string, rows: number, cols: number, lanes = this.s.passLanes): void {
+    this.cur.loop(label, rows * (cols / lanes));
+  }
+  /** Writer16/Writer32: a word per full lane set, the partial last one at flush. */
+  writer(ch: CsimChannel, elems: number, lanes: 8 | 4): void {
+    this.cur.word(ch, Math.ceil(elems / lanes));
+  }
+
+  patchEmbed(): void {
+    const { image: im, patchEmbed: pe } = this.s;
+    for (let c = 0; c < pe.chunks; c++) {
+      for (let gy = 0; gy < im.gridH; gy++) {
+        for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, im.patch * im.w));
+        this.cur.loop('BAND_PIXELS', im.c * im.patch * im.w);
+        this.cur.loop('PATCH_GATHER', im.gridW * pe.chunk);
+      }
+      this.linearEngine(this.s.D, pe.chunk, this.s.NP);
+    }
+  }
+  clsPos(): void {
+    const { D, N } = this.s;
+    this.loadVec32(D);
+    this.cur.word('gmem_w.read', elemReaderWords(0, D)); // class token
+    this.cur.word('gmem_w.read', N * elemReaderWords(0, D)); // a row of the positional embedding per token
+    this.cur.loop('TOKENS_COLS', N * D);
+  }
+  qkv(): void {
+    const { heads, hd, D, N } = this.s;
+    for (let i = 0; i < heads * 3; i++) {
+      this.linearEngine(hd, D, N);
+      this.loadVec32(hd);
+      this.pass('ATT_QKV_COLS', N, hd, this.s.qkvLanes);
+    }
+  }
+  attentionCore(): void {
+    const { heads, hd, N, attnRows, attnChunks } = this.s;
+    const groups = heads * Math.ceil(N / attnRows);
+    this.cur.loop('ATT_STEPS', groups * (N + 1) * attnRows * attnChunks);
+    this.cur.loop('ATT_OUT', groups * attnRows * hd);
+  }
+  /** load_parts: `count` blocks into the weight store, a word per iteration. */
+  loadParts(count: number): void {
+    this.cur.loop('PARTS_LOAD', count * this.s.blockWords);
+    this.cur.word('gmem_w.read', count * this.s.blockWords);
+  }
+  loadExpert(): void {
+    const w1Blocks = (this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd);
+    this.loadParts(w1Blocks);
+    this.loadVec32(this.s.moe!.hidden);
+    this.loadParts(w1Blocks);
+    this.loadVec32(this.s.D);
+  }
+  /** expert_group: EXPERT_FC1 and EXPERT_FC2, W1_BLOCKS x BLOCK_PARTS steps each. */
+  expertGroup(): void {
+    const steps = ((this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd)) * this.s.ws!.parts;
+    this.cur.loop('EXPERT_FC1', steps);
+    this.cur.loop('EXPERT_FC2', steps);
+  }
+  /** expert_major: every used expert loaded once, its queue in groups of BLOCK_PARTS tokens. */
+  expertMajor(queues: number[]): void {
+    for (const q of queues) {
+      if (q === 0) continue;
+      this.loadExpert();
+      for (let g = 0; g < Math.ceil(q / this.s.ws!.parts); g++) this.expertGroup();
+    }
+  }
+  /** token_major: tokens in order, a token's experts in rank order, an LRU cache of slots. */
+  tokenMajor(chosen: number[][]): void {
+    const slots: Array<{ expert: number; stamp: number }> = Array.from({ length: this.s.moe!.cacheSlots }, () => ({ expert: -1, stamp: 0 }));
+    let stamp = 0;
+    for (const row of chosen) {
+      for (const e of row) {
+        let hit = slots.findIndex((x) => x.expert === e);
+        if (hit < 0) {
+          hit = slots.reduce((v, x, i) => (x.stamp < slots[v].stamp ? i : v), 0);
+          this.loadExpert();
+          slots[hit].expert = e;
+        }
+        slots[hit].stamp = ++stamp;
+        this.expertGroup();
+      }
+    }
+  }
+  /** token_major under a routing model: `misses` expert loads and one group per (token, rank). */
+  tokenMajorExpected(misses: number, pairs: number): void {
+    this.repeat(misses, () => this.loadExpert());
+    this.repeat(pairs, () => this.expertGroup());
+  }
+  /** `fn`'s counts added `n` times (n may be an expected, fractional count). */
+  private repeat(n: number, fn: () => void): void {
+    const outer = this.cur;
+    this.cur = new OpCount();
+    fn();
+    const once = this.cur;
+    this.cur = outer;
+    for (const [label, v] of Object.entries(once.loops)) outer.loop(label, n * v);
+    for (const [ch, v] of Object.entries(once.words) as Array<[CsimChannel, number]>) outer.word(ch, n * v);
+  }
+  /** load_conv_group: `blocks` blocks into the weight store, bank by bank. */
+  loadConvGroup(blocks: number): void {
+    const ws = this.s.ws!;
+    const perBank = ws.depth / ws.parts;
+    for (let bk = 0; bk < ws.banks; bk++) {
+      const n = Math.min(blocks - bk * perBank, perBank);
+      if (n > 0) this.loadParts(n);
+    }
+  }
+  loadRow(w: number, stride: number): void {
+    this.cur.loop('LB_LOAD', (w * stride) / this.s.head.mapLanes);
+    this.cur.word('gmem_s.read', (w * stride) / 8);
+  }
+  conv3x3(t: TaskSchedule, sp: UpStage): void {
+    const ch = t.upChannels;
+    const { pe, simd } = this.s;
+    const parts = this.s.ws!.parts;
+    this.loadVec32(ch);
+    for (let c0 = 0; c0 < ch; c0 += sp.group) {
+      this.loadConvGroup((sp.group / pe) * ((9 * sp.cin) / simd));
+      for (let y = 0; y < sp.h; y++) this.loadRow(sp.w, sp.cinStride);
+      const nblk = (sp.group / pe) * 9 * (sp.cin / simd);
+      this.cur.loop('CONV_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts);
+      const rowWords = sp.w * ((sp.group === ch ? t.upStride : sp.group) / 8);
+      this.cur.loop('CONV_WRITE', sp.h * rowWords);
+      this.cur.word('gmem_s.write', sp.h * rowWords);
+    }
+  }
+  upsample2x(h: number, w: number, stride: number): void {
+    for (let y = 0; y < h; y++) this.loadRow(w, stride);
+    const steps = 2 * w * (stride / this.s.head.mapLanes);
+    this.cur.loop('UP_STEPS', h * 2 * steps);
+    this.cur.word('gmem_s.write', h * 2 * steps * (this.s.head.mapLanes / 8));
+  }
+  /** put_row: OUTROW[c] to elements e .. e + n - 1 of the result. */
+  putRow(e: number, n: number): void {
+    if (e % 8 === 0) {
+      const words = Math.ceil(n / 8);
+      this.cur.loop('PUT_WORDS', words);
+      this.cur.word('gmem_o.write', words);
+      if (n % 8 !== 0) this.cur.word('gmem_o.read', 1); // the last word's other lanes are kept
+    } else {
+      this.cur.word('gmem_o.read', n); // put16 per element: read, then write the word
+      this.cur.word('gmem_o.write', n);
+    }
+  }
+  conv1x1Out(t: TaskSchedule, opConv: string, opUp: string): void {
+    const { pe, simd } = this.s;
+    const parts = this.s.ws!.parts;
+    const lh = t.lastH;
+    const lw = t.lastW;
+    const tiles = t.channelsPadded / pe;
+    const nblk = tiles * (t.upChannels / simd);
+    this.loadVec32(t.channelsPadded);
+    this.loadConvGroup(nblk);
+    for (let y = 0; y <= lh; y++) {
+      if (y < lh) {
+        this.op(opConv);
+        this.loadRow(lw, t.upStride);
+        this.cur.loop('C1X1_STEPS', Math.ceil(lw / parts) * nblk * parts);
+      }
+      if (y >= 1) {
+        this.op(opUp);
+        for (let di = 0; di < 2; di++) {
+          const oy = 2 * (y - 1) + di;
+          this.cur.loop('UP_OUT_COLS', tiles * 2 * lw);
+          for (let c = 0; c < t.channels; c++) this.putRow((c * 2 * lh + oy) * 2 * lw, 2 * lw);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Counters of one inference of task `task` (no debug dumps), with the MoE queues of
+ * `routing` (the golden run's measured routing) or, without it, expected values: uniform
+ * queues (expert-major) or `expectedMisses` cache misses per MoE layer (token-major).
+ */
+export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boolean, routing?: TaskRouting, expectedMisses?: number): ProgramCounters {
+  const k = new KernelCounts(s);
+  const { N, NP, D } = s;
+  k.op('patch_embed');
+  k.patchEmbed();
+  k.op('cls_pos_embed');
+  k.clsPos();
+  const moeBlocks = s.moe?.blocks ?? [];
+  for (let b = 0; b < s.depth; b++) {
+    const blk = (n: string): string => `blocks.${b}.${n}`;
+    k.op(blk('norm1'));
+    k.layerNorm(N);
+    k.op(blk('attn.qkv'));
+    k.qkv();
+    k.op(blk('attn.core'));
+    k.attentionCore();
+    k.op(blk('attn.proj'));
+    k.linearEngine(D, D, N);
+    k.loadVec32(D);
+    k.op(blk('residual1'));
+    k.pass('RES1_COLS', N, D);
+    k.op(blk('norm2'));
+    k.layerNorm(N);
+    if (moeBlocks.includes(b)) {
+      const m = s.moe!;
+      k.op(blk(gateShared ? 'mlp.gate' : `mlp.gate.${task.name}`));
+      k.linearEngine(m.gateRows, D, N);
+      k.pass('GATE_LOGITS_COLS', N, m.gateRows);
+      k.op(blk('mlp.experts'));
+      k.pass('MOE_CLEAR_WORDS', N, D, s.pe);
+      const chosen = routing?.[b];
+      if (m.scheduler === 'token-major') {
+        if (chosen) k.tokenMajor(chosen);
+        else k.tokenMajorExpected(expectedMisses ?? 0, N * m.topK);
+      } else {
+        const queues = chosen ? queueLengths(chosen, m.experts) : uniformQueues(s);
+        k.expertMajor(queues);
+      }
+      k.op(blk('residual2'));
+      k.pass('MOE_RES2_COLS', N, D);
+    } else {
+      const dense = s.dense!;
+      for (let j = 0; j < dense.tiles; j++) {
+        k.op(blk('mlp.fc1'));
+        k.linearEngine(dense.tile, D, N);
+        k.loadVec32(dense.tile);
+        k.op(blk('mlp.act'));
+        k.pass('DENSE_GELU_COLS', N, dense.tile);
+        k.op(blk('mlp.fc2'));
+        k.linearEngine(D, dense.tile, N);
+      }
+      k.loadVec32(D);
+      k.op(blk('residual2'));
+      k.pass('DENSE_RES2_COLS', N, D);
+    }
+  }
+  const head = (n: string): string => `head.${task.name}.${n}`;
+  k.op(head('norm'));
+  k.layerNorm(NP);
+  if (task.head === 'linear') {
+    k.op(head('linear'));
+    k.linearEngine(task.channelsPadded, D, NP);
+    k.loadVec32(task.channelsPadded);
+    k.pass('LINEAR_HEAD_COLS', NP, task.channels, 1);
+    k.writer('gmem_o.write', NP * task.channels, 8);
+  } else {
+    k.pass('UP_TOKENS_COLS', NP, s.head.dStride, 1);
+    k.writer('gmem_s.write', NP * s.head.dStride, 8);
+    task.stages.forEach((sp, i) => {
+      k.op(head(`conv_${i}`));
+      k.conv3x3(task, sp);
+      if (sp.upsample) {
+        k.op(head(`up_${i}`));
+        k.upsample2x(sp.h, sp.w, task.upStride);
+      }
+    });
+    k.op(head(`conv_${task.stages.length}`));
+    k.conv1x1Out(task, head(`conv_${task.stages.length}`), head('up_out'));
+  }
+  return k.result();
+}
+
+/** Tokens per expert queue from the chosen experts of every token. */
+export function queueLengths(chosen: number[][], experts: number): number[] {
+  const q = new Array<number>(experts).fill(0);
+  for (const row of chosen) for (const e of row) q[e]++;
+  return q;
+}
