@@ -10,7 +10,7 @@ import type { QuantPlan } from '../numerics/plan';
 import { attnScaleQ } from '../numerics/tables';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
-import { words16, type Schedule } from '../schedule/schedule';
+import { words16, type BufferSpec, type Schedule } from '../schedule/schedule';
 import type { WeightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import { LAYOUT } from './layout';
@@ -280,6 +280,8 @@ export function topView(inp: KernelInputs): object {
       expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
       stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),
     },
+    geluLanes: sched.geluLanes,
+    geluCopies: Array.from({ length: sched.geluLanes }, (_, i) => i),
     // csim counters (program.ts names): bus channels in M3VIT_PORT order, task names, the gate op.
     csimChannels: CSIM_CHANNELS,
     csimTaskNames: sched.tasks.map((t) => cString(t.name)),
@@ -294,17 +296,24 @@ export function topView(inp: KernelInputs): object {
     dense: sched.dense !== undefined,
     uphead: sched.tasks.some((t) => t.head === 'uphead'),
     linearHead: sched.tasks.some((t) => t.head === 'linear'),
-    buffers: sched.buffers.map((b) => ({
+    buffers: sched.buffers.filter((b) => !b.rom).map((b) => ({
       name: b.name,
       cType: b.cType,
       decl: b.dims.map((x) => `[${x}]`).join(''),
-      pragmas: [
-        ...b.partition.map((p) => `array_partition variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
-        ...b.reshape.map((p) => `array_reshape variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
-        ...(b.storage !== 'auto' ? [`bind_storage variable=${b.name} type=ram_2p impl=${b.storage}`] : []),
-      ],
+      pragmas: bufferPragmas(b),
     })),
+    // Constant tables are declared with their initializers; their pragmas go in run() too.
+    romPragmas: sched.buffers.filter((b) => b.rom).flatMap(bufferPragmas),
   };
+}
+
+/** Partition, reshape and storage pragmas of one buffer (emitted in run()). */
+function bufferPragmas(b: BufferSpec): string[] {
+  return [
+    ...b.partition.map((p) => `array_partition variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
+    ...b.reshape.map((p) => `array_reshape variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
+    ...(b.storage !== 'auto' ? [`bind_storage variable=${b.name} type=ram_2p impl=${b.storage}`] : []),
+  ];
 }
 
 /** All synthesised sources and the shim. */

@@ -9,6 +9,7 @@ import type { BuildConfig, Scheduler } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { checkParallelism, hasDenseBlock } from './parallelism';
 import { bindStorage } from './storage';
+import { GELU_SEGMENTS } from '../numerics/tables';
 
 /** 128-bit words: 8 int16 lanes or 4 int32 lanes. */
 export const WORD_BITS = 128;
@@ -121,6 +122,8 @@ export interface BufferSpec {
   weights: boolean;
   /** URAM or BRAM, whichever leaves more of the board's budget (storage.ts bindStorage). */
   flexible?: boolean;
+  /** A constant table, declared with its initializer by the kernels (not in the buffer list). */
+  rom?: boolean;
 }
 
 export interface Schedule {
@@ -134,6 +137,9 @@ export interface Schedule {
    * divisor of gcd(PE, SIMD) up to 8, so a pass reads within one ACC word (PE columns) and
    * across SIMD banks of X/Y/H. */
   passLanes: number;
+  /** GELU evaluations in one cycle (PE at the end of an expert FC1 tile, PASS_LANES in
+   * DENSE_GELU): each lane reads two table entries, so each has its own copy of the table. */
+  geluLanes: number;
   /** Lanes of LayerNorm's passes: the largest divisor of passLanes up to LN_LANES_MAX (each
    * lane carries two wide products: c * c and c * r). */
   lnLanes: number;
@@ -442,6 +448,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     blockWords,
     attnLanes,
     passLanes,
+    geluLanes: Math.max(moe ? pe : 1, dense ? passLanes : 1),
     lnLanes: largestDivisorAtMost(passLanes, LN_LANES_MAX),
     qkvLanes: gcd(passLanes, attnLanes),
     attnChunks: d.headDim / attnLanes,
@@ -550,6 +557,9 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     const what = m.scheduler === 'expert-major' ? 'bank = ping-pong half' : 'bank = cache slot';
     add({ name: 'EB1', purpose: `expert b1 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, m.hidden], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
     add({ name: 'EB2', purpose: `expert b2 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, D], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
+  }
+  if (s.moe || s.dense) {
+    add({ name: 'GELU_ROM', purpose: `GELU table, one copy per parallel GELU lane (${s.geluLanes})`, group: 'small', dims: [s.geluLanes, GELU_SEGMENTS + 1], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], weights: false, rom: true });
   }
   if (s.ws) {
     const w = s.ws;
