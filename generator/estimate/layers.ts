@@ -12,7 +12,7 @@ import {
   sequentialLoopCycles as seqLoop,
   singleReadsCycles,
   transferCycles,
-  uniformPingPongCycles,
+  serialLoadComputeCycles,
 } from './formulas';
 import type { UpStage } from '../schedule/schedule';
 import type { HardwarePlan } from './hardware';
@@ -88,9 +88,9 @@ export class KernelModel {
     return { cycles: Math.max(compute, dma) + (channel.endsWith('.read') ? this.t.axiLatency : 0), compute, traffic: { [channel]: words * WORD_BYTES } };
   }
 
-  /** load_tile: PE rows of a [rows][K] matrix, PE * ceil(K/8) words in one burst. */
+  /** load_tile: PE rows of a [rows][K] matrix in PE x SIMD blocks, (K / SIMD) x BLOCK_WORDS words in one burst. */
   loadTile(k: number): Cost {
-    return this.burst('weights.read', this.hw.pe * Math.ceil(k / 8));
+    return this.burst('weights.read', (k / this.hw.simd) * this.s.blockWords);
   }
   /** load_vec32: one word read per element (the same word for 4 elements: no burst). */
   loadVec32(n: number): Cost {
@@ -110,14 +110,14 @@ export class KernelModel {
   engineTile(k: number, n: number): number {
     return 1 + linearTileComputeCycles(n, k, this.hw.simd, this.t.dot + 2);
   }
-  /** linear_engine: first tile load, then ENGINE_TILES with the next tile's load overlapping
-   * the current tile's compute (ping-pong WT_A / WT_B). */
+  /** linear_engine: first tile load, then ENGINE_TILES: the next tile's load (into the other
+   * half of WT_A / WT_B) and the current tile's compute, one after the other (no DATAFLOW). */
   linearEngine(rows: number, k: number, n: number): Cost {
     const tiles = Math.ceil(rows / this.hw.pe);
     const load = this.loadTile(k);
     const compute = this.engineTile(k, n);
     return {
-      cycles: uniformPingPongCycles(tiles, load.cycles, compute) + 2 * tiles,
+      cycles: serialLoadComputeCycles(tiles, load.cycles, compute) + 2 * tiles,
       compute: tiles * compute,
       traffic: mergeTraffic({}, load.traffic, tiles),
     };
@@ -285,7 +285,7 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
   const blk = (name: string): string => `blocks.${l.block}.${name}`;
   switch (l.kind) {
     case 'patch_embed':
-      return as('linear', k.patchEmbed(), 'ping-pong', engineMacs(hw), `${s.patchEmbed.chunks} chunk(s) of ${s.patchEmbed.chunk}: the image is read once per chunk`);
+      return as('linear', k.patchEmbed(), 'serial', engineMacs(hw), `${s.patchEmbed.chunks} chunk(s) of ${s.patchEmbed.chunk}: the image is read once per chunk`);
     case 'cls_pos_embed':
       return as('stream', k.clsPos(), 'streamed', 0, 'patch bias, class token and positional embedding');
     case 'layernorm': {
@@ -299,14 +299,17 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
     case 'linear': {
       if (task) {
         // linear_head: the engine over the patch tokens, biases, LINEAR_HEAD_OUT to `result`.
-        const out = times(s.NP, k.stream('output.write', task.channels, Math.ceil(task.channels / 8)));
-        return as('linear', seq(k.linearEngine(task.channelsPadded, D, s.NP), k.loadVec32(task.channelsPadded), out), 'ping-pong', engineMacs(hw));
+        // LINEAR_HEAD_OUT: a row of C per token; one Writer16 packs the [NP][C] result, so the
+        // bus words are ceil(NP * C / 8), not a partial word per row.
+        const rows = times(s.NP, k.stream('output.write', task.channels, 0));
+        const out: Cost = { ...rows, traffic: { 'output.write': 16 * Math.ceil((s.NP * task.channels) / 8) } };
+        return as('linear', seq(k.linearEngine(task.channelsPadded, D, s.NP), k.loadVec32(task.channelsPadded), out), 'serial', engineMacs(hw));
       }
-      if (l.name.endsWith('attn.qkv')) return as('linear', k.qkv(), 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
-      if (l.name.endsWith('attn.proj')) return as('linear', seq(k.linearEngine(D, D, N), k.loadVec32(D)), 'ping-pong', engineMacs(hw));
+      if (l.name.endsWith('attn.qkv')) return as('linear', k.qkv(), 'serial', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
+      if (l.name.endsWith('attn.proj')) return as('linear', seq(k.linearEngine(D, D, N), k.loadVec32(D)), 'serial', engineMacs(hw));
       const dense = s.dense!;
-      if (l.name.endsWith('mlp.fc1')) return as('linear', times(dense.tiles, seq(k.linearEngine(dense.tile, D, N), k.loadVec32(dense.tile))), 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
-      return as('linear', seq(times(dense.tiles, k.linearEngine(D, dense.tile, N)), k.loadVec32(D)), 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
+      if (l.name.endsWith('mlp.fc1')) return as('linear', times(dense.tiles, seq(k.linearEngine(dense.tile, D, N), k.loadVec32(dense.tile))), 'serial', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
+      return as('linear', seq(times(dense.tiles, k.linearEngine(D, dense.tile, N)), k.loadVec32(D)), 'serial', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
     }
     case 'attention':
       return as('attention', k.attentionCore(), 'none', 2 * s.attnLanes, `ATT_STEPS at II 1: ${s.attnRows} query rows interleaved, ${s.attnLanes} q.k + ${s.attnLanes} P.V lanes`);
@@ -315,7 +318,7 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
     case 'residual_add':
       return as('stream', k.elementwise(N, D), 'none', 0, l.name.endsWith('residual1') ? 'RES1: proj requant + residual into X' : 'requant + residual into X');
     case 'moe_gate':
-      return as('linear', k.gate(), 'ping-pong', engineMacs(hw), 'gate on the engine, then top-k per token and the expert queues');
+      return as('linear', k.gate(), 'serial', engineMacs(hw), 'gate on the engine, then top-k per token and the expert queues');
     case 'moe_experts':
       return moeExperts;
     case 'moe_combine':

@@ -1,8 +1,9 @@
 /**
  * MoE expert layers under the three schedulers the report compares:
  * - expert-major (M³ViT's computation reordering, m3vit_top.cpp expert_major): every used
- *   expert read once (load_expert) into one ping-pong half while the other half runs
- *   compute_expert over its whole token queue;
+ *   expert read once (load_expert) into one ping-pong half, then compute_expert over its
+ *   whole token queue from the other half (the two calls share one FSM: without a DATAFLOW
+ *   region they do not overlap, and the estimate adds them);
  * - token-major with an LRU cache of S experts (token_major, the ablation baseline): tokens in
  *   order, a miss stalls for load_expert;
  * - all-on-chip (the paper's naive baseline, not generated): every expert of the layer loaded,
@@ -19,8 +20,9 @@ import {
   sequentialLoopCycles as seqLoop,
   singleReadsCycles,
   transferCycles,
-  uniformPingPongCycles,
+  serialLoadComputeCycles,
 } from './formulas';
+import { expertLoadWords } from '../schedule/program';
 import type { HardwarePlan } from './hardware';
 import { KernelModel, type LayerCost } from './layers';
 import type { SchedulerFigures, SchedulerName } from './types';
@@ -30,10 +32,10 @@ export const ROUTING_MODEL =
   'and looks them up in random order; expected values (token-major LRU misses computed exactly by a Markov chain over the cache state). ' +
   'Real gates are input-dependent, so these are model figures, not measurements.';
 
-/** Bytes of one expert in the weight image (W1, b1, W2, b2: EXPERT_WORDS 128-bit words),
- * which is what load_expert reads and what csim counts. */
+/** Bytes load_expert moves on the bus for one expert (W1, W2 blocks; b1, b2 a word per
+ * element): what csim counts on gmem_w (generator/schedule/program.ts). */
 export function expertBytes(hw: HardwarePlan): number {
-  return hw.sched.moe!.expertWords * 16;
+  return expertLoadWords(hw.sched) * 16;
 }
 
 /** On-chip bytes of one expert (W1, W2 in a weight-store bank, b1, b2) at its element widths. */
@@ -41,16 +43,18 @@ export function expertBufferBytes(hw: HardwarePlan): number {
   return Math.ceil((hw.expertWeightWords * hw.bits.weight) / 8) + Math.ceil((hw.expertBiasWords * hw.bits.bias) / 8);
 }
 
-/** load_expert: W1 and W2 in bursts of one word per cycle, b1 and b2 one word per element. */
+/** load_expert: W1 and W2 blocks in bursts of one word per cycle (load_parts), b1 and b2
+ * one word read per element (load_vec32). */
 export function loadExpertCycles(hw: HardwarePlan, ir: ModelIR): number {
   const D = ir.dims.embedDim;
   const He = ir.dims.moe!.hidden;
   const t = hw.timing;
   const port = hw.ports.weights.bytesPerCycle;
+  const w1Words = ((He * D) / (hw.pe * hw.simd)) * hw.sched.blockWords;
   return (
-    transferCycles(He * Math.ceil(D / 8) * 16, port, t.axiLatency) +
+    transferCycles(w1Words * 16, port, t.axiLatency) +
     singleReadsCycles(He, t.axiLatency, t.axiOutstanding) +
-    transferCycles(D * Math.ceil(He / 8) * 16, port, t.axiLatency) +
+    transferCycles(w1Words * 16, port, t.axiLatency) +
     singleReadsCycles(D, t.axiLatency, t.axiOutstanding)
   );
 }
@@ -88,7 +92,7 @@ export function schedulerFigures(hw: HardwarePlan, ir: ModelIR, slots: number): 
     expert_weight_ddr_bytes: used * bytes,
     expert_loads: used,
     // EXPERT_USED, then EXPERT_PINGPONG over used + 1 iterations.
-    cycles: piped(m.experts, 1, 2) + uniformPingPongCycles(used, load, seqLoop(groups / used, perGroup)) + 2 * (used + 1),
+    cycles: piped(m.experts, 1, 2) + serialLoadComputeCycles(used, load, seqLoop(groups / used, perGroup)) + 2 * (used + 1),
   };
   const misses = expectedLruMisses(m.experts, m.topK, slots, N);
   const tokenMajor: SchedulerFigures = {
@@ -120,11 +124,11 @@ export function moeExpertsCost(hw: HardwarePlan, ir: ModelIR, figures: Record<Sc
     // Busy cycles of the group loops: expert-major runs the expected token groups, token-major one group per (token, rank).
     compute: (scheduler === 'expert-major' ? expectedTokenGroups(ir.dims.moe!.experts, ir.dims.moe!.topK, ir.dims.tokens, hw.sched.ws!.parts) : pairs) * expertGroupCycles(hw, ir),
     traffic: { 'weights.read': f.expert_weight_ddr_bytes },
-    overlap: scheduler === 'expert-major' ? 'ping-pong' : 'serial',
+    overlap: 'serial',
     macsPerCycle: hw.pe * hw.simd,
     note:
       scheduler === 'expert-major'
-        ? `expected ${f.expert_loads.toFixed(2)} experts loaded once each (routing model), ping-pong`
+        ? `expected ${f.expert_loads.toFixed(2)} experts loaded once each (routing model); a load and the previous expert's compute do not overlap (no DATAFLOW)`
         : `expected ${f.expert_loads.toFixed(1)} expert loads (LRU misses, routing model); a miss stalls`,
   };
 }

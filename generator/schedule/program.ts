@@ -52,6 +52,13 @@ class OpCount {
   }
 }
 
+/** Bus words load_expert reads for one expert: W1 and W2 blocks (a burst each), then b1 and
+ * b2 one word per element (load_vec32 reads the element's word every iteration). */
+export function expertLoadWords(s: Schedule): number {
+  const w1Blocks = (s.moe!.hidden * s.D) / (s.pe * s.simd);
+  return 2 * w1Blocks * s.blockWords + s.moe!.hidden + s.D;
+}
+
 /** Words an ElemReader reads for `n` int16 elements from element `first` of a word-aligned array. */
 export function elemReaderWords(first: number, n: number): number {
   return Math.max(1, Math.ceil(((first % 8) + n) / 8));
