@@ -217,8 +217,59 @@ export function modelConfigView(inp: KernelInputs): object {
   };
 }
 
+/** Trip counts of the kernels' loops (loop_tripcount pragmas). */
+function tripCounts(inp: KernelInputs): Record<string, number> {
+  const { sched } = inp;
+  const m = sched.moe;
+  const t: Record<string, number> = {
+    blockWordsMax: sched.blockWords * (sched.kMax / sched.simd),
+    // load_parts: at most a bank's worth of blocks per call.
+    partWordsMax: sched.ws ? sched.blockWords * (sched.ws.depth / sched.ws.parts) : 1,
+    wsBanks: sched.ws?.banks ?? 1,
+    blockParts: sched.ws?.parts ?? 1,
+    // expert_group loops: W1 (or W2) blocks x BLOCK_PARTS.
+    expertSteps: m ? ((m.hidden * sched.D) / (sched.pe * sched.simd)) * (sched.ws?.parts ?? 1) : 1,
+    tokens: sched.N,
+    kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
+    engineSteps: sched.N * (sched.kMax / sched.simd),
+    passRows: sched.N * (sched.D / sched.passLanes),
+    lnRows: sched.N * (sched.D / sched.lnLanes),
+    // conv_row: pixel groups x tiles of a group x 9 taps x input blocks x BLOCK_PARTS.
+    convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => {
+      const parts = sched.ws?.parts ?? 1;
+      return Math.ceil(s.w / parts) * (s.group / sched.pe) * 9 * (s.cin / sched.simd) * parts;
+    }))),
+    convGroups: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => t.upChannels / s.group))),
+    rowIters: Math.max(1, (sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
+    rowWords: Math.max(1, (sched.head.lbW * sched.head.strideMax) / 8),
+    lbII: Math.max(sched.head.mapLanes / 8, sched.head.mapLanes / sched.simd),
+    mapRows: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => s.h))),
+    upII: Math.max((2 * sched.head.mapLanes) / sched.simd, sched.head.mapLanes / 8),
+    upSteps: Math.max(1, (2 * sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
+    outWords: Math.ceil((2 * sched.head.lastW) / 8),
+    outCols: (sched.head.cPadMax / sched.pe) * 2 * sched.head.lastW,
+    lastRows: Math.max(1, ...sched.tasks.map((t) => t.lastH + 1)),
+    c1x1Steps: Math.max(1, ...sched.tasks.filter((t) => t.head === 'uphead').map((t) => {
+      const parts = sched.ws?.parts ?? 1;
+      return Math.ceil(t.lastW / parts) * (t.channelsPadded / sched.pe) * (t.upChannels / sched.simd) * parts;
+    })),
+    rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
+    vecMax: Math.max(sched.biasRows, sched.D),
+    attLanes: sched.attnLanes,
+    attSteps: (sched.N + 1) * sched.attnRows * sched.attnChunks,
+    attRowDistance: sched.attnRows * sched.attnChunks,
+    attStepDistance: (sched.attnRows - 1) * sched.attnChunks + 1,
+    expertsPlusOne: (m?.experts ?? 0) + 1,
+    expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
+    stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),  };
+  // MAC_STEPS runs every engine job: the longest of them.
+  t.macSteps = Math.max(t.engineSteps, m ? t.expertSteps : 1, sched.head.any ? t.convSteps : 1, sched.head.any ? t.c1x1Steps : 1);
+  return t;
+}
+
 export function topView(inp: KernelInputs): object {
   const { config, sched, ir } = inp;
+  const trip = tripCounts(inp);
   const iface = hwInterface(config);
   const bundle = (role: string) => iface.bundles.find((b) => b.role === role)!;
   const m = sched.moe;
@@ -238,48 +289,8 @@ export function topView(inp: KernelInputs): object {
       image: words16(ir.dims.inChannels * ir.dims.imageH * ir.dims.imageW),
       result: Math.max(...sched.tasks.map((t) => words16(t.outputCount))),
     },
-    trip: {
-      blockWordsMax: sched.blockWords * (sched.kMax / sched.simd),
-      // load_parts: at most a bank's worth of blocks per call.
-      partWordsMax: sched.ws ? sched.blockWords * (sched.ws.depth / sched.ws.parts) : 1,
-      wsBanks: sched.ws?.banks ?? 1,
-      blockParts: sched.ws?.parts ?? 1,
-      // expert_group loops: W1 (or W2) blocks x BLOCK_PARTS.
-      expertSteps: m ? ((m.hidden * sched.D) / (sched.pe * sched.simd)) * (sched.ws?.parts ?? 1) : 1,
-      tokens: sched.N,
-      kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
-      engineSteps: sched.N * (sched.kMax / sched.simd),
-      passRows: sched.N * (sched.D / sched.passLanes),
-      lnRows: sched.N * (sched.D / sched.lnLanes),
-      // conv_row: pixel groups x tiles of a group x 9 taps x input blocks x BLOCK_PARTS.
-      convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => {
-        const parts = sched.ws?.parts ?? 1;
-        return Math.ceil(s.w / parts) * (s.group / sched.pe) * 9 * (s.cin / sched.simd) * parts;
-      }))),
-      convGroups: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => t.upChannels / s.group))),
-      rowIters: Math.max(1, (sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
-      rowWords: Math.max(1, (sched.head.lbW * sched.head.strideMax) / 8),
-      lbII: Math.max(sched.head.mapLanes / 8, sched.head.mapLanes / sched.simd),
-      mapRows: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => s.h))),
-      upII: Math.max((2 * sched.head.mapLanes) / sched.simd, sched.head.mapLanes / 8),
-      upSteps: Math.max(1, (2 * sched.head.lbW * sched.head.strideMax) / sched.head.mapLanes),
-      outWords: Math.ceil((2 * sched.head.lastW) / 8),
-      outCols: (sched.head.cPadMax / sched.pe) * 2 * sched.head.lastW,
-      lastRows: Math.max(1, ...sched.tasks.map((t) => t.lastH + 1)),
-      c1x1Steps: Math.max(1, ...sched.tasks.filter((t) => t.head === 'uphead').map((t) => {
-        const parts = sched.ws?.parts ?? 1;
-        return Math.ceil(t.lastW / parts) * (t.channelsPadded / sched.pe) * (t.upChannels / sched.simd) * parts;
-      })),
-      rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
-      vecMax: Math.max(sched.biasRows, sched.D),
-      attLanes: sched.attnLanes,
-      attSteps: (sched.N + 1) * sched.attnRows * sched.attnChunks,
-      attRowDistance: sched.attnRows * sched.attnChunks,
-      attStepDistance: (sched.attnRows - 1) * sched.attnChunks + 1,
-      expertsPlusOne: (m?.experts ?? 0) + 1,
-      expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
-      stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),
-    },
+    trip,
+
     geluLanes: sched.geluLanes,
     geluCopies: Array.from({ length: sched.geluLanes }, (_, i) => i),
     // csim counters (program.ts names): bus channels in M3VIT_PORT order, task names, the gate op.

@@ -105,7 +105,7 @@ export class KernelModel {
   dotTile(k: number, storeDepth = 4): number {
     return piped(this.hw.pe, 1, 1) + piped(Math.ceil(k / this.hw.simd), 1, this.t.dot) + piped(this.hw.pe, 1, storeDepth);
   }
-  /** engine_tile: ENGINE_CLEAR (unrolled), then ENGINE_STEPS, one pipelined loop over n tokens x
+  /** A linear MAC job (mac_run): MAC_STEPS, one pipelined loop over n tokens x
    * K / SIMD blocks (the depth paid once per tile; the store of a token's PE sums is in its last step). */
   engineTile(k: number, n: number): number {
     return 1 + linearTileComputeCycles(n, k, this.hw.simd, this.t.dot + 2);

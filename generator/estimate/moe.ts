@@ -60,8 +60,8 @@ export function loadExpertCycles(hw: HardwarePlan, ir: ModelIR): number {
 }
 
 /** One group of BLOCK_PARTS tokens: the token/gate table (EXPERT_GROUP_TOKENS or TM_GROUP),
- * then expert_group: EXPERT_CLEAR, EXPERT_PRIME (the first block's parts), EXPERT_FC1 and
- * EXPERT_FC2, each one pipelined loop of W1_BLOCKS x BLOCK_PARTS steps (a block serves the
+ * then expert_group: the FC1 job (the feed primed with the first block), the FC2 job,
+ * each one pipelined loop of W1_BLOCKS x BLOCK_PARTS steps (a block serves the
  * group's BLOCK_PARTS tokens, absent ones masked) with GELU or combine_term at the end. */
 export function expertGroupCycles(hw: HardwarePlan, ir: ModelIR): number {
   const D = ir.dims.embedDim;

@@ -22,11 +22,11 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
   const units: UnitEstimate[] = [];
   const product = bits.weight + bits.act;
 
-  // pe_simd_dot (allocation limit = 1): PE x SIMD multipliers, one adder tree and accumulator
+  // mac_run (allocation limit = 1; pe_simd_dot inlined in it): PE x SIMD multipliers, one adder tree and accumulator
   // per PE; every matrix product of the design (engine, experts, convs) runs on it.
   const tree = adderTreeLogic(simd, product, bits.acc);
   units.push({
-    ...zero(`pe_simd_dot: ${pe} x ${simd} MAC array (linear layers, gates, experts${hasUphead ? ', convs' : ''})`),
+    ...zero(`mac_run: ${pe} x ${simd} MAC array (linear layers, gates, experts${hasUphead ? ', convs' : ''})`),
     DSP: pe * simd * dspsPerMultiplier(bits.weight, bits.act),
     LUT: pe * (tree.LUT + UNIT_LOGIC.requantLane.LUT),
     FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF),

@@ -106,7 +106,7 @@ class KernelCounts {
     const tiles = rows / this.s.pe;
     const kb = k / this.s.simd;
     this.loadBlocks(tiles * kb);
-    this.cur.loop('ENGINE_STEPS', tiles * tokens * kb);
+    this.cur.loop('MAC_STEPS', tiles * tokens * kb);
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
@@ -171,11 +171,10 @@ class KernelCounts {
     this.loadParts(w1Blocks);
     this.loadVec32(this.s.D);
   }
-  /** expert_group: EXPERT_FC1 and EXPERT_FC2, W1_BLOCKS x BLOCK_PARTS steps each. */
+  /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each. */
   expertGroup(): void {
     const steps = ((this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd)) * this.s.ws!.parts;
-    this.cur.loop('EXPERT_FC1', steps);
-    this.cur.loop('EXPERT_FC2', steps);
+    this.cur.loop('MAC_STEPS', 2 * steps); // the FC1 and the FC2 job
   }
   /** expert_major: every used expert loaded once, its queue in groups of BLOCK_PARTS tokens. */
   expertMajor(queues: number[]): void {
@@ -239,7 +238,7 @@ class KernelCounts {
       this.loadConvGroup((sp.group / pe) * ((9 * sp.cin) / simd));
       for (let y = 0; y < sp.h; y++) this.loadRow(sp.w, sp.cinStride);
       const nblk = (sp.group / pe) * 9 * (sp.cin / simd);
-      this.cur.loop('CONV_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts);
+      this.cur.loop('MAC_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts);
       const rowWords = sp.w * ((sp.group === ch ? t.upStride : sp.group) / 8);
       this.cur.loop('CONV_WRITE', sp.h * rowWords);
       this.cur.word('gmem_s.write', sp.h * rowWords);
@@ -276,7 +275,7 @@ class KernelCounts {
       if (y < lh) {
         this.op(opConv);
         this.loadRow(lw, t.upStride);
-        this.cur.loop('C1X1_STEPS', Math.ceil(lw / parts) * nblk * parts);
+        this.cur.loop('MAC_STEPS', Math.ceil(lw / parts) * nblk * parts);
       }
       if (y >= 1) {
         this.op(opUp);
