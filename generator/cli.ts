@@ -129,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       async (args) =>
         run(() => {
-          const r = checkStructureProject(args.folder as string);
+          const r = checkStructureProject(args.folder as string, progress());
           process.stdout.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : formatStructure(r));
         })(),
     )

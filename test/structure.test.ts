@@ -113,6 +113,16 @@ describe('pipelined loops', () => {
   });
 });
 
+describe('what HLS cannot build', () => {
+  test('recursion, and loops that must unroll without a constant trip count', () => {
+    expect(check('unbuildable.cpp').violations.map((v) => [v.kind, v.line])).toEqual([
+      ['recursion', 3],
+      ['unroll-bound', 10], // COLS, inside the pipelined ROWS
+      ['unroll-bound', 13], // LANES, under `unroll`
+    ]);
+  });
+});
+
 describe('multipliers', () => {
   test('widths from the operand types, through casts and conversion operators; products by 2^k and constants are free', () => {
     const r = check('multipliers.cpp');

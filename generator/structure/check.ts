@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../util/errors';
+import type { Progress } from '../util/progress';
 import { analyse } from './analyse';
 import type { AnalyseOptions } from './analyse';
 import { LineIndex, parseCpp, preprocessCpp } from './clang';
@@ -24,10 +25,11 @@ export interface CheckOptions extends AnalyseOptions {
   /** Folders under projectDir that are not the project's (the ap_int shim stands in for
    * vendor headers, which are not analysed). */
   excludeDirs?: string[];
+  progress?: Progress;
 }
 
 /** The project's kernels: `<dir>/src/m3vit_top.cpp` with the g++-only shim. */
-export function checkStructureProject(dir: string): StructureReport {
+export function checkStructureProject(dir: string, progress?: Progress): StructureReport {
   const src = path.join(dir, 'src');
   const main = path.join(src, 'm3vit_top.cpp');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -36,7 +38,7 @@ export function checkStructureProject(dir: string): StructureReport {
   if (!fs.existsSync(main)) {
     throw new UserError(main, ['missing: the project folder must hold src/m3vit_top.cpp (generate it with m3vit-gen --config FILE)']);
   }
-  return checkStructureFile(main, { includeDirs: [src], defines: ['M3VIT_USE_SHIM'], projectDir: src, excludeDirs: [path.join(src, 'shim')] });
+  return checkStructureFile(main, { includeDirs: [src], defines: ['M3VIT_USE_SHIM'], projectDir: src, excludeDirs: [path.join(src, 'shim')], progress });
 }
 
 export function checkStructureFile(file: string, opts: CheckOptions = {}): StructureReport {
@@ -48,13 +50,17 @@ export function checkStructureFile(file: string, opts: CheckOptions = {}): Struc
   const isProjectFile = (f: string): boolean => f !== '' && inside(f, projectDir) && !excluded.some((d) => inside(f, d));
 
   const clangOpts = { includeDirs: opts.includeDirs, defines: opts.defines };
+  opts.progress?.step(`clang++: AST of ${path.basename(main)}`);
   const root = parseCpp(main, clangOpts);
   const pragmas: HlsPragma[] = readPragmas(preprocessCpp(main, clangOpts), path.dirname(main)).filter((p) => isProjectFile(p.file));
+  opts.progress?.step('structural analysis');
   const lines = new LineIndex((f) => fs.readFileSync(f, 'utf8'));
   const program = buildProgram(root, main, isProjectFile, pragmas, lines);
   const facts = new Map<string, FunctionFacts>();
   for (const fn of program.functions.values()) facts.set(fn.id, walkFunction(program, fn, lines));
-  return relativeFiles(analyse(program, facts, opts), projectDir);
+  const report = relativeFiles(analyse(program, facts, opts), projectDir);
+  opts.progress?.done();
+  return report;
 }
 
 /** File names relative to the project folder, so the report does not depend on where the
