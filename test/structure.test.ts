@@ -91,6 +91,13 @@ describe('pipelined loops', () => {
     expect(onePort.violations.map((v) => v.kind)).toEqual(['array-ports']);
   });
 
+  test('a pointer with an m_axi interface pragma is a bus port, through a typedef\'d local alias and a callee\'s parameter', () => {
+    expect(check('bus.cpp').pipelines[0].arrays).toEqual([
+      { variable: 'copy.dst', accesses: 1, ports: 2 },
+      { variable: 'copy.src', accesses: 1, ports: 'bus' },
+    ]);
+  });
+
   test('a run-time divide in a pipelined loop is a violation; a constant modulo and a divide outside the loop are not', () => {
     const r = check('divide.cpp');
     expect(r.pipelineOps.map((o) => [o.op, o.bits, o.amountBits, o.line])).toEqual([

@@ -168,7 +168,7 @@ export function operandOf(n: AstNode, decls: DeclIndex): Operand & { value: numb
  * `const wgt_t (*)[32]` -> [null, 32]; a pointer -> [null]; a scalar -> []. */
 export function arrayDims(t: QualType | undefined): (number | null)[] {
   if (!t) return [];
-  const q = t.qualType;
+  const q = t.desugaredQualType ?? t.qualType;
   const dims: (number | null)[] = [];
   if (/\(\*\)/.test(q) || /\*\s*$/.test(q.replace(/\bconst\b|\brestrict\b|__restrict/g, '').trim())) dims.push(null);
   for (const m of q.matchAll(/\[(\d*)\]/g)) dims.push(m[1] === '' ? null : Number(m[1]));

@@ -8,11 +8,13 @@
  * the arrays its callers pass (the fewest of them); an argument with an m_axi `interface`
  * pragma is a bus port (`bus`: one read and one write channel, not checked here).
  */
-import { arrayDims } from './ast';
+import { arrayDims, kids } from './ast';
+import type { AstNode } from './clang';
 import { intOption, partitionType } from './pragmas';
 import type { HlsPragma } from './pragmas';
 import type { Program } from './program';
 import type { Ports } from './types';
+import { passedVariable } from './walk';
 import type { FunctionFacts } from './walk';
 
 const STORAGE_PRAGMAS = new Set(['array_partition', 'array_reshape', 'bind_storage']);
@@ -67,6 +69,11 @@ export class PortModel {
       seen.delete(id);
     } else if (own.length === 0 && this.isMaxiPort(id)) {
       result = 'bus';
+    } else if (own.length === 0 && v?.node.kind === 'VarDecl' && dims[0] === null && aliased(v.node) && !seen.has(id)) {
+      // A local pointer initialised from another variable (a renamed m_axi argument) is that variable.
+      seen.add(id);
+      result = this.ports(aliased(v.node)!, seen);
+      seen.delete(id);
     } else {
       result = portsFromPragmas(dims, own);
     }
@@ -77,6 +84,11 @@ export class PortModel {
   private isMaxiPort(id: string): boolean {
     return (this.pragmasOf.get(id) ?? []).some((p) => p.directive === 'interface' && (p.options.mode ?? p.flags[0]) === 'm_axi');
   }
+}
+
+function aliased(decl: AstNode): string | null {
+  const init = decl.init !== undefined ? kids(decl) : [];
+  return init.length > 0 ? passedVariable(init[init.length - 1]) : null;
 }
 
 function fewest(all: Ports[]): Ports {

@@ -189,7 +189,7 @@ function isFreeProduct(a: number | null, b: number | null): boolean {
 }
 
 /** The variable an argument passes (an array, a row of one, or its address). */
-function passedVariable(arg: AstNode): string | null {
+export function passedVariable(arg: AstNode): string | null {
   let cur = stripCasts(arg);
   for (;;) {
     if (cur.kind === 'ArraySubscriptExpr') cur = stripCasts(kids(cur)[0]);
