@@ -41,6 +41,12 @@ describe('instances (one per call site in each calling module)', () => {
     expect(instances(check('instances.cpp', 'INLINE_CALLERS', 'NO_ALLOCATION'))).toEqual({ mac16: 2, caller_a: 0, caller_b: 0, top: 1 });
   });
 
+  test('each construction of an object is a call site of its constructor, whose member initialisers are its own', () => {
+    const r = check('constructor.cpp');
+    expect(instances(r)).toEqual({ 'Scaled::Scaled': 2, two: 1 });
+    expect(r.multipliers).toEqual([{ aBits: 16, bBits: 16, count: 2, dspEach: 1, dsp: 2 }]);
+  });
+
   test('a call inside a loop of 4: unrolled 4 instances, rolled 1', () => {
     const unrolled = check('unrolled-call.cpp');
     expect(instances(unrolled)).toEqual({ helper: 4, lanes: 1, top: 1 });

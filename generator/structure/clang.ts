@@ -45,6 +45,8 @@ export interface AstNode {
   init?: string;
   storageClass?: string;
   isImplicit?: boolean;
+  /** CXXConstructExpr: the constructor's type (clang's JSON gives no id for it). */
+  ctorType?: QualType;
 }
 
 export interface ClangOptions {

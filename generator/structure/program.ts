@@ -40,6 +40,8 @@ export interface Program {
   functions: Map<string, FunctionDef>;
   /** Declaration ids (prototypes) to the id of their definition. */
   definitionOf: Map<string, string>;
+  /** Constructors by `constructorKey` (a construct expression names its constructor by type). */
+  constructors: Map<string, FunctionDef>;
   globals: Map<string, AstNode>;
   decls: DeclIndex;
   /** Every variable and parameter of the project's files by id, with the function declaring it. */
@@ -65,7 +67,7 @@ export function buildProgram(
   pragmas: HlsPragma[],
   lines: LineIndex,
 ): Program {
-  const program: Program = { functions: new Map(), definitionOf: new Map(), globals: new Map(), decls: new Map(), variables: new Map(), mainFile };
+  const program: Program = { functions: new Map(), definitionOf: new Map(), constructors: new Map(), globals: new Map(), decls: new Map(), variables: new Map(), mainFile };
   // `record`: the class a member function belongs to; `local`: inside a function body.
   const collect = (n: AstNode, record: string | null, local: boolean, inPattern: boolean): void => {
     const file = fileLoc(n.loc)?.file ?? fileLoc(n.range?.begin)?.file ?? '';
@@ -81,6 +83,7 @@ export function buildProgram(
     if (isFunction && !inPattern && !n.isImplicit && isProjectFile(file)) {
       const fn = functionDef(n, record, file, lines);
       if (fn) program.functions.set(fn.id, fn);
+      if (fn && n.kind === 'CXXConstructorDecl' && record !== null) program.constructors.set(constructorKey(record, n.type?.qualType ?? ''), fn);
       if (fn) for (const v of fn.declared) if (v.id) program.variables.set(v.id, { node: v, fn });
       if (fn && n.previousDecl) program.definitionOf.set(n.previousDecl, fn.id);
     }
@@ -166,6 +169,13 @@ function attachPragmas(program: Program, pragmas: HlsPragma[], lines: LineIndex)
     const size = Math.min(...holding.map((s) => s.end - s.begin));
     for (const s of holding) if (s.end - s.begin === size) s.target.pragmas.push(p);
   }
+}
+
+/** `Class|signature` with namespace qualifiers dropped, the same for a constructor's
+ * declaration and for an expression constructing its class. */
+export function constructorKey(className: string, signature: string): string {
+  const bare = (t: string): string => t.replace(/\b(const|struct|class)\s+/g, '').replace(/\b[A-Za-z_]\w*::/g, '').trim();
+  return `${bare(className)}|${bare(signature)}`;
 }
 
 /** The function definition a call refers to (through a prototype if need be). */

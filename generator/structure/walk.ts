@@ -9,7 +9,7 @@ import { fileLoc, LineIndex } from './clang';
 import { constValue, kids, operandOf, stripCasts, typeWidth } from './ast';
 import { intOption, isPipelinePragma } from './pragmas';
 import type { FunctionDef, LoopDef, Program } from './program';
-import { resolveFunction } from './program';
+import { constructorKey, resolveFunction } from './program';
 import type { InlineStatus, Operand, UnrolledLoop } from './types';
 
 export interface Region {
@@ -106,6 +106,7 @@ export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex
     }
     if (n.kind === 'UnaryOperator' && (n.opcode === '++' || n.opcode === '--')) return c.forEach((x) => visit(x, ctx, true));
     if (n.kind === 'CallExpr' || n.kind === 'CXXMemberCallExpr' || n.kind === 'CXXOperatorCallExpr') visitCall(n, ctx);
+    if (n.kind === 'CXXConstructExpr' || n.kind === 'CXXTemporaryObjectExpr') visitConstruct(n, ctx);
     for (const x of c) visit(x, ctx);
   };
 
@@ -166,11 +167,17 @@ export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex
     const calleeId = head.kind === 'MemberExpr' ? head.referencedMemberDecl : head.referencedDecl?.id;
     const callee = resolveFunction(program, calleeId);
     if (!callee) return;
-    const args = c.slice(1);
-    const bindings = callee.params.map((_, i) => (args[i] ? passedVariable(args[i]) : null));
-    facts.calls.push({ ...where(n, ctx), callee, bindings });
+    facts.calls.push({ ...where(n, ctx), callee, bindings: bindArguments(callee, c.slice(1)) });
   };
 
+  const visitConstruct = (n: AstNode, ctx: Ctx): void => {
+    const cls = n.type?.desugaredQualType ?? n.type?.qualType;
+    const callee = cls && n.ctorType ? program.constructors.get(constructorKey(cls, n.ctorType.qualType)) : undefined;
+    if (!callee) return;
+    facts.calls.push({ ...where(n, ctx), callee, bindings: bindArguments(callee, kids(n)) });
+  };
+
+  for (const init of kids(fn.node)) if (init.kind === 'CXXCtorInitializer') visit(init, top);
   visit(fn.body, top);
   return facts;
 }
@@ -186,6 +193,11 @@ function isFreeProduct(a: number | null, b: number | null): boolean {
   if (k === null) return false;
   const m = Math.abs(k);
   return m === 0 || (m & (m - 1)) === 0;
+}
+
+/** Per parameter of `callee`, the variable its argument passes (or null). */
+function bindArguments(callee: FunctionDef, args: AstNode[]): (string | null)[] {
+  return callee.params.map((_, i) => (args[i] ? passedVariable(args[i]) : null));
 }
 
 /** The variable an argument passes (an array, a row of one, or its address). */
