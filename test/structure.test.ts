@@ -74,6 +74,21 @@ describe('pipelined loops', () => {
     expect(instances(inlined)).toEqual({ scale: 0, run: 1 });
   });
 
+  test('an inlined helper\'s loop unrolls with the pipelined loop: 4 call sites of the multiplier, 4 reads of each row', () => {
+    // STEPS -> dot4 (inlined) -> DOT4 (trip 4, no pragma: unrolled by the pipeline) -> mul (inline off).
+    const r = check('inlined-loop.cpp');
+    expect(instances(r)).toEqual({ mul: 4, dot4: 0, fill: 0, top: 1 });
+    expect(r.dsp).toBe(4);
+    expect(r.pipelines[0].arrays).toEqual([
+      { variable: 'top.out', accesses: 1, ports: 2 },
+      { variable: 'top.w', accesses: 4, ports: 8 }, // complete on dim 2 of [64][4]: 4 banks
+      { variable: 'top.x', accesses: 4, ports: 8 },
+    ]);
+    expect(r.violations.map((v) => [v.kind, v.line])).toEqual([['call-not-inlined', 12]]);
+    const fill = check('inlined-loop.cpp', 'FILL_IN_PIPELINE').violations.filter((v) => v.kind === 'unroll-bound');
+    expect(fill.map((v) => v.message)).toEqual(['FILL (fill, inlined into pipelined CLEAR) must unroll but its trip count is not a compile-time constant']);
+  });
+
   test('8 unrolled lanes reading an unpartitioned table: 8 accesses over 2 ports', () => {
     const r = check('ports.cpp');
     const rows = r.pipelines.find((p) => p.name === 'ROWS')!;
@@ -208,5 +223,11 @@ describe('m3vit-gen check-structure', () => {
     expect(broken.stderr).toContain('clang++ cannot parse the kernels');
     expect(broken.stderr).toContain('undeclared');
     expect(broken.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('without clang++ it says what to install, exit 2', () => {
+    const r = runCli(['check-structure', project('pipeline-call.cpp')], { env: { M3VIT_CLANGXX: path.join(tmp, 'no-clang++') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path.join(tmp, 'no-clang++')} not found: the structural check needs clang (apt-get install clang`);
   });
 });

@@ -18,19 +18,20 @@ export interface AnalyseOptions {
   top?: string;
 }
 
-export function analyse(program: Program, facts: Map<string, FunctionFacts>, opts: AnalyseOptions = {}): StructureReport {
+/** `facts`: each function as written; `inPipeline`: as inlined into a pipelined loop. */
+export function analyse(program: Program, facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, opts: AnalyseOptions = {}): StructureReport {
   const called = new Set([...facts.values()].flatMap((f) => f.calls.map((c) => c.callee.id)));
   const roots = [...facts.values()]
     .filter((f) => (opts.top !== undefined ? f.fn.baseName === opts.top : f.fn.file === program.mainFile && !called.has(f.fn.id) && f.inline !== 'inline'))
     .map((f) => f.fn.id);
-  const counts = countInstances(facts, roots);
+  const counts = countInstances(facts, inPipeline, roots);
   const ports = new PortModel(program, facts);
   const violations: Violation[] = [];
   const pipelines = [];
   const pipelineOps = [];
   for (const f of facts.values()) {
     for (const region of f.regions) {
-      const r = analysePipeline(region, facts, program, ports);
+      const r = analysePipeline(region, facts, inPipeline, program, ports);
       pipelines.push(r.report);
       pipelineOps.push(...r.ops);
       violations.push(...r.violations);
@@ -68,8 +69,19 @@ export function analyse(program: Program, facts: Map<string, FunctionFacts>, opt
     dsp: multipliers.reduce((s, m) => s + m.dsp, 0),
     pipelineOps: pipelineOps.sort((a, b) => byPlace(a, b) || a.pipeline.localeCompare(b.pipeline)),
     dependences,
-    violations: violations.sort((a, b) => byPlace(a, b) || a.message.localeCompare(b.message)),
+    violations: distinct(violations).sort((a, b) => byPlace(a, b) || a.message.localeCompare(b.message)),
   };
+}
+
+/** One of each (a callee reached from a loop twice reports its problem once). */
+function distinct(violations: Violation[]): Violation[] {
+  const seen = new Set<string>();
+  return violations.filter((v) => {
+    const key = `${v.kind}|${v.file}|${v.line}|${v.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function byPlace(a: { file: string; line: number }, b: { file: string; line: number }): number {

@@ -57,8 +57,12 @@ export function checkStructureFile(file: string, opts: CheckOptions = {}): Struc
   const lines = new LineIndex((f) => fs.readFileSync(f, 'utf8'));
   const program = buildProgram(root, main, isProjectFile, pragmas, lines);
   const facts = new Map<string, FunctionFacts>();
-  for (const fn of program.functions.values()) facts.set(fn.id, walkFunction(program, fn, lines));
-  const report = relativeFiles(analyse(program, facts, opts), projectDir);
+  const inPipeline = new Map<string, FunctionFacts>();
+  for (const fn of program.functions.values()) {
+    facts.set(fn.id, walkFunction(program, fn, lines));
+    inPipeline.set(fn.id, walkFunction(program, fn, lines, true));
+  }
+  const report = relativeFiles(analyse(program, facts, inPipeline, opts), projectDir);
   opts.progress?.done();
   return report;
 }

@@ -60,14 +60,17 @@ function allocationLimit(fn: FunctionDef, callee: FunctionDef): number | null {
   return null;
 }
 
-export function countInstances(facts: Map<string, FunctionFacts>, roots: string[]): InstanceCounts {
+/** `inPipeline`: the facts of each function once inlined into a pipelined loop (its loops
+ * unrolled, so its call sites multiplied by their trip counts). */
+export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, roots: string[]): InstanceCounts {
   const folded = new Map<string, Folded>();
+  const foldedInPipeline = new Map<string, Folded>();
   const recursive = new Set<string>();
   const onStack = new Set<string>();
-  const fold = (id: string): Folded => {
-    const memo = folded.get(id);
+  const fold = (id: string, pipelined = false): Folded => {
+    const memo = (pipelined ? foldedInPipeline : folded).get(id);
     if (memo) return memo;
-    const f = facts.get(id);
+    const f = (pipelined ? inPipeline : facts).get(id);
     const out: Folded = { sites: new Map(), muls: new Map() };
     if (!f || onStack.has(id)) {
       recursive.add(id);
@@ -85,7 +88,7 @@ export function countInstances(facts: Map<string, FunctionFacts>, roots: string[
         continue;
       }
       if (facts.get(calleeId)?.inline === 'inline') {
-        const inner = fold(calleeId);
+        const inner = fold(calleeId, call.region !== null);
         for (const [k, n] of inner.sites) add(k, n * call.copies);
         for (const m of inner.muls.values()) addMul(out.muls, m.a, m.b, m.count * call.copies);
       } else {
@@ -98,7 +101,7 @@ export function countInstances(facts: Map<string, FunctionFacts>, roots: string[
     }
     for (const op of f.ops) if (op.op === '*') addMul(out.muls, op.a, op.b, op.copies);
     onStack.delete(id);
-    folded.set(id, out);
+    (pipelined ? foldedInPipeline : folded).set(id, out);
     return out;
   };
   for (const id of facts.keys()) fold(id);

@@ -21,6 +21,7 @@ const MAX_CALL_DEPTH = 32;
 export function analysePipeline(
   region: Region,
   facts: Map<string, FunctionFacts>,
+  inPipeline: Map<string, FunctionFacts>,
   program: Program,
   ports: PortModel,
 ): { report: PipelineReport; ops: PipelineOp[]; violations: Violation[] } {
@@ -29,7 +30,7 @@ export function analysePipeline(
   const inRegion = <T extends { region: Region | null }>(xs: T[]): T[] => xs.filter((x) => x.region === region);
   for (const a of inRegion(own.accesses)) addAccess(it, a.varId, a.count * a.regionCopies);
   for (const o of inRegion(own.ops)) addOp(it, region, region.fn.name, o.op, o, o.regionCopies);
-  for (const c of inRegion(own.calls)) followCall(it, region, c, c.regionCopies, new Map(), facts, ports, true, 0);
+  for (const c of inRegion(own.calls)) followCall(it, region, c, c.regionCopies, new Map(), { facts, inPipeline, ports }, true, 0);
 
   const arrays: ArrayAccess[] = [];
   for (const [id, accesses] of it.accesses) {
@@ -95,13 +96,25 @@ function followCall(
   call: CallEvent,
   copies: number,
   bound: Map<string, string>,
-  facts: Map<string, FunctionFacts>,
-  ports: PortModel,
+  ctx: { facts: Map<string, FunctionFacts>; inPipeline: Map<string, FunctionFacts>; ports: PortModel },
   direct: boolean,
   depth: number,
 ): void {
-  const f = facts.get(call.callee.id);
-  if (!f || depth > MAX_CALL_DEPTH) return;
+  const asWritten = ctx.facts.get(call.callee.id);
+  if (!asWritten || depth > MAX_CALL_DEPTH) return;
+  // Inlined into the loop, the callee's loops unroll with it; a sub-module keeps its own.
+  const inlined = direct && asWritten.inline === 'inline';
+  const f = inlined ? ctx.inPipeline.get(call.callee.id)! : asWritten;
+  if (inlined) {
+    for (const u of f.unknownBounds) {
+      it.violations.push({
+        kind: 'unroll-bound',
+        file: u.loop.file,
+        line: u.loop.line,
+        message: `${u.loop.name} (${f.fn.name}, inlined into pipelined ${region.name}) must unroll but its trip count is not a compile-time constant`,
+      });
+    }
+  }
   if (direct && f.inline !== 'inline') {
     const why = f.inline === 'off' ? '`inline off`' : 'no `#pragma HLS inline`';
     it.violations.push({
@@ -116,10 +129,10 @@ function followCall(
   const params = new Map<string, string>();
   call.callee.params.forEach((p, i) => {
     const arg = call.bindings[i];
-    if (p.id && arg && !ports.hasStoragePragmas(p.id)) params.set(p.id, bound.get(arg) ?? arg);
+    if (p.id && arg && !ctx.ports.hasStoragePragmas(p.id)) params.set(p.id, bound.get(arg) ?? arg);
   });
   const resolve = (id: string): string => params.get(id) ?? bound.get(id) ?? id;
   for (const a of f.accesses) addAccess(it, resolve(a.varId), a.count * a.copies * copies);
   for (const o of f.ops) addOp(it, region, f.fn.name, o.op, o, o.copies * copies);
-  for (const c of f.calls) followCall(it, region, c, c.copies * copies, params, facts, ports, direct && f.inline === 'inline', depth + 1);
+  for (const c of f.calls) followCall(it, region, c, c.copies * copies, params, ctx, inlined, depth + 1);
 }

@@ -78,7 +78,9 @@ export function inlineStatus(fn: FunctionDef): InlineStatus {
   return p.flags.includes('off') || p.options.off === 'true' ? 'off' : 'inline';
 }
 
-export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex): FunctionFacts {
+/** `inPipeline`: the function as it is once inlined into a pipelined loop, every loop of it
+ * unrolled (its events then sit in a stand-in region that is not reported on its own). */
+export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex, inPipeline = false): FunctionFacts {
   const facts: FunctionFacts = { fn, inline: inlineStatus(fn), regions: [], calls: [], ops: [], accesses: [], unknownBounds: [] };
   const where = (n: AstNode, ctx: Ctx): Where => {
     const b = fileLoc(n.range?.begin);
@@ -87,7 +89,9 @@ export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex
   };
   const pipe = fn.pragmas.find(isPipelinePragma);
   let top: Ctx = { copies: 1, region: null, regionCopies: 1 };
-  if (pipe) {
+  if (inPipeline) {
+    top = { ...top, region: { name: `${fn.name} (inlined)`, fn, kind: 'function', file: fn.file, line: fn.line, ii: null, unrolled: [] } };
+  } else if (pipe) {
     const region: Region = { name: `${fn.name} (function)`, fn, kind: 'function', file: fn.file, line: fn.line, ii: intOption(pipe, 'ii'), unrolled: [] };
     facts.regions.push(region);
     top = { ...top, region };
