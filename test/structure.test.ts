@@ -57,6 +57,19 @@ describe('instances (one per call site in each calling module)', () => {
     expect(instances(check('unrolled-call.cpp', 'ROLLED')).helper).toBe(1);
   });
 
+  test('trip counts from a static const, an enumerator, a template argument; steps of 2, downward, <=', () => {
+    const r = check('constants.cpp');
+    // A: 0..2 (ROWS 3); B: 0, 2, 4 (< WIDE 5); C: 8 down to 0; D: 1..8 (<= LANES * 2); run_n<6>: 6.
+    expect(r.functions.find((f) => f.name === 'top')!.callSites.map((c) => [c.callee, c.copies])).toEqual([
+      ['tick', 3],
+      ['tick', 3],
+      ['tick', 9],
+      ['tick', 8],
+      ['run_n<6>', 1],
+    ]);
+    expect(instances(r).tick).toBe(3 + 3 + 9 + 8 + 6);
+  });
+
   test('allocation in the function with the call sites caps them (limit=2); in its caller it does nothing', () => {
     expect(instances(check('unrolled-call.cpp', 'ALLOC_IN_LANES')).helper).toBe(2);
     expect(instances(check('unrolled-call.cpp', 'ALLOC_IN_TOP')).helper).toBe(4);

@@ -41,8 +41,9 @@ export function stripCasts(n: AstNode): AstNode {
   return cur;
 }
 
-/** Integer declarations by id (const variables with initialisers), for constant folding. */
-export type DeclIndex = Map<string, AstNode>;
+/** Declarations by id for constant folding: variables (const ones with an initialiser fold)
+ * and the values of enumerators. */
+export type DeclIndex = Map<string, AstNode | number>;
 
 const BINARY: Partial<Record<string, (a: number, b: number) => number | null>> = {
   '+': (a, b) => a + b,
@@ -88,6 +89,7 @@ export function constValue(n: AstNode, decls: DeclIndex, depth = 0): number | nu
       return n.value !== undefined && /^-?\d+$/.test(String(n.value)) ? Number(n.value) : rec(c[c.length - 1]);
     case 'DeclRefExpr': {
       const d = n.referencedDecl ? decls.get(n.referencedDecl.id) : undefined;
+      if (typeof d === 'number') return d;
       if (!d || !isConstType(d.type)) return null;
       return d.init !== undefined ? rec(kids(d)[kids(d).length - 1]) : null;
     }

@@ -7,7 +7,7 @@
 import type { AstNode } from './clang';
 import { fileLoc, LineIndex } from './clang';
 import type { DeclIndex } from './ast';
-import { kids } from './ast';
+import { constValue, kids } from './ast';
 import type { HlsPragma } from './pragmas';
 
 export interface LoopDef {
@@ -78,6 +78,7 @@ export function buildProgram(
         program.variables.set(n.id, { node: n, fn: null });
       }
     }
+    if (n.kind === 'EnumDecl') indexEnumerators(n, program.decls);
     const isFunction = FUNCTION_KINDS.has(n.kind ?? '');
     // Implicit members (constructors the compiler declares) are not code anyone wrote.
     if (isFunction && !inPattern && !n.isImplicit && isProjectFile(file)) {
@@ -93,6 +94,19 @@ export function buildProgram(
   collect(root, null, false, false);
   attachPragmas(program, pragmas, lines);
   return program;
+}
+
+/** Each enumerator's value: its initialiser, else one more than the one before. */
+function indexEnumerators(n: AstNode, decls: DeclIndex): void {
+  let next = 0;
+  for (const e of kids(n)) {
+    if (e.kind !== 'EnumConstantDecl' || !e.id) continue;
+    const init = kids(e);
+    const v = init.length > 0 ? constValue(init[init.length - 1], decls) : next;
+    if (v === null) continue;
+    decls.set(e.id, v);
+    next = v + 1;
+  }
 }
 
 /** The dependent pattern of a template: the FunctionDecl / CXXRecordDecl directly under a
