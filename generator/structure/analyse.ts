@@ -10,67 +10,79 @@ import type { MulShape } from './instances';
 import { analysePipeline } from './pipelines';
 import { PortModel } from './ports';
 import type { Program } from './program';
-import type { DependenceReport, FunctionReport, MultiplierCount, MultiplierGroup, StructureReport, Violation } from './types';
+import type { DependenceReport, FunctionReport, MultiplierCount, MultiplierGroup, PipelineOp, PipelineReport, StructureReport, Violation } from './types';
 import type { FunctionFacts } from './walk';
 
-export interface AnalyseOptions {
-  /** The top function's name; default: the functions of the main file no one calls. */
-  top?: string;
-}
-
-/** `facts`: each function as written; `inPipeline`: as inlined into a pipelined loop. */
-export function analyse(program: Program, facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, opts: AnalyseOptions = {}): StructureReport {
+/** `facts`: each function as written; `inPipeline`: as inlined into a pipelined loop. Roots
+ * (one instance each) are the functions of the main file no one calls. */
+export function analyse(program: Program, facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>): StructureReport {
   const called = new Set([...facts.values()].flatMap((f) => f.calls.map((c) => c.callee.id)));
   const roots = [...facts.values()]
-    .filter((f) => (opts.top !== undefined ? f.fn.baseName === opts.top : f.fn.file === program.mainFile && !called.has(f.fn.id) && f.inline !== 'inline'))
+    .filter((f) => f.fn.file === program.mainFile && !called.has(f.fn.id) && f.inline !== 'inline')
     .map((f) => f.fn.id);
   const counts = countInstances(facts, inPipeline, roots);
   const ports = new PortModel(program, facts);
-  const violations: Violation[] = [];
-  const pipelines = [];
-  const pipelineOps = [];
-  for (const f of facts.values()) {
-    for (const region of f.regions) {
-      const r = analysePipeline(region, facts, inPipeline, program, ports);
-      pipelines.push(r.report);
-      pipelineOps.push(...r.ops);
-      violations.push(...r.violations);
-    }
-    for (const u of f.unknownBounds) {
-      violations.push({
-        kind: 'unroll-bound',
-        file: u.loop.file,
-        line: u.loop.line,
-        message: `${u.loop.name} (${f.fn.name}) must unroll${u.region ? ` inside pipelined ${u.region.name}` : ''} but its trip count is not a compile-time constant`,
-      });
-    }
-  }
-  for (const id of counts.recursive) {
-    const fn = program.functions.get(id);
-    if (fn) violations.push({ kind: 'recursion', file: fn.file, line: fn.line, message: `${fn.name} is on a call cycle: HLS cannot build recursion` });
-  }
+  const pipelines = pipelineFindings(program, facts, inPipeline, ports);
   const dependences = dependenceReports(program, ports);
-  for (const d of dependences) {
-    if (d.target !== 'scalar' && d.target !== 'registers') continue;
-    violations.push({
-      kind: 'dependence-on-register',
-      file: d.file,
-      line: d.line,
-      message: `${d.function}: \`${d.pragma.replace(/^#pragma HLS /, '')}\` names ${d.variable}, a ${d.target === 'scalar' ? 'scalar' : 'fully partitioned array (registers)'}: the dependence pragma acts on arrays and pointers only, the recurrence is scheduled as written`,
-    });
-  }
-  const totals = totalMultipliers(counts);
-  const multipliers = groupDsp(totals);
+  const violations = [
+    ...pipelines.violations,
+    ...unrollBoundViolations(facts),
+    ...recursionViolations(program, counts.recursive),
+    ...dependenceViolations(dependences),
+  ];
+  const multipliers = groupDsp(totalMultipliers(counts));
   return {
     file: program.mainFile,
     functions: functionReports(facts, counts.instances),
-    pipelines: pipelines.sort(byPlace),
+    pipelines: pipelines.reports.sort(byPlace),
     multipliers,
     dsp: multipliers.reduce((s, m) => s + m.dsp, 0),
-    pipelineOps: pipelineOps.sort((a, b) => byPlace(a, b) || a.pipeline.localeCompare(b.pipeline)),
+    pipelineOps: pipelines.ops.sort((a, b) => byPlace(a, b) || a.pipeline.localeCompare(b.pipeline)),
     dependences,
     violations: distinct(violations).sort((a, b) => byPlace(a, b) || a.message.localeCompare(b.message)),
   };
+}
+
+function pipelineFindings(program: Program, facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, ports: PortModel) {
+  const out = { reports: [] as PipelineReport[], ops: [] as PipelineOp[], violations: [] as Violation[] };
+  for (const f of facts.values()) {
+    for (const region of f.regions) {
+      const r = analysePipeline(region, facts, inPipeline, program, ports);
+      out.reports.push(r.report);
+      out.ops.push(...r.ops);
+      out.violations.push(...r.violations);
+    }
+  }
+  return out;
+}
+
+function unrollBoundViolations(facts: Map<string, FunctionFacts>): Violation[] {
+  return [...facts.values()].flatMap((f) =>
+    f.unknownBounds.map((u) => ({
+      kind: 'unroll-bound' as const,
+      file: u.loop.file,
+      line: u.loop.line,
+      message: `${u.loop.name} (${f.fn.name}) must unroll${u.region ? ` inside pipelined ${u.region.name}` : ''} but its trip count is not a compile-time constant`,
+    })),
+  );
+}
+
+function recursionViolations(program: Program, recursive: Set<string>): Violation[] {
+  return [...recursive]
+    .map((id) => program.functions.get(id))
+    .filter((fn) => fn !== undefined)
+    .map((fn) => ({ kind: 'recursion' as const, file: fn!.file, line: fn!.line, message: `${fn!.name} is on a call cycle: HLS cannot build recursion` }));
+}
+
+function dependenceViolations(dependences: DependenceReport[]): Violation[] {
+  return dependences
+    .filter((d) => d.target === 'scalar' || d.target === 'registers')
+    .map((d) => ({
+      kind: 'dependence-on-register' as const,
+      file: d.file,
+      line: d.line,
+      message: `${d.function}: \`${d.pragma.replace(/^#pragma HLS /, '')}\` names ${d.variable}, a ${d.target === 'scalar' ? 'scalar' : 'fully partitioned array (registers)'}: the dependence pragma acts on arrays and pointers only, the recurrence is scheduled as written`,
+    }));
 }
 
 /** One of each (a callee reached from a loop twice reports its problem once). */

@@ -8,7 +8,6 @@ import * as path from 'path';
 import { UserError } from '../util/errors';
 import type { Progress } from '../util/progress';
 import { analyse } from './analyse';
-import type { AnalyseOptions } from './analyse';
 import { LineIndex, parseCpp, preprocessCpp } from './clang';
 import { readPragmas } from './pragmas';
 import type { HlsPragma } from './pragmas';
@@ -17,7 +16,7 @@ import type { StructureReport } from './types';
 import { walkFunction } from './walk';
 import type { FunctionFacts } from './walk';
 
-export interface CheckOptions extends AnalyseOptions {
+export interface CheckOptions {
   includeDirs?: string[];
   defines?: string[];
   /** Files under this folder are the project's (default: the main file's folder). */
@@ -62,7 +61,7 @@ export function checkStructureFile(file: string, opts: CheckOptions = {}): Struc
     facts.set(fn.id, walkFunction(program, fn, lines));
     inPipeline.set(fn.id, walkFunction(program, fn, lines, true));
   }
-  const report = relativeFiles(analyse(program, facts, inPipeline, opts), projectDir);
+  const report = relativeFiles(analyse(program, facts, inPipeline), projectDir);
   opts.progress?.done();
   return report;
 }
