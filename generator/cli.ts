@@ -13,6 +13,8 @@ import { displayPath, loadProject } from './project';
 import { goldenCommand } from './golden/stage';
 import { predictCommand } from './reference/predict';
 import { reportCommand } from './report/command';
+import { checkStructureProject } from './structure/check';
+import { formatStructure } from './structure/format';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
 import { exportWeightsCommand, quantReportCommand } from './weights/commands';
 import { progress } from './util/progress';
@@ -118,6 +120,19 @@ export async function main(argv: string[]): Promise<number> {
           const summary = goldenCommand(project, { force: args.force, progress: progress() });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           console.log(`  ${summary}`);
+        })(),
+    )
+    .command(
+      'check-structure <folder>',
+      'what Vitis HLS would build from the generated kernels, without Vitis: instances, multipliers, pipelined loops, violations',
+      (y) =>
+        y
+          .positional('folder', { type: 'string', demandOption: true, describe: 'generated project folder (hls-out/<name>)' })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (args) =>
+        run(() => {
+          const r = checkStructureProject(args.folder as string, progress());
+          process.stdout.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : formatStructure(r));
         })(),
     )
     .command(exportWeightsCommand)
