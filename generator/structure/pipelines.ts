@@ -37,12 +37,14 @@ export function analysePipeline(
     const p = ports.ports(id);
     const variable = variableName(program, id);
     arrays.push({ variable, accesses, ports: p });
-    if (typeof p === 'number' && accesses > p) {
+    // A loop at II = n has n cycles per iteration: each port serves n accesses.
+    const cycles = typeof region.ii === 'number' && region.ii > 1 ? region.ii : 1;
+    if (typeof p === 'number' && accesses > p * cycles) {
       it.violations.push({
         kind: 'array-ports',
         file: region.file,
         line: region.line,
-        message: `${region.name} (${region.fn.name}): ${accesses} accesses of ${variable} per iteration, ${p} ports (partition or replicate it to ${Math.ceil(accesses / 2)} banks)`,
+        message: `${region.name} (${region.fn.name}): ${accesses} accesses of ${variable} per iteration, ${p} ports${cycles > 1 ? ` x II ${cycles}` : ''} (partition or replicate it to ${Math.ceil(accesses / (2 * cycles))} banks)`,
       });
     }
   }
