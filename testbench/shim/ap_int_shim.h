@@ -16,7 +16,9 @@
 //     an unsigned operand next to a signed one), - is always signed, * gives W1 + W2, & | ^
 //     give max(W1', W2'), / gives W1 + S2, % gives min(W1, W2 + (S1 && !S2)); signed when
 //     either operand is; C integer operands count as their own width (int: 32 bits, signed);
-//   - comparisons by value, whatever the signedness (ap_uint<16>(0) - 1 < 0 is true);
+//   - comparisons as the C-simulation model makes them: by value when both sides have the same
+//     signedness ((ap_uint<16>(0) - 1) < 0 is true: the difference is a signed ap_int<33>),
+//     else with C's conversions (see equal() and order() below);
 //   - << and >> keep the left operand's type (bits shifted out are lost, as in hardware); a
 //     negative signed shift amount shifts the other way; amounts >= W give 0 (or the sign);
 //   - unary - (W + 1 bits, signed), ~, !, ++, --, compound assignment (wraps to W);
@@ -25,12 +27,14 @@
 //   - the implicit conversion to long long / unsigned long long (the low 64 bits when W > 64,
 //     as the real types do) and to_int(), to_uint(), to_long(), to_ulong(), to_int64(),
 //     to_uint64().
-// What it refuses at compile time (static_assert), because it could not match the real types:
-//   results or intermediates wider than 128 bits; / and % of an unsigned dividend by a signed
-//   divisor (the real types give neither C's nor the mathematical result there); floating-point
-//   operands and constructors; shift amounts given as ap types wider than 32 bits (the real
-//   types use only their low 32 bits). Out-of-range range()/[] indices abort at run time, as in
-//   the real types' C simulation.
+// What it refuses at compile time (static_assert, with a message saying what to write), because
+// it could not match the real types: results wider than 128 bits; / and % between signed and
+// unsigned operands (the real model follows neither C's nor the exact rule there); floating-
+// point operands and constructors; arithmetic or ap-typed shifts of a range() of an ap_int
+// with ap values (the real types give the result the word's signedness); shift amounts given
+// as ap types wider than 32 bits (the real types use only their low 32 bits). Out-of-range
+// range()/[] indices and shift amounts beyond 2^31 abort at run time, as indices do in the real
+// types' C simulation.
 // Unlike the real types, a default-constructed value is 0 (the real value is indeterminate):
 // this keeps csim deterministic; code must not rely on it either way.
 #ifndef M3VIT_AP_INT_SHIM_H
@@ -101,14 +105,13 @@ struct storage {
 };
 
 // x reduced to its low w bits, sign-extended from bit w - 1 when signed (w <= bits of U).
+// Branch-free (shift up, then back down: arithmetic for signed), as it runs on every store.
 template <class U>
 inline U wrap_bits(U x, int w, bool is_signed) {
   const int bits = (int)sizeof(U) * 8;
   if (w >= bits) return x;
-  const U mask = (((U)1) << w) - 1;
-  x &= mask;
-  if (is_signed && ((x >> (w - 1)) & 1)) x |= ~mask;
-  return x;
+  const U up = x << (bits - w);
+  return is_signed ? (U)((typename signed_of<U>::type)up >> (bits - w)) : up >> (bits - w);
 }
 
 inline void fail(const char *what, int index, int width) {
@@ -267,7 +270,7 @@ public:
   template <class T, class = typename std::enable_if<operand<T>::ok || std::is_floating_point<T>::value>::type>
   base(const T &x) {
     static_assert(!std::is_floating_point<T>::value, "ap_int shim: construction from floating point is not supported (convert to an integer explicitly)");
-    set_wide(value_of<wide_u>(x));
+    set_bits(value_of<U>(x)); // only the low W bits matter: W's own carrier suffices
   }
 
   // The exact value, sign- or zero-extended into the carrier U2 (at least W bits wide).
@@ -278,7 +281,6 @@ public:
   // Stores the low W bits of x.
   template <class U2>
   void set_bits(U2 x) { v_ = (store_t)wrap_bits<U>((U)x, W, S); }
-  void set_wide(wide_u x) { set_bits(x); }
   bool negative() const { return S && v_ < 0; }
 
   operator RetType() const { return (RetType)v_; }
@@ -297,19 +299,21 @@ public:
   bit_ref<W, S> operator[](int i) { return bit_ref<W, S>(this, i); }
   bit_ref<W, S> operator[](int i) const { return bit_ref<W, S>(const_cast<base *>(this), i); }
 
-  // Compound assignment: the operation modulo 2^W (exact for + - * & | ^ whatever the widths).
+  // Compound assignment: the operation modulo 2^W, exact for + - * & | ^ whatever the widths:
+  // the low W bits of the result depend only on the low W bits of the operands, so W's carrier
+  // (64 bits up to W = 64) suffices.
   template <class T>
-  base &operator+=(const T &x) { return apply(as<wide_u>() + value_of<wide_u>(x)); }
+  base &operator+=(const T &x) { return apply(as<U>() + value_of<U>(x)); }
   template <class T>
-  base &operator-=(const T &x) { return apply(as<wide_u>() - value_of<wide_u>(x)); }
+  base &operator-=(const T &x) { return apply(as<U>() - value_of<U>(x)); }
   template <class T>
-  base &operator*=(const T &x) { return apply(as<wide_u>() * value_of<wide_u>(x)); }
+  base &operator*=(const T &x) { return apply(as<U>() * value_of<U>(x)); }
   template <class T>
-  base &operator&=(const T &x) { return apply(as<wide_u>() & value_of<wide_u>(x)); }
+  base &operator&=(const T &x) { return apply(as<U>() & value_of<U>(x)); }
   template <class T>
-  base &operator|=(const T &x) { return apply(as<wide_u>() | value_of<wide_u>(x)); }
+  base &operator|=(const T &x) { return apply(as<U>() | value_of<U>(x)); }
   template <class T>
-  base &operator^=(const T &x) { return apply(as<wide_u>() ^ value_of<wide_u>(x)); }
+  base &operator^=(const T &x) { return apply(as<U>() ^ value_of<U>(x)); }
   template <class T>
   base &operator/=(const T &x);
   template <class T>
@@ -319,8 +323,8 @@ public:
   template <class T>
   base &operator>>=(const T &x);
 
-  base &operator++() { return apply(as<wide_u>() + 1); }
-  base &operator--() { return apply(as<wide_u>() - 1); }
+  base &operator++() { return apply(as<U>() + 1); }
+  base &operator--() { return apply(as<U>() - 1); }
   typename ap_of<W, S>::type operator++(int) {
     typename ap_of<W, S>::type old(*this);
     ++*this;
@@ -350,8 +354,8 @@ public:
   bool operator!() const { return v_ == 0; }
 
 private:
-  base &apply(wide_u x) {
-    set_wide(x);
+  base &apply(U x) {
+    set_bits(x);
     return *this;
   }
   store_t v_;
@@ -412,8 +416,8 @@ private:
   int lo_;
 };
 
-// One bit of an ap value: reads as bool, assignment sets it from the low bit... of a bool
-// conversion, as the real types do (x[i] = 2 sets the bit).
+// One bit of an ap value: reads as bool; assigning converts the value to bool first, as the
+// real types do (x[i] = 2 sets the bit).
 template <int W, bool S>
 class bit_ref {
 public:
