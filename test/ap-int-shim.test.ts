@@ -3,9 +3,10 @@
  * program of many operations (edge and seeded random values over widths 1..128, signed and
  * unsigned, mixed with C integer types; shifts by constants and variables, slices, conversions,
  * compound assignment; see test/cpp/ap_diff.h) is compiled with the shim under g++ and clang++
- * and with the real headers under clang++, and the outputs must agree line by line. The real
- * headers are the oracle; the shim never sees their output. Then every compile-time refusal of
- * the shim is shown to refuse, with its message, and the run-time checks to abort.
+ * (clang++ under UBSan + ASan) and with the real headers under clang++, and the outputs must
+ * agree line by line. The real headers are the oracle; the shim never sees their output. Then
+ * every compile-time refusal of the shim is shown to refuse, with its message, and the run-time
+ * checks to abort.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,6 +15,7 @@ import { compile, compileFails, haveCompiler, rng, runExe, SHIM_DIR, tempDir, ve
 const R = rng(20261201);
 const FLAGS = ['-std=c++14', '-O0', '-Wall', '-Wextra', '-Werror', `-I${SHIM_DIR}`, `-I${path.join(__dirname, 'cpp')}`];
 const COMPILERS = ['g++', 'clang++'].filter(haveCompiler);
+const SANITIZE = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
 interface Ty {
   name: string;
@@ -176,7 +178,9 @@ describe('ap_int shim', () => {
     expect(want.length).toBeGreaterThan(50000);
     for (const cxx of COMPILERS) {
       const exe = path.join(dir, `shim-${cxx}`);
-      compile([src], exe, FLAGS, cxx);
+      // clang++ builds the shim under UBSan + ASan: its own arithmetic must be free of
+      // undefined behaviour (shifts, signed overflow) on every case, not just agree.
+      compile([src], exe, cxx === 'clang++' ? [...FLAGS, ...SANITIZE] : FLAGS, cxx);
       const got = run(exe).split('\n');
       const diff = firstDifferences(want, got);
       if (diff.length) throw new Error(`shim (${cxx}) differs from the real headers:\n${diff.join('\n')}`);
