@@ -1,9 +1,11 @@
 /**
- * Generated projects under C simulation (g++ only), bit-exact against the golden vectors
- * of the TypeScript int reference: a covering set of small configurations (experts 1, 4,
+ * Generated projects under C simulation, bit-exact against the golden vectors of the
+ * TypeScript int reference: a covering set of small configurations (experts 1, 4,
  * 16, 64; top-k 1, 2, 4; 1, 2 and 5 tasks; both heads; both MoE schedulers; several
  * PE x SIMD, including blocks split into two weight-store parts and a conv3x3 in channel
- * groups spanning both banks), one of them under AddressSanitizer + UBSan. From csim_result.json: every
+ * groups spanning both banks), each built with the shim (g++) and, where AMD's vendored
+ * C-simulation headers are found, again with the real headers (clang++; one also with g++),
+ * one configuration under AddressSanitizer + UBSan with each. From csim_result.json: every
  * expert the reference routed tokens to is loaded exactly once per MoE layer and run
  * (expert-major), the on-chip weight memory does not depend on the number of experts, and
  * the token-major baseline's expert traffic is reported next to the expert-major one on
@@ -17,7 +19,7 @@ import { generate } from '../generator/generate';
 import type { GoldenManifest } from '../generator/golden/vectors';
 import type { ModelSpec } from '../generator/model/spec';
 import { loadProject } from '../generator/project';
-import { tempDir } from './helpers/cpp';
+import { tempDir, vendorInclude } from './helpers/cpp';
 import { ensureBuilt, runCli } from './helpers/cli';
 import { csimCounters, modelCounters } from './helpers/counters';
 import { smallSpec, writeProject } from './helpers/project';
@@ -30,6 +32,8 @@ interface Case {
   scheduler?: 'expert-major' | 'token-major';
   slots?: number;
   asan?: boolean;
+  /** Also build this one with g++ against the real headers (the matrix uses clang++ there). */
+  gccVitis?: boolean;
 }
 
 const twoTasks = smallSpec().tasks;
@@ -40,7 +44,7 @@ const CASES: Case[] = [
     pe: 2,
     simd: 4,
   },
-  { name: 'e4k2', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4 },
+  { name: 'e4k2', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, gccVitis: true },
   { name: 'e16k2', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4 },
   { name: 'e16k2tm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2 },
   { name: 'e64k2', spec: smallSpec({ experts: 64, topK: 2 }), pe: 4, simd: 4 },
@@ -118,15 +122,34 @@ interface CsimResult {
 
 let dir: string;
 const results = new Map<string, { out: string; result: CsimResult; golden: GoldenManifest; stdout: string }>();
+/** The vendored real headers' folder as XILINX_HLS (its include/ holds ap_int.h), if found. */
+let xilinxHls: string | undefined;
+/** Wall time of the matrix's builds and runs, per header choice (figures for the README). */
+const wall = { shim: 0, vitis: 0 };
 
 beforeAll(() => {
   dir = tempDir('csim');
+  const inc = vendorInclude();
+  xilinxHls = inc && path.dirname(inc);
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`csim matrix wall time: shim (g++) ${(wall.shim / 1000).toFixed(1)} s, real headers ${(wall.vitis / 1000).toFixed(1)} s`);
+});
 
-function make(out: string, target: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('make', ['-s', '-C', out, target], { encoding: 'utf8', maxBuffer: 64 << 20 });
+function make(out: string, target: string, vars: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('make', ['-s', '-C', out, target, ...vars], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a csim target, timing it; throws with the build output unless it passes. */
+function csim(out: string, target: string, vars: string[], clock: keyof typeof wall): CsimResult {
+  const t0 = Date.now();
+  const r = make(out, target, vars);
+  wall[clock] += Date.now() - t0;
+  if (r.status !== 0) throw new Error(`make ${target} ${vars.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  expect(r.stdout).toMatch(/csim: PASS/);
+  return JSON.parse(fs.readFileSync(path.join(out, 'csim_result.json'), 'utf8')) as CsimResult;
 }
 
 /** Words of one expert of MoE block `block`, from the weight manifest (W1, b1, W2, b2 of expert 0). */
@@ -141,7 +164,9 @@ describe.each(CASES)('csim $name', (c) => {
     const project = loadProject(cfg);
     generate(project, { force: false });
     const out = project.config.outDir;
+    const t0 = Date.now();
     const r = make(out, c.asan ? 'csim-asan' : 'csim');
+    wall.shim += Date.now() - t0;
     if (r.status !== 0) throw new Error(`make csim failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
     const result = JSON.parse(fs.readFileSync(path.join(out, 'csim_result.json'), 'utf8')) as CsimResult;
     const golden = JSON.parse(fs.readFileSync(path.join(out, 'golden/manifest.json'), 'utf8')) as GoldenManifest;
@@ -158,6 +183,20 @@ describe.each(CASES)('csim $name', (c) => {
       expect(run.outputs).toBe(outTensor.shape.reduce((a, b) => a * b, 1));
       expect([run.mismatches, run.layer_mismatches, run.first_bad_layer]).toEqual([0, 0, null]);
     }
+  });
+
+  it('gives the same csim_result.json with the real Vitis C-simulation headers (clang++)', () => {
+    const r = results.get(c.name);
+    if (!r) throw new Error('previous test failed');
+    if (!xilinxHls) return;
+    const vitis = ['CSIM_HEADERS=vitis', `XILINX_HLS=${xilinxHls}`];
+    const compilers = c.gccVitis ? ['clang++', 'g++'] : ['clang++'];
+    for (const cxx of compilers) {
+      expect(csim(r.out, 'csim', [...vitis, `CXX=${cxx}`], 'vitis')).toEqual(r.result);
+    }
+    // The sanitizer configuration again, on the real headers (clang: g++'s UBSan flags
+    // shifts of negative values inside ap_private.h, see ../shared/vendor/README.md).
+    if (c.asan) expect(csim(r.out, 'csim-asan', [...vitis, 'CXX=clang++'], 'vitis')).toEqual(r.result);
   });
 
   it('loads experts as its scheduler promises (compared with the reference routing)', () => {
@@ -287,6 +326,13 @@ describe('the testbench fails', () => {
     buf.writeInt16LE(buf.readInt16LE(2 * 11) - 1, 2 * 11);
     fs.writeFileSync(file, buf);
     expect(make(project, 'csim').status).toBe(0);
+  });
+
+  it('with CSIM_HEADERS=vitis and no headers in XILINX_HLS, saying which folder it looked in', () => {
+    const r = make(project, 'csim', ['CSIM_HEADERS=vitis', `XILINX_HLS=${path.join(dir, 'no-vitis')}`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/CSIM_HEADERS=vitis: no ap_int\.h in XILINX_HLS\/include \(".*no-vitis\/include"\)/);
+    expect(fs.existsSync(path.join(project, 'csim-build/vitis-g++'))).toBe(false);
   });
 
   it('on a truncated or missing data file', () => {

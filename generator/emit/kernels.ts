@@ -335,5 +335,6 @@ export function kernelFiles(inp: KernelInputs): OutputFile[] {
     { path: LAYOUT.topHeader, contents: renderTemplate('hls/m3vit_top.h.hbs', topView(inp)) },
     { path: LAYOUT.topSource, contents: renderTemplate('hls/m3vit_top.cpp.hbs', topView(inp)) },
     { path: `${LAYOUT.shimDir}/ap_int_shim.h`, contents: packageText('testbench/shim/ap_int_shim.h') },
+    { path: `${LAYOUT.shimDir}/hls_stream_shim.h`, contents: packageText('testbench/shim/hls_stream_shim.h') },
   ];
 }

@@ -7,7 +7,7 @@ import { renderTemplate } from './render';
 
 /** The sources the csim build compiles (synthesised kernels + testbench). */
 export const CSIM_SOURCES = [LAYOUT.topSource, LAYOUT.testbench];
-export const CSIM_HEADERS = [LAYOUT.topHeader, LAYOUT.numericsHeader, LAYOUT.configHeader, `${LAYOUT.shimDir}/ap_int_shim.h`];
+export const CSIM_HEADERS = [LAYOUT.topHeader, LAYOUT.numericsHeader, LAYOUT.configHeader, `${LAYOUT.shimDir}/ap_int_shim.h`, `${LAYOUT.shimDir}/hls_stream_shim.h`];
 
 export function makefileSource(name: string): string {
   return renderTemplate('hls/Makefile.hbs', {
