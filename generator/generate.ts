@@ -54,7 +54,10 @@ const estimateStage: Stage = {
   run: (project, _p, opts) => runEstimateStage(project, opts.allowOverfit ?? false),
 };
 
-export const STAGES: Stage[] = [irStage, kernelStage, estimateStage, goldenStage, flowStage];
+// The fit check (estimate) needs only the IR and the config, so it runs before the stages
+// that generate and calibrate the weights (minutes on a large model): a design that does
+// not fit is refused in seconds.
+export const STAGES: Stage[] = [irStage, estimateStage, kernelStage, goldenStage, flowStage];
 
 export interface GenerateOptions {
   force: boolean;
