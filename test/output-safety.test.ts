@@ -26,6 +26,13 @@ function tmp(prefix = 'safety'): string {
   return d;
 }
 
+/** The small model's project in a fresh folder, and the CLI built. */
+function cliProject(name: string): { dir: string; cfg: string } {
+  ensureBuilt();
+  const dir = tmp(`safety-${name}`);
+  return { dir, cfg: writeProject(dir, smallSpec(), { name, pe: 4, simd: 4 }) };
+}
+
 /** A pid that is certainly not running: a child that has exited. */
 function deadPid(): number {
   return spawnSync(process.execPath, ['-e', '0']).pid!;
@@ -214,11 +221,7 @@ describe('modes and signals', () => {
 describe('through the CLI', () => {
   let dir: string;
   let cfg: string;
-  beforeAll(() => {
-    ensureBuilt();
-    dir = tmp('safety-cli');
-    cfg = writeProject(dir, smallSpec(), { name: 'safe', pe: 4, simd: 4 });
-  });
+  beforeAll(() => ({ dir, cfg } = cliProject('safe')));
   const noTrace = (s: string): void => expect(s).not.toMatch(/\n\s+at /);
 
   test('`golden --force` into a user\'s folder does not make it replaceable: a later plain run refuses, results.csv stays', () => {
@@ -278,4 +281,75 @@ describe('through the CLI', () => {
     expect(fs.readFileSync(path.join(out, 'build', 'synth.log'), 'utf8')).toBe('hours');
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('.race'))).toEqual([]);
   }, 120_000);
+});
+
+describe('bad output paths and arguments: one message, exit 2, before any work', () => {
+  let dir: string;
+  let cfg: string;
+  let file: string;
+  beforeAll(() => {
+    ({ dir, cfg } = cliProject('paths'));
+    file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    fs.mkdirSync(path.join(dir, 'folder.safetensors'));
+  });
+  const predict = (out: string): string[] => ['predict', '--config', cfg, '--task', 'seg', '--input', path.join(dir, 'no-such.npy'), '--out', out];
+
+  test.each([
+    ['predict --out a folder', () => predict(dir), 'is a folder; give the name of the file to write'],
+    ['predict --out below a file', () => predict(path.join(file, 'o.npy')), `cannot be created: ${'FILE'} is a file, not a folder`],
+    ['predict --out under /proc', () => predict('/proc/self/o.npy'), 'is under /proc, a virtual file system'],
+    ['predict --out /dev/null (would be replaced by a rename)', () => predict('/dev/null'), 'is under /dev, a virtual file system'],
+    ['export-weights --out a folder', () => ['export-weights', '--config', cfg, '--out', path.join(dir, 'folder.safetensors')], 'is a folder'],
+    ['quant-report --out a folder', () => ['quant-report', '--config', cfg, '--out', dir], 'is a folder'],
+    ['golden --out below a file', () => ['golden', '--config', cfg, '--out', path.join(file, 'g')], 'is a file, not a folder'],
+    ['the main job --out below a file', () => ['--config', cfg, '--out', path.join(file, 'g')], 'is a file, not a folder'],
+    ['the main job --out a file', () => ['--config', cfg, '--out', file], 'exists and is not a folder'],
+    ['--config given twice', () => ['inspect', '--config', cfg, '--config', cfg], 'm3vit-gen: --config given 2 times'],
+    ['--out without a value', () => ['--config', cfg, '--out'], 'm3vit-gen: --out needs a value'],
+  ])('%s', (_what, args, message) => {
+    const before = fs.readdirSync(dir).sort();
+    const r = runCli(args());
+    expect(r.stderr).toContain(message.replace('FILE', file));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(2);
+    expect(fs.readdirSync(dir).sort()).toEqual(before); // nothing written, no default folder made
+  });
+
+  (process.getuid?.() === 0 ? test.skip : test)('the main job into a folder without write permission', () => {
+    const ro = path.join(dir, 'ro');
+    fs.mkdirSync(ro, { mode: 0o555 });
+    const r = runCli(['--config', cfg, '--out', path.join(ro, 'out')]);
+    expect(r.stderr).toContain(`cannot be written: no write permission in ${ro}`);
+    expect(r.code).toBe(2);
+  });
+
+  test('report with a tcl/flow.json of {}: exit 2 naming the file and the fields', () => {
+    const proj = path.join(dir, 'proj');
+    fs.mkdirSync(path.join(proj, 'tcl'), { recursive: true });
+    fs.writeFileSync(path.join(proj, 'tcl', 'flow.json'), '{}');
+    const r = runCli(['report', proj]);
+    expect(r.stderr).toContain(`${path.join(proj, 'tcl', 'flow.json')}: not a flow manifest m3vit-gen wrote`);
+    expect(r.stderr).toContain('/board/name: must be a non-empty string (got nothing)');
+    expect(r.stderr).not.toMatch(/TypeError|\n\s+at /);
+    expect(r.code).toBe(2);
+  });
+
+  test('an output folder that is a symlink to another file system, with build/: written there, build/ kept, the link kept', () => {
+    const other = fs.mkdtempSync('/dev/shm/m3vit-xdev-');
+    dirs.push(other);
+    const target = path.join(other, 'out');
+    fs.mkdirSync(target);
+    const link = path.join(dir, 'linked');
+    fs.symlinkSync(target, link);
+    expect(runCli(['--config', cfg, '--out', link]).code).toBe(0);
+    fs.mkdirSync(path.join(target, 'build'));
+    fs.writeFileSync(path.join(target, 'build', 'synth.log'), 'hours');
+    const r = runCli(['--config', cfg, '--out', link]);
+    expect(r.stderr).not.toMatch(/EXDEV|\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(link, 'build', 'synth.log'), 'utf8')).toBe('hours');
+    expect(fs.existsSync(path.join(link, 'src', 'm3vit_top.cpp'))).toBe(true);
+  });
 });

@@ -18,6 +18,7 @@ import { checkOutputFolder, fsUserError, onUserPath } from './paths';
 import { withSignalsHeld } from './signals';
 
 export { OUTPUT_MARKER } from './output-manifest';
+export { checkOutputFile } from './paths';
 
 export interface OutputFile {
   /** Path relative to the output folder, with forward slashes. */
@@ -284,4 +285,10 @@ export function writeFileAtomic(file: string, contents: string | Uint8Array): vo
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Writes a file the user named (checked beforehand with checkOutputFile): file-system
+ * errors become a message naming it. */
+export function writeUserFile(file: string, contents: string | Uint8Array, shown = file): void {
+  onUserPath(shown, 'write the file', () => writeFileAtomic(file, contents));
 }

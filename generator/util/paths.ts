@@ -37,7 +37,7 @@ function existingAncestor(p: string, shown: string): string {
 }
 
 function checkCommon(abs: string, shown: string): void {
-  const root = VIRTUAL_ROOTS.find((r) => under(r, abs));
+  const root = under('/dev/shm', abs) ? undefined : VIRTUAL_ROOTS.find((r) => under(r, abs));
   if (root) throw new UserError(shown, [`is under ${root}, a virtual file system m3vit-gen does not write to; choose a path elsewhere`]);
   const parent = existingAncestor(path.dirname(abs), shown);
   try {
@@ -64,8 +64,13 @@ export function checkOutputFolder(dir: string, shown = dir): string {
   const abs = realOutputPath(dir);
   if (path.dirname(abs) === abs) throw new UserError(shown, ['is the root folder; choose an output folder below it']);
   checkCommon(abs, shown);
-  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) {
-    throw new UserError(shown, ['exists and is not a folder; choose another output folder with --out']);
+  if (!fs.existsSync(abs)) return abs;
+  const st = fs.statSync(abs);
+  if (!st.isDirectory()) throw new UserError(shown, ['exists and is not a folder; choose another output folder with --out']);
+  if (st.dev !== fs.statSync(path.dirname(abs)).dev) {
+    throw new UserError(shown, [
+      'is a mount point: m3vit-gen replaces its output folder by renaming a new one over it, which a mount point does not allow; choose a folder inside it with --out',
+    ]);
   }
   return abs;
 }
