@@ -92,8 +92,18 @@ describe('the manifest proves what m3vit-gen wrote', () => {
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, '.m3vit-gen'), 'This folder was written by m3vit-gen and is replaced when it regenerates.\n');
     fs.writeFileSync(path.join(out, 'results.csv'), 'mine');
-    expect(userErrorOf(() => write(out))).toMatch(/marker without a file list .* refusing to replace it \(use --force/);
+    expect(userErrorOf(() => write(out))).toMatch(/marker without a file list .* files this generation does not write \(results\.csv\); refusing to replace it/);
     expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8')).toBe('mine');
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['out']); // nothing written beside it either
+    // An older version's output holding only what this run writes (and build products) is replaced.
+    fs.rmSync(path.join(out, 'results.csv'));
+    fs.mkdirSync(path.join(out, 'src'));
+    fs.writeFileSync(path.join(out, 'src', 'a.cpp'), 'int old_a;\n');
+    fs.mkdirSync(path.join(out, 'build'));
+    fs.writeFileSync(path.join(out, 'build', 'run.log'), 'hours');
+    write(out);
+    expect(fs.readFileSync(path.join(out, 'src', 'a.cpp'), 'utf8')).toBe('int a;\n');
+    expect(fs.readFileSync(path.join(out, 'build', 'run.log'), 'utf8')).toBe('hours');
   });
 });
 

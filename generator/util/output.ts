@@ -42,8 +42,10 @@ export interface OutputGuardOptions {
 export interface PreparedOutput {
   /** Absolute real path of the folder. */
   dir: string;
-  /** What the folder was: absent or empty, m3vit-gen's (its manifest accounts for all), or forced. */
-  state: 'new' | 'ours' | 'forced';
+  /** What the folder was: absent or empty, m3vit-gen's (its manifest accounts for all),
+   * written by an older m3vit-gen (a marker without a file list: checked against the files
+   * this run writes, once they are known), or forced. */
+  state: 'new' | 'ours' | 'legacy' | 'forced';
   release(): void;
 }
 
@@ -87,17 +89,12 @@ function replaceableState(dir: string, o: OutputGuardOptions): PreparedOutput['s
   const m = readManifest(dir);
   if (!m) {
     if (o.force) return 'forced';
-    const legacy = fs.existsSync(path.join(dir, OUTPUT_MARKER));
-    throw new UserError(o.shown, [
-      legacy
-        ? `has a ${OUTPUT_MARKER} marker without a file list (an older m3vit-gen, or not m3vit-gen), so what it holds cannot be checked; refusing to replace it (use --force to replace it anyway, or choose another --out)`
-        : 'exists and was not written by m3vit-gen; refusing to replace it (use --force to replace it anyway, or choose another --out)',
-    ]);
+    if (fs.existsSync(path.join(dir, OUTPUT_MARKER))) return 'legacy';
+    throw new UserError(o.shown, ['exists and was not written by m3vit-gen; refusing to replace it (use --force to replace it anyway, or choose another --out)']);
   }
   const { unlisted, changed } = unaccountedFiles(dir, m);
   if (unlisted.length + changed.length === 0) return 'ours';
   if (o.force) return 'forced';
-  const few = (xs: string[]): string => xs.slice(0, 5).join(', ') + (xs.length > 5 ? ` and ${xs.length - 5} more` : '');
   const parts = [
     unlisted.length > 0 ? `files m3vit-gen did not write (${few(unlisted)})` : '',
     changed.length > 0 ? `files changed since m3vit-gen wrote them (${few(changed)})` : '',
@@ -105,6 +102,21 @@ function replaceableState(dir: string, o: OutputGuardOptions): PreparedOutput['s
   throw new UserError(o.shown, [
     `holds ${parts.join(' and ')}; refusing to replace it (move them out, use --force to replace the folder anyway, or choose another --out)`,
   ]);
+}
+
+/** A folder with an older version's bare marker is replaced only when everything in it (below
+ * `under`, if given) is a file this run writes or a build product: a marker alone proves nothing. */
+function checkLegacyFolder(dir: string, files: OutputFile[], o: Pick<OutputGuardOptions, 'products' | 'shown'>, under?: string[]): void {
+  const { unlisted } = unaccountedFiles(dir, { files: Object.fromEntries(files.map((f) => [f.path, ''])), products: o.products });
+  const mine = unlisted.filter((f) => !under || under.some((u) => f.startsWith(`${u}/`)));
+  if (mine.length === 0) return;
+  throw new UserError(o.shown, [
+    `has a ${OUTPUT_MARKER} marker without a file list (an older m3vit-gen, or not m3vit-gen) and files this generation does not write (${few(mine)}); refusing to replace it (move them out, use --force to replace it anyway, or choose another --out)`,
+  ]);
+}
+
+function few(xs: string[]): string {
+  return xs.slice(0, 5).join(', ') + (xs.length > 5 ? ` and ${xs.length - 5} more` : '');
 }
 
 /** `.NAME.tmp-<pid>-<hex>` (being written) and `.NAME.old-<pid>-<hex>` (the previous output being replaced). */
@@ -195,6 +207,7 @@ function writeFiles(root: string, files: OutputFile[]): Record<string, string> {
  */
 export function writeOutputFolder(out: PreparedOutput, files: OutputFile[], o: Pick<OutputGuardOptions, 'keep' | 'products' | 'shown'>): void {
   const dir = out.dir;
+  if (out.state === 'legacy') checkLegacyFolder(dir, files, o);
   withSignalsHeld(() => {
     const tmp = siblingName(dir, 'tmp');
     try {
@@ -232,6 +245,7 @@ export function writeOutputFolder(out: PreparedOutput, files: OutputFile[], o: P
  */
 export function writeIntoOutputFolder(out: PreparedOutput, files: OutputFile[], replaceDirs: string[], o: Pick<OutputGuardOptions, 'products' | 'shown'>): void {
   const dir = out.dir;
+  if (out.state === 'legacy') checkLegacyFolder(dir, files, o, replaceDirs);
   withSignalsHeld(() => {
     try {
       if (!fs.existsSync(dir)) makeFolder(dir);
