@@ -7,9 +7,11 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { loadConfig } from '../generator/config/load';
 import { generate } from '../generator/generate';
+import { isUserError } from '../generator/util/errors';
 import { loadProject } from '../generator/project';
-import { ensureBuilt, runCli } from './helpers/cli';
+import { ensureBuilt, ROOT, runCli } from './helpers/cli';
 import { CXX, tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
 import { runStandin, writeFlowProject, zcu104Project } from './tcl-helpers';
@@ -98,6 +100,58 @@ describe('a hostile board display name is quoted in the Tcl', () => {
     // The glob matches the name literally: its own * ? [ ] are escaped.
     expect(query[query.length - 1]).toBe(`*${HOSTILE_BOARD.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)}*`);
     expect(fs.existsSync(path.join(dir, 'build', 'vivado', 'INJECTED'))).toBe(false);
+  });
+});
+
+describe('hostile strings in every string field of the config', () => {
+  // Each is refused by the schema (a UserError) or, if accepted, the flow it gives runs under
+  // tclsh and make -n without executing any of it (the marker file is never created).
+  const HOSTILE = [
+    '$(shell touch MARK)`touch MARK`',
+    'x\nexec touch MARK\n',
+    'x [exec touch MARK] y',
+    'x"; exec touch MARK; puts "',
+    'x} ; exec touch MARK ; {',
+    'x\\',
+    'x\u0000y',
+  ];
+  const FIELDS: Array<[string, (c: any, v: string) => void]> = [
+    ['name', (c, v) => (c.name = v)],
+    ['model', (c, v) => (c.model = `${v}.ts`)],
+    ['output', (c, v) => (c.output = v)],
+    ['weights', (c, v) => (c.weights = v)],
+    ['board.name', (c, v) => (c.board.name = v)],
+    ['board.part', (c, v) => (c.board.part = `xczu7ev-ffvc1156-2-e${v}`)],
+    ['board.boardPart', (c, v) => (c.board.boardPart = `xilinx.com:zcu104:${v}:1.1`)],
+    ['tasks/0', (c, v) => (c.tasks = [v])],
+  ];
+  const base = zcu104Project();
+  const baseConfig = JSON.parse(fs.readFileSync(path.join(ROOT, 'zcu104.json'), 'utf8'));
+
+  test.each(FIELDS)('%s', (_field, set) => {
+    for (const v of HOSTILE) {
+      const dir = tmp('fuzz');
+      const c = JSON.parse(JSON.stringify(baseConfig));
+      c.model = path.join(ROOT, c.model);
+      set(c, v);
+      const file = path.join(dir, 'cfg.json');
+      fs.writeFileSync(file, JSON.stringify(c));
+      let config;
+      try {
+        config = loadConfig(file);
+      } catch (e) {
+        expect([v, isUserError(e)]).toEqual([v, true]);
+        continue;
+      }
+      const { dir: proj } = writeFlowProject({ ...base, config });
+      for (const s of ['tcl/hls_csynth.tcl', 'tcl/hls_export.tcl']) expect([v, s, runStandin('vitis_hls', proj, s).errors]).toEqual([v, s, []]);
+      const bd = runStandin('vivado', proj, 'tcl/vivado_bd.tcl', { STANDIN_BOARDS: '' });
+      expect([v, bd.stderr]).not.toEqual([v, expect.stringMatching(/invalid command name|can't read|missing close|extra characters/)]);
+      fs.writeFileSync(path.join(proj, 'Makefile'), 'csim:\n\t@true\n-include make/flow.mk\n');
+      const mk = spawnSync('make', ['-n', 'package'], { cwd: proj, encoding: 'utf8', env: { ...process.env, MAKEFLAGS: '' } });
+      expect([v, mk.status, mk.stderr]).toEqual([v, 0, '']);
+      expect([v, fs.readdirSync(proj).concat(fs.readdirSync(path.join(proj, 'build', 'hls')), fs.readdirSync(path.join(proj, 'build', 'vivado'))).includes('MARK')]).toEqual([v, false]);
+    }
   });
 });
 
