@@ -60,6 +60,15 @@ function write(out: string, g = guard(), files = FILES): void {
 
 
 describe('the manifest proves what m3vit-gen wrote', () => {
+  test('a run that fails before writing leaves no folder it created for the output', () => {
+    const parent = tmp();
+    const out = path.join(parent, 'new', 'deep', 'out');
+    const prepared = prepareOutputFolder(out, guard());
+    expect(fs.existsSync(path.join(parent, 'new', 'deep'))).toBe(true); // the lock lives there
+    prepared.release(); // as after a UserError in a stage
+    expect(fs.readdirSync(parent)).toEqual([]);
+  });
+
   test('a folder of its own is replaced; build products do not count; build/ is kept', () => {
     const out = path.join(tmp(), 'out');
     write(out);

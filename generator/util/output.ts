@@ -53,15 +53,31 @@ export interface PreparedOutput {
 export function prepareOutputFolder(outDir: string, o: OutputGuardOptions): PreparedOutput {
   const dir = checkOutputFolder(outDir, o.shown);
   checkInputsOutside(dir, o);
-  onUserPath(path.dirname(dir), 'create the folder', () => fs.mkdirSync(path.dirname(dir), { recursive: true }));
+  const created = onUserPath(path.dirname(dir), 'create the folder', () => fs.mkdirSync(path.dirname(dir), { recursive: true }));
   const lock = onUserPath(o.shown, 'take the lock beside it', () => lockOutput(dir, o.shown));
+  const release = (): void => {
+    lock.release();
+    if (!fs.existsSync(dir) && created) removeEmptyUpTo(path.dirname(dir), created);
+  };
   try {
     cleanStale(path.dirname(dir), path.basename(dir), dir, o.keep);
     if (fs.existsSync(dir)) cleanStale(dir, undefined, undefined, []);
-    return { dir, state: replaceableState(dir, o), release: lock.release };
+    return { dir, state: replaceableState(dir, o), release };
   } catch (e) {
-    lock.release();
+    release();
     throw fsUserError(e, o.shown, 'check the output folder');
+  }
+}
+
+/** A run that wrote nothing leaves no folders behind: removes the empty folders it created, `from` up to `top`. */
+function removeEmptyUpTo(from: string, top: string): void {
+  for (let d = from; inside(top, d); d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return; // not empty (someone else's now) or gone
+    }
+    if (d === top) return;
   }
 }
 
