@@ -137,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(exportWeightsCommand)
     .command(quantReportCommand)
+    .middleware(checkSingleValues, true)
     .strict()
     .help()
     .version()
@@ -161,6 +162,19 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** Options that name one file or value: yargs makes an option given twice an array and an
+ * option given without a value an empty string (which used to mean "the default" for --out,
+ * silently replacing the config's output folder). */
+const SINGLE_VALUED = ['config', 'out', 'weights', 'task', 'input', 'mode'];
+
+function checkSingleValues(argv: Record<string, unknown>): void {
+  for (const name of SINGLE_VALUED) {
+    const v = argv[name];
+    if (Array.isArray(v)) throw new UsageError(`--${name} given ${v.length} times (${v.map((x) => JSON.stringify(String(x))).join(', ')}); give it once`);
+    if (v === '') throw new UsageError(`--${name} needs a value`);
+  }
+}
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

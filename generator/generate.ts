@@ -7,8 +7,9 @@ import { runEstimateStage } from './estimate/stage';
 import { flowStage } from './flow/stage';
 import { runGoldenStage } from './golden/stage';
 import { inspectJson } from './inspect/format';
-import type { LoadedProject } from './project';
-import { checkReplaceable, writeOutputFolder, type OutputFile } from './util/output';
+import { KEEP_ON_REGENERATE } from './emit/layout';
+import { outputGuard, type LoadedProject } from './project';
+import { prepareOutputFolder, writeOutputFolder, type OutputFile } from './util/output';
 import { progress, type Progress } from './util/progress';
 
 export interface StageResult {
@@ -54,7 +55,10 @@ const estimateStage: Stage = {
   run: (project, _p, opts) => runEstimateStage(project, opts.allowOverfit ?? false),
 };
 
-export const STAGES: Stage[] = [irStage, kernelStage, estimateStage, goldenStage, flowStage];
+// The fit check (estimate) needs only the IR and the config, so it runs before the stages
+// that generate and calibrate the weights (minutes on a large model): a design that does
+// not fit is refused in seconds.
+export const STAGES: Stage[] = [irStage, estimateStage, kernelStage, goldenStage, flowStage];
 
 export interface GenerateOptions {
   force: boolean;
@@ -65,24 +69,24 @@ export interface GenerateOptions {
 
 export function generate(project: LoadedProject, opts: GenerateOptions): string[] {
   const p = opts.progress ?? progress();
-  checkReplaceable(project.config.outDir, opts.force);
-  const files: OutputFile[] = [];
+  const guard = outputGuard(project, opts.force);
+  const out = prepareOutputFolder(project.config.outDir, guard);
   const summary: string[] = [];
-  for (const stage of STAGES) {
-    p.step(stage.name);
-    const r = stage.run(project, p, opts);
-    files.push(...r.files);
-    summary.push(r.summary);
+  try {
+    const files: OutputFile[] = [];
+    for (const stage of STAGES) {
+      p.step(stage.name);
+      const r = stage.run(project, p, opts);
+      files.push(...r.files);
+      summary.push(r.summary);
+    }
+    p.step('writing output');
+    writeOutputFolder(out, files, guard);
+  } finally {
+    out.release();
   }
-  p.step('writing output');
-  writeOutputFolder(project.config.outDir, files, KEEP_ON_REGENERATE);
   p.done();
   return summary;
 }
 
-/** Build products inside the output folder that regenerating must not throw away. */
-export const KEEP_ON_REGENERATE: string[] = [
-  // Hours of synthesis and implementation (make/flow.mk), and what make package copied.
-  'build',
-  'deploy',
-];
+export { KEEP_ON_REGENERATE };

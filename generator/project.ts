@@ -5,11 +5,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadConfig } from './config/load';
+import { BUILD_PRODUCTS, KEEP_ON_REGENERATE } from './emit/layout';
 import type { BuildConfig } from './config/types';
 import { buildIR } from './ir/build';
 import type { ModelIR, TaskIR } from './ir/types';
+import { modelSourceFiles } from './model/imports';
 import { loadModel, type LoadedModel } from './model/load';
 import { UserError } from './util/errors';
+import type { OutputGuardOptions } from './util/output';
 
 export interface LoadedProject {
   config: BuildConfig;
@@ -47,4 +50,21 @@ function selectTasks(configPath: string, config: BuildConfig, ir: ModelIR): Task
     .filter((p): p is string => p !== undefined);
   if (problems.length > 0) throw new UserError(configPath, problems, 'invalid config');
   return ir.tasks.filter((t) => config.tasks!.includes(t.name));
+}
+
+/** The files a run reads: a generation must never delete them, --force or not. */
+export function projectInputs(project: LoadedProject): OutputGuardOptions['inputs'] {
+  const { config } = project;
+  const [model, ...imported] = modelSourceFiles(config.modelFile);
+  return [
+    { file: config.configFile, what: 'the config' },
+    { file: model, what: 'the model description' },
+    ...imported.map((file) => ({ file, what: 'a file the model description imports' })),
+    ...(config.weightsFile ? [{ file: config.weightsFile, what: 'the weights file' }] : []),
+  ];
+}
+
+/** How the main job and `golden` guard their output folder. */
+export function outputGuard(project: LoadedProject, force: boolean): OutputGuardOptions {
+  return { force, inputs: projectInputs(project), products: BUILD_PRODUCTS, keep: KEEP_ON_REGENERATE, shown: displayPath(project.config.outDir) };
 }

@@ -359,6 +359,14 @@ describe('fit check in the main job', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it('refuses before any weight generation or calibration: the fit check is the first slow-free stage after the IR', () => {
+    const c = config({ outDir: path.join(tmp, 'out') });
+    c.board.resources = { ...c.board.resources, DSP: 10 };
+    const steps: string[] = [];
+    expect(() => generate(project(c), { force: false, progress: { step: (s) => steps.push(s), done: () => undefined } })).toThrow(UserError);
+    expect(steps).toEqual(['model IR', 'estimate']);
+  });
+
   it('--allow-overfit generates anyway, with estimate.json saying fits: false', () => {
     const out = path.join(tmp, 'out');
     const c = config({ outDir: out });

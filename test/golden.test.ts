@@ -169,9 +169,21 @@ describe('m3vit-gen golden (command, in process)', () => {
     const m = JSON.parse(fs.readFileSync(path.join(out, LAYOUT.goldenManifest), 'utf8')) as GoldenManifest;
     for (const t of m.tasks) for (const x of t.tensors) expect(fs.statSync(path.join(out, LAYOUT.goldenDir, x.file)).size).toBe(x.bytes);
     expect(fs.existsSync(path.join(out, LAYOUT.quantPlanJson))).toBe(true);
-    // a second run replaces the folder (now marked as m3vit-gen's) without --force
-    fs.writeFileSync(path.join(out, LAYOUT.goldenDir, 'stale.bin'), 'x');
+    // --force into a foreign folder plants no marker: the folder does not become replaceable (issue 13)
+    expect(fs.existsSync(path.join(out, '.m3vit-gen'))).toBe(false);
+    expect(() => goldenCommand(load(), { force: false })).toThrow(/was not written by m3vit-gen/);
+    expect(fs.readFileSync(path.join(out, 'mine.txt'), 'utf8')).toBe('not written by m3vit-gen');
+  });
+
+  it('in a folder of its own, records what it wrote; a file added to golden/ stops a later run', () => {
+    const out = path.join(tmp, 'out');
+    fs.rmSync(out, { recursive: true, force: true });
     goldenCommand(load(), { force: false });
-    expect(fs.existsSync(path.join(out, LAYOUT.goldenDir, 'stale.bin'))).toBe(false);
+    const marker = JSON.parse(fs.readFileSync(path.join(out, '.m3vit-gen'), 'utf8'));
+    expect(Object.keys(marker.files)).toEqual(expect.arrayContaining([LAYOUT.goldenManifest, LAYOUT.quantPlanJson]));
+    goldenCommand(load(), { force: false }); // its own files, unchanged: replaced without --force
+    fs.writeFileSync(path.join(out, LAYOUT.goldenDir, 'stale.bin'), 'x');
+    expect(() => goldenCommand(load(), { force: false })).toThrow(/files m3vit-gen did not write \(golden\/stale\.bin\)/);
+    expect(fs.readFileSync(path.join(out, LAYOUT.goldenDir, 'stale.bin'), 'utf8')).toBe('x');
   });
 });

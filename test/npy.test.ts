@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { formatNpyFloat32, parseNpy, readNpy } from '../generator/io/npy';
-import { isUserError } from '../generator/util/errors';
+import { userErrorOf } from './helpers/errors';
 
 const NUMPY: Record<string, string> = {
   // np.array([[1.5, -2.25, 3.0], [0.1, 1e-3, -7.0]], dtype=np.float32)
@@ -40,15 +40,6 @@ const NUMPY: Record<string, string> = {
 };
 const bytes = (k: string): Buffer => Buffer.from(NUMPY[k], 'base64');
 
-function userErrorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isUserError(e)) return e.message;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('parseNpy on numpy-written files', () => {
   it('reads every supported dtype, C order', () => {

@@ -33,6 +33,8 @@ export const LAYOUT = {
   reportDir: 'report',
   /** Written by the testbench after `make csim`. */
   csimResult: 'csim_result.json',
+  /** Where `make csim` compiles the testbench. */
+  csimBuildDir: 'csim-build',
   /** Makefile fragment with the Vitis HLS / Vivado targets (hls-csim ... package); the
    * project Makefile includes it. */
   flowMakefile: 'make/flow.mk',
@@ -43,3 +45,11 @@ export const LAYOUT = {
   /** What `make package` copies to the board: .bit, .hwh, weights, driver, golden vectors. */
   deployDir: 'deploy',
 } as const;
+
+/** What `make` creates inside a project folder (compiled csim, HLS/Vivado runs, the board
+ * package, Python caches): not the user's work, so it never stops a regeneration. */
+export const BUILD_PRODUCTS: string[] = [LAYOUT.buildDir, LAYOUT.deployDir, LAYOUT.csimBuildDir, LAYOUT.csimResult, `${LAYOUT.hostDir}/__pycache__`];
+
+/** Build products that regenerating must not throw away: hours of synthesis and
+ * implementation (make/flow.mk), and what make package copied. */
+export const KEEP_ON_REGENERATE: string[] = [LAYOUT.buildDir, LAYOUT.deployDir];

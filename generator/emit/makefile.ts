@@ -17,6 +17,7 @@ export function makefileSource(name: string): string {
     goldenDir: LAYOUT.goldenDir,
     weightImage: LAYOUT.weightImage,
     csimResult: LAYOUT.csimResult,
+    csimBuildDir: LAYOUT.csimBuildDir,
     shimDir: LAYOUT.shimDir,
   });
 }

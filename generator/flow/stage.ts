@@ -9,6 +9,7 @@ import { LAYOUT } from '../emit/layout';
 import type { OutputFile } from '../util/output';
 import { hostMeta } from './host';
 import { buildFlowModel, type FlowModel } from './model';
+import { globLiteral, tclInQuotes, tclQuoted } from './quote';
 import { flowVerbatim, renderFlowTemplate } from './render';
 
 /** Tcl scripts rendered from templates/tcl/<name>.hbs into tcl/<name>. */
@@ -52,6 +53,15 @@ export function flowManifest(flow: FlowModel): FlowManifest {
   };
 }
 
+/** The flow's free text as the Tcl templates need it (the board name may hold [ ] $ " { }). */
+function tclTexts(flow: FlowModel): { boardName: string; boardGlob: string; ipDescription: string } {
+  return {
+    boardName: tclInQuotes(flow.board.name),
+    boardGlob: tclQuoted(`*${globLiteral(flow.board.name)}*`),
+    ipDescription: tclQuoted(flow.hls.ip.description),
+  };
+}
+
 export function flowFiles(project: LoadedProject): OutputFile[] {
   const flow = buildFlowModel(project);
   const hostDir = flow.host.dir;
@@ -65,7 +75,7 @@ export function flowFiles(project: LoadedProject): OutputFile[] {
     ...HOST_FILES.map((f) => `${hostDir}/${f}`),
     `${hostDir}/${HOST_META}`,
   ];
-  const view = { ...flow, deploy };
+  const view = { ...flow, deploy, tcl: tclTexts(flow) };
   const files: OutputFile[] = TCL_SCRIPTS.map((s) => ({ path: `${LAYOUT.tclDir}/${s}`, contents: renderFlowTemplate(`tcl/${s}.hbs`, view) }));
   files.push({ path: RUN_TOOL, contents: flowVerbatim('make/run-tool.sh'), executable: true });
   files.push({ path: flow.make.fragment, contents: renderFlowTemplate('make/flow.mk.hbs', view) });

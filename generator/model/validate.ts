@@ -8,6 +8,9 @@ import type { LoadedModel } from './load';
 import type { ModelSpec } from './spec';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Model names go into generated C++, Tcl and Make comments and reports: an alphabet in
+ * which no comment can be ended or continued onto the next line (no newline, no backslash). */
+const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+ -]{0,63}$/;
 
 export function validateModelSpec(model: LoadedModel): void {
   const problems: string[] = [];
@@ -32,6 +35,9 @@ export function validateModelSpec(model: LoadedModel): void {
   };
 
   if (typeof spec.name !== 'string' || spec.name.length === 0) fail('/name', 'must be a non-empty string');
+  else if (!MODEL_NAME_RE.test(spec.name)) {
+    fail('/name', `${JSON.stringify(spec.name)} is not a usable model name: a letter or digit, then letters, digits, spaces or _ . + - (at most 64 characters)`);
+  }
   const H = spec.image?.height;
   const W = spec.image?.width;
   const okH = posInt('/image/height', H, 8192);

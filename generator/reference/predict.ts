@@ -8,7 +8,7 @@ import type { ModelIR, TaskIR } from '../ir/types';
 import { formatNpyFloat32, readNpy } from '../io/npy';
 import { displayPath, loadProject, type LoadedProject } from '../project';
 import { UserError } from '../util/errors';
-import { writeFileAtomic } from '../util/output';
+import { checkOutputFile, writeUserFile } from '../util/output';
 import { progress, type Progress } from '../util/progress';
 import { compareRuns, errorOf, formatErrorTable, type LayerError } from './compare';
 import { runFloat } from './float';
@@ -116,6 +116,7 @@ export interface PredictCommandArgs {
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
 export function predictCommand(args: PredictCommandArgs, log: (s: string) => void = (s) => console.log(s)): void {
+  const outFile = checkOutputFile(args.out);
   const project = loadProject(args.config);
   const r = predict(project, {
     task: args.task,
@@ -125,7 +126,7 @@ export function predictCommand(args: PredictCommandArgs, log: (s: string) => voi
     report: args.report,
     progress: progress(),
   });
-  writeFileAtomic(args.out, formatNpyFloat32(r.output.shape, r.output.data));
+  writeUserFile(outFile, formatNpyFloat32(r.output.shape, r.output.data), args.out);
   log(`wrote ${displayPath(path.resolve(args.out))}: task ${r.task.name}, ${args.mode} mode, float32 [${r.output.shape.join(', ')}]`);
   if (r.report) log(formatPredictReport(r));
 }

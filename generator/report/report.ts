@@ -11,6 +11,7 @@ import { LAYOUT } from '../emit/layout';
 import type { FlowManifest } from '../flow/stage';
 import { UserError } from '../util/errors';
 import { parseCosimReport, type CosimRow } from './cosim';
+import { checkFlowManifest } from './flow-manifest';
 import { parseCsynthXml, ReportFormatError, type CsynthReport } from './csynth';
 import { parseTimingSummary, parseUtilization, type TimingSummary, type Utilization } from './vivado';
 
@@ -80,7 +81,7 @@ export function collectReport(projectDir: string, shownDir = projectDir): Report
   const shown = (rel: string): string => path.join(shownDir, rel);
   const manifestFile = path.join(projectDir, LAYOUT.flowManifest);
   let m: FlowManifest | undefined;
-  if (fs.existsSync(manifestFile)) m = readJson(manifestFile, shown(LAYOUT.flowManifest)) as FlowManifest;
+  if (fs.existsSync(manifestFile)) m = checkFlowManifest(readJson(manifestFile, shown(LAYOUT.flowManifest)), shown(LAYOUT.flowManifest));
 
   const data: ReportData = {
     name: m?.name ?? path.basename(path.resolve(projectDir)),

@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { displayPath, loadProject, type LoadedProject } from '../project';
 import { prepareModel } from '../reference/prepare';
-import { writeFileAtomic } from '../util/output';
+import { checkOutputFile, writeUserFile } from '../util/output';
 import { progress } from '../util/progress';
 import { UserError } from '../util/errors';
 import { exportWeightSet } from './export';
@@ -37,11 +37,12 @@ export const exportWeightsCommand: CommandModule<object, ExportArgs> = {
       .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' }) as unknown as Argv<ExportArgs>,
   handler: async (args) => {
     if (!/\.safetensors$/i.test(args.out)) throw new UserError(args.out, ['--out: the file name must end in .safetensors']);
+    const outFile = checkOutputFile(args.out);
     const project = loadProject(args.config);
     const weightsFile = args.weights !== undefined ? path.resolve(args.weights) : undefined;
     const weights = resolveWeights(project, weightsFile);
     const bytes = exportWeightSet(weights, project.ir, { 'm3vit.source': `m3vit-gen export-weights: ${describeOrigin(project, weightsFile)}` });
-    writeFileAtomic(args.out, bytes);
+    writeUserFile(outFile, bytes, args.out);
     console.log(`wrote ${displayPath(path.resolve(args.out))}: ${weights.size} tensors of ${project.ir.dims.name} (${describeOrigin(project, weightsFile)}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
     console.log('  BatchNorm is folded into decoders.<task>.conv_<s>; syncbn_fc_<s> are identity. In PyTorch: model.load_state_dict(tensors, strict=False)');
   },
@@ -67,10 +68,11 @@ export const quantReportCommand: CommandModule<object, QuantReportArgs> = {
       .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' })
       .option('out', { type: 'string', describe: 'write the report (markdown) to this file instead of stdout' }) as unknown as Argv<QuantReportArgs>,
   handler: async (args) => {
+    const outFile = args.out !== undefined ? checkOutputFile(args.out) : undefined;
     const project = loadProject(args.config);
     const report = quantReport(project, args.weights !== undefined ? path.resolve(args.weights) : undefined);
-    if (args.out) {
-      writeFileAtomic(args.out, report);
+    if (outFile !== undefined && args.out !== undefined) {
+      writeUserFile(outFile, report, args.out);
       console.log(`wrote ${displayPath(path.resolve(args.out))}`);
     } else {
       process.stdout.write(report);
