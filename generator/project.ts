@@ -36,6 +36,7 @@ export function loadProject(configPath: string, overrides: { outDir?: string } =
   const model = loadModel(config.modelFile, modelName);
   const ir = buildIR(model.spec);
   const tasks = selectTasks(configPath, config, ir);
+  checkPreprocess(configPath, config, ir);
   return { config, model, ir, tasks };
 }
 
@@ -47,4 +48,16 @@ function selectTasks(configPath: string, config: BuildConfig, ir: ModelIR): Task
     .filter((p): p is string => p !== undefined);
   if (problems.length > 0) throw new UserError(configPath, problems, 'invalid config');
   return ir.tasks.filter((t) => config.tasks!.includes(t.name));
+}
+
+/** The normalisation must have one mean and std per input channel of the model. */
+function checkPreprocess(configPath: string, config: BuildConfig, ir: ModelIR): void {
+  const { normalize, mean } = config.preprocess;
+  const C = ir.dims.inChannels;
+  if (normalize === 'imagenet' && C !== 3) {
+    throw new UserError(configPath, [`/preprocess/normalize: "imagenet" needs 3 input channels; the model ${ir.dims.name} has ${C}; use "none" or "mean-std"`]);
+  }
+  if (normalize === 'mean-std' && mean.length !== C) {
+    throw new UserError(configPath, [`/preprocess/mean: ${mean.length} number(s); the model ${ir.dims.name} has ${C} input channel(s): give one mean and one std per channel`]);
+  }
 }

@@ -17,17 +17,17 @@ export interface OutputFile {
   executable?: boolean;
 }
 
-/** Refuses to replace a folder that m3vit-gen did not write, unless forced. */
-export function checkReplaceable(outDir: string, force: boolean): void {
+/** Refuses to replace a folder that m3vit-gen did not write, unless forced; `option` names the flag that chose the folder. */
+export function checkReplaceable(outDir: string, force: boolean, option = '--out'): void {
   if (!fs.existsSync(outDir)) return;
   const stat = fs.statSync(outDir);
   if (!stat.isDirectory()) {
-    throw new UserError(outDir, ['exists and is not a folder; choose another output folder with --out']);
+    throw new UserError(outDir, [`exists and is not a folder; choose another output folder with ${option}`]);
   }
   const empty = fs.readdirSync(outDir).length === 0;
   if (!empty && !fs.existsSync(path.join(outDir, OUTPUT_MARKER)) && !force) {
     throw new UserError(outDir, [
-      'exists and was not written by m3vit-gen; refusing to replace it (use --force to replace it anyway, or choose another --out)',
+      `exists and was not written by m3vit-gen; refusing to replace it (use --force to replace it anyway, or choose another ${option})`,
     ]);
   }
 }
