@@ -9,6 +9,7 @@ import type { ModelIR } from '../ir/types';
 import { maxOf, pow2 } from '../numerics/fixed';
 import { activationSites } from '../numerics/plan';
 import type { PreparedModel } from '../reference/prepare';
+import { LAYOUT } from '../emit/layout';
 
 export interface SiteCalibration {
   site: string;
@@ -46,11 +47,23 @@ export function describeStatistic(s: CalibrationStatistic): string {
 
 const num = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? v.toPrecision(4) : v.toExponential(2));
 
+function tightestSite(rows: SiteCalibration[]): SiteCalibration {
+  return rows.reduce((a, r) => (r.margin < a.margin ? r : a), rows[0]);
+}
+
+/** One line for the summary: where the report is, what was calibrated on, the tightest site. */
+export function calibrationSummary(ir: ModelIR, prepared: PreparedModel): string {
+  const rows = siteCalibrations(ir, prepared);
+  const tightest = tightestSite(rows);
+  const clipping = rows.filter((r) => r.clipsOnSet).length;
+  return `${LAYOUT.calibrationReport}: ${prepared.calibration.inputs.length} calibration input(s), smallest margin ${num(tightest.margin)}x (${tightest.site})${clipping > 0 ? `, ${clipping} site(s) clip on the set` : ''}`;
+}
+
 export function formatCalibrationReport(ir: ModelIR, prepared: PreparedModel, headroomBits: number): string {
   const { calibration } = prepared;
   const rows = siteCalibrations(ir, prepared);
   const clipping = rows.filter((r) => r.clipsOnSet);
-  const tightest = rows.reduce((a, r) => (r.margin < a.margin ? r : a), rows[0]);
+  const tightest = tightestSite(rows);
   const inputs = calibration.inputs;
   const lines = [
     `# Activation calibration: ${ir.dims.name}`,
