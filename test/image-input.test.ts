@@ -15,10 +15,12 @@ import { formatNpy, parseNpy } from '../generator/io/npy';
 import { preprocessImage, resizeBilinear } from '../generator/io/preprocess';
 import { loadProject } from '../generator/project';
 import { SiteAccumulator } from '../generator/reference/site-stats';
+import { prepareModel } from '../generator/reference/prepare';
+import { formatCalibrationReport, siteCalibrations } from '../generator/golden/calibration-report';
 import { UserError } from '../generator/util/errors';
 import { ensureBuilt, runCli } from './helpers/cli';
 import { tempDir } from './helpers/cpp';
-import { encodePng, type Pixels } from './helpers/images';
+import { encodePng, naturalish, type Pixels } from './helpers/images';
 import { smallSpec, writeProject } from './helpers/project';
 
 const RAW: PreprocessConfig = { resize: 'refuse', normalize: 'none', mean: [0], std: [1] };
@@ -210,6 +212,40 @@ describe('config', () => {
     expect(message(() => calibrationFiles([path.join(tmp, 'none')], config))).toBe(`${config}: /numerics/calibration/data/0: none not found (a file or a folder, relative to the config)`);
     fs.mkdirSync(path.join(tmp, 'empty'));
     expect(message(() => calibrationFiles([path.join(tmp, 'empty')], config))).toBe(`${config}: /numerics/calibration/data/0: the folder empty has no .png, .jpg, .jpeg, .npy files`);
+  });
+});
+
+describe('calibration on data, in the plan and the report', () => {
+  it('a percentile keeps more fraction bits than max where the tail is thin, and the report says which sites clip on the set', () => {
+    const file = writeProject(path.join(tmp, 'pct'), smallSpec(), { name: 'pct', pe: 4, simd: 4 });
+    fs.mkdirSync(path.join(tmp, 'pct', 'calib'));
+    [0, 1, 2].forEach((i) => fs.writeFileSync(path.join(tmp, 'pct', 'calib', `s${i}.png`), encodePng(naturalish(16, 16, 50 + i))));
+    const prepared = (statistic: string) => {
+      const c = JSON.parse(fs.readFileSync(file, 'utf8'));
+      c.numerics.calibration = { headroomBits: 0, data: ['calib'], statistic };
+      fs.writeFileSync(file, JSON.stringify(c));
+      const project = loadProject(file);
+      return { project, prep: prepareModel(project) };
+    };
+    const max = prepared('max');
+    const p60 = prepared('p60');
+    expect(max.prep.calibration.inputs).toEqual(['s0.png', 's1.png', 's2.png']);
+    const sites = Object.keys(max.prep.plan.act);
+    // Same data, same observed range; the 60th percentile is below the max, so never fewer fraction bits.
+    for (const s of sites) {
+      expect(p60.prep.calibration.sites[s].maxAbs).toBe(max.prep.calibration.sites[s].maxAbs);
+      expect(p60.prep.plan.act[s]).toBeGreaterThanOrEqual(max.prep.plan.act[s]);
+    }
+    const finer = sites.filter((s) => p60.prep.plan.act[s] > max.prep.plan.act[s]);
+    expect(finer.length).toBeGreaterThan(0);
+    // A site whose max no longer fits its (finer) format clips on the calibration set, and the report names it.
+    const clipped = siteCalibrations(p60.project.ir, p60.prep).filter((r) => r.clipsOnSet).map((r) => r.site);
+    expect(clipped.length).toBeGreaterThan(0);
+    for (const s of clipped) expect(p60.prep.calibration.sites[s].maxAbs).toBeGreaterThan(32767 * 2 ** -p60.prep.plan.act[s]);
+    const report = formatCalibrationReport(p60.project.ir, p60.prep, 0);
+    expect(report).toContain('the 60th percentile of |x|');
+    expect(report).toContain(`exceed their format on the calibration set: ${clipped.join(', ')}.`);
+    expect(siteCalibrations(max.project.ir, max.prep).filter((r) => r.clipsOnSet)).toEqual([]);
   });
 });
 
