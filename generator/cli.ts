@@ -9,8 +9,9 @@ import { loadRouting } from './estimate/routing';
 import { estimateJson, estimateProject } from './estimate/stage';
 import { generate, NOT_YET_GENERATED } from './generate';
 import { inspectJson, inspectText } from './inspect/format';
-import { displayPath, loadProject } from './project';
+import { displayPath, loadProject, type LoadedProject } from './project';
 import { goldenCommand } from './golden/stage';
+import { goldenImage } from './golden/vectors';
 import { predictCommand } from './reference/predict';
 import { reportCommand } from './report/command';
 import { checkStructureProject } from './structure/check';
@@ -35,12 +36,13 @@ export async function main(argv: string[]): Promise<number> {
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
           .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) for the weight image and golden vectors (overrides the config\'s "weights")' })
+          .option('input', { type: 'string', describe: GOLDEN_INPUT_HELP })
           .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' })
           .option('allow-overfit', { type: 'boolean', default: false, describe: 'generate even when the estimate says the design does not fit the board budget' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
-          if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
+          applyGoldenOverrides(project, args);
           const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           for (const s of summary) console.log(`  ${s}`);
@@ -99,11 +101,13 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
           .option('task', { type: 'string', demandOption: true, describe: 'task name (any task of the model)' })
-          .option('input', { type: 'string', demandOption: true, describe: 'normalised image [C, H, W] (.npy, float32 or float64)' })
+          .option('input', { type: 'string', demandOption: true, describe: 'a PNG/JPEG image (preprocessed as the config says) or a normalised image [C, H, W] (.npy, float32 or float64)' })
           .option('out', { type: 'string', demandOption: true, describe: 'output .npy: [C, H, W] for an UpHead, [patches, C] for a linear head' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s weights' })
           .option('mode', { choices: ['int', 'float'] as const, default: 'int' as const, describe: 'int: bit-exact hardware arithmetic (dequantized); float: float64 M³ViT' })
-          .option('report', { type: 'boolean', default: false, describe: 'print the per-layer error of int against float and the saturation counts' }),
+          .option('report', { type: 'boolean', default: false, describe: 'print the per-layer error of int against float and the saturation counts' })
+          .option('trace', { type: 'string', describe: 'write every checkpointed layer of the run (backbone features included) as .npy into this folder (with --report also the error table)' })
+          .option('force', { type: 'boolean', default: false, describe: 'with --trace: replace a folder m3vit-gen did not write' }),
       async (args) => run(() => predictCommand(args))(),
     )
     .command(
@@ -113,10 +117,13 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
           .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
+          .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights"' })
+          .option('input', { type: 'string', describe: GOLDEN_INPUT_HELP })
           .option('force', { type: 'boolean', default: false, describe: 'write into a folder m3vit-gen did not write' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
+          applyGoldenOverrides(project, args);
           const summary = goldenCommand(project, { force: args.force, progress: progress() });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           console.log(`  ${summary}`);
@@ -173,6 +180,17 @@ function checkSingleValues(argv: Record<string, unknown>): void {
     const v = argv[name];
     if (Array.isArray(v)) throw new UsageError(`--${name} given ${v.length} times (${v.map((x) => JSON.stringify(String(x))).join(', ')}); give it once`);
     if (v === '') throw new UsageError(`--${name} needs a value`);
+  }
+}
+
+const GOLDEN_INPUT_HELP = 'image for the golden vectors (the csim input): PNG/JPEG (preprocessed as the config says) or a normalised .npy [C, H, W]; default a seeded image';
+
+/** --weights and --input of the main job and `golden`; the input is checked now, before any long step. */
+function applyGoldenOverrides(project: LoadedProject, args: { weights?: string; input?: string }): void {
+  if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
+  if (args.input !== undefined) {
+    project.config.goldenInputFile = args.input;
+    goldenImage(project);
   }
 }
 

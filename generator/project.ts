@@ -39,6 +39,7 @@ export function loadProject(configPath: string, overrides: { outDir?: string } =
   const model = loadModel(config.modelFile, modelName);
   const ir = buildIR(model.spec);
   const tasks = selectTasks(configPath, config, ir);
+  checkPreprocess(configPath, config, ir);
   return { config, model, ir, tasks };
 }
 
@@ -67,4 +68,16 @@ export function projectInputs(project: LoadedProject): OutputGuardOptions['input
 /** How the main job and `golden` guard their output folder. */
 export function outputGuard(project: LoadedProject, force: boolean): OutputGuardOptions {
   return { force, inputs: projectInputs(project), products: BUILD_PRODUCTS, keep: KEEP_ON_REGENERATE, shown: displayPath(project.config.outDir) };
+}
+
+/** The normalisation must have one mean and std per input channel of the model. */
+function checkPreprocess(configPath: string, config: BuildConfig, ir: ModelIR): void {
+  const { normalize, mean } = config.preprocess;
+  const C = ir.dims.inChannels;
+  if (normalize === 'imagenet' && C !== 3) {
+    throw new UserError(configPath, [`/preprocess/normalize: "imagenet" needs 3 input channels; the model ${ir.dims.name} has ${C}; use "none" or "mean-std"`]);
+  }
+  if (normalize === 'mean-std' && mean.length !== C) {
+    throw new UserError(configPath, [`/preprocess/mean: ${mean.length} number(s); the model ${ir.dims.name} has ${C} input channel(s): give one mean and one std per channel`]);
+  }
 }

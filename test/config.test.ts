@@ -79,7 +79,9 @@ describe('config: valid files', () => {
       accumulatorBits: 48,
       headroomBits: 1,
       calibrationImages: 2,
+      calibrationStatistic: { kind: 'max' },
     });
+    expect(c.preprocess).toEqual({ resize: 'refuse', normalize: 'imagenet', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(c.moe).toEqual({ scheduler: 'expert-major', expertCacheSlots: 2 });
     expect(c.tasks).toBeUndefined();
     expect(c.weightsFile).toBeUndefined();
@@ -114,6 +116,7 @@ describe('config: valid files', () => {
       accumulatorBits: 40,
       headroomBits: 3,
       calibrationImages: 5,
+      calibrationStatistic: { kind: 'max' },
     });
     expect(c.moe).toEqual({ scheduler: 'token-major', expertCacheSlots: 4 });
     expect(c.tasks).toEqual(['depth']);
@@ -212,7 +215,7 @@ describe('config: schema violations', () => {
       '/board/colour: unknown field; allowed here: name, part, boardPart, resources, ddr, hpPorts, hpPortWidthBits, powerW',
     );
     expect(byPath('/extra')).toBe(
-      '/extra: unknown field; allowed here: $schema, name, model, output, board, clockMHz, numerics, parallelism, tasks, moe, weights, seed, randomInit',
+      '/extra: unknown field; allowed here: $schema, name, model, output, board, clockMHz, numerics, parallelism, tasks, moe, preprocess, weights, seed, randomInit',
     );
   });
 

@@ -42,6 +42,7 @@ function config(over: Partial<BuildConfig> = {}): BuildConfig {
     moe: { scheduler: 'expert-major', expertCacheSlots: 2 },
     seed: 1,
     randomInit: 'm3vit',
+    preprocess: { resize: 'refuse', normalize: 'imagenet', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
     ...over,
   };
 }

@@ -81,7 +81,7 @@ describe('golden vectors of a small model', () => {
   it('lists the built tasks with their run-time ids and model indices', () => {
     expect(manifest.format).toBe('m3vit-golden');
     expect(manifest.tasks.map((t) => [t.name, t.taskId, t.modelIndex])).toEqual([['semseg', 0, 0], ['edge', 1, 2]]);
-    expect(manifest.image).toEqual({ seed: 3, index: 2, shape: [3, 32, 64] });
+    expect(manifest.image).toEqual({ kind: 'seeded', seed: 3, index: 2, shape: [3, 32, 64] });
     expect(manifest.weights).toEqual({ kind: 'random', seed: 3, init: 'exercise' });
     expect(files.map((f) => f.path)).toEqual(expect.arrayContaining([LAYOUT.goldenManifest, LAYOUT.quantPlanJson, `${LAYOUT.goldenDir}/input.bin`]));
   });

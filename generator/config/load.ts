@@ -8,7 +8,7 @@ import * as path from 'path';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import { UserError } from '../util/errors';
 import { packageFile } from '../util/package';
-import type { BuildConfig, HpPort, RandomInit, Scheduler } from './types';
+import type { BuildConfig, CalibrationStatistic, HpPort, PreprocessConfig, RandomInit, Scheduler } from './types';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type SchemaNode = { [k: string]: unknown };
@@ -192,7 +192,28 @@ export function loadConfig(configPath: string, overrides: { outDir?: string } = 
     const problems = describeSchemaErrors(validate.errors ?? [], data);
     throw new UserError(configPath, problems, `invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
   }
+  const semantic = semanticProblems(data as Record<string, any>);
+  if (semantic.length > 0) throw new UserError(configPath, semantic, `invalid config (${semantic.length} problem${semantic.length === 1 ? '' : 's'})`);
   return resolveConfig(configFile, data as Record<string, any>, overrides);
+}
+
+/** Combinations the schema cannot say: fields that only mean something together. */
+function semanticProblems(c: Record<string, any>): string[] {
+  const problems: string[] = [];
+  const cal = c.numerics?.calibration ?? {};
+  if (cal.data !== undefined && cal.images !== undefined) {
+    problems.push('/numerics/calibration/images: seeded calibration images and calibration "data" exclude each other; give one of them');
+  }
+  const p = c.preprocess ?? {};
+  const normalize = p.normalize ?? 'imagenet';
+  for (const field of ['mean', 'std']) {
+    if (normalize === 'mean-std' && p[field] === undefined) problems.push(`/preprocess/${field}: required when "normalize" is "mean-std"`);
+    if (normalize !== 'mean-std' && p[field] !== undefined) problems.push(`/preprocess/${field}: used only with "normalize": "mean-std" (got "normalize": "${normalize}")`);
+  }
+  if (normalize === 'mean-std' && p.mean && p.std && p.mean.length !== p.std.length) {
+    problems.push(`/preprocess/std: ${p.std.length} number(s) but "mean" has ${p.mean.length}; give one of each per input channel`);
+  }
+  return problems;
 }
 
 function resolveConfig(configFile: string, c: Record<string, any>, overrides: { outDir?: string }): BuildConfig {
@@ -224,6 +245,8 @@ function resolveConfig(configFile: string, c: Record<string, any>, overrides: { 
       accumulatorBits: n.accumulator?.bits ?? 48,
       headroomBits: n.calibration?.headroomBits ?? 1,
       calibrationImages: n.calibration?.images ?? 2,
+      calibrationData: n.calibration?.data?.map((f: string) => path.resolve(dir, f)),
+      calibrationStatistic: parseStatistic(n.calibration?.statistic ?? 'max'),
     },
     parallelism: { pe: c.parallelism.pe, simd: c.parallelism.simd },
     tasks: c.tasks ? [...c.tasks] : undefined,
@@ -232,9 +255,30 @@ function resolveConfig(configFile: string, c: Record<string, any>, overrides: { 
       expertCacheSlots: c.moe?.expertCacheSlots ?? 2,
     },
     weightsFile: c.weights !== undefined ? path.resolve(dir, c.weights) : undefined,
+    preprocess: resolvePreprocess(c.preprocess ?? {}),
     seed: c.seed ?? 1,
     randomInit: (c.randomInit ?? 'm3vit') as RandomInit,
   };
+}
+
+/** "max" or "pNN.NN" (the schema has checked the form). */
+function parseStatistic(s: string): CalibrationStatistic {
+  return s === 'max' ? { kind: 'max' } : { kind: 'percentile', percent: Number(s.slice(1)) };
+}
+
+/** ImageNet statistics, as M³ViT's training (and torchvision's pretrained models) normalise. */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+function resolvePreprocess(p: Record<string, any>): PreprocessConfig {
+  const normalize = p.normalize ?? 'imagenet';
+  const given = { mean: p.mean as number[] | undefined, std: p.std as number[] | undefined };
+  const byMode = {
+    imagenet: { mean: IMAGENET_MEAN, std: IMAGENET_STD },
+    none: { mean: [0], std: [1] },
+    'mean-std': { mean: given.mean ?? [], std: given.std ?? [] },
+  }[normalize as PreprocessConfig['normalize']];
+  return { resize: p.resize ?? 'refuse', normalize, mean: [...byMode.mean], std: [...byMode.std] };
 }
 
 /** Turns ajv's errors into one readable line each: path, what is wrong, what is allowed. */

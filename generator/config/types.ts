@@ -35,7 +35,24 @@ export interface NumericsConfig {
   activationBits: number;
   accumulatorBits: number;
   headroomBits: number;
+  /** Seeded random images to calibrate on when `calibrationData` is absent. */
   calibrationImages: number;
+  /** Absolute paths of calibration files and folders (config order), when given. */
+  calibrationData?: string[];
+  /** Absent: "max". */
+  calibrationStatistic?: CalibrationStatistic;
+}
+
+/** What an activation format must hold: the largest |x| seen, or a percentile of |x|. */
+export type CalibrationStatistic = { kind: 'max' } | { kind: 'percentile'; percent: number };
+
+/** How a PNG/JPEG image becomes the model input (schema: "preprocess"). */
+export interface PreprocessConfig {
+  resize: 'refuse' | 'bilinear';
+  normalize: 'imagenet' | 'none' | 'mean-std';
+  /** Per channel; for "imagenet" and "none" filled in with the values they stand for. */
+  mean: number[];
+  std: number[];
 }
 
 export interface BuildConfig {
@@ -55,6 +72,9 @@ export interface BuildConfig {
   moe: { scheduler: Scheduler; expertCacheSlots: number };
   /** Absolute path of a weights file, when given. */
   weightsFile?: string;
+  preprocess: PreprocessConfig;
+  /** The image the golden vectors are computed from (--input, as given: relative to the working folder); absent: a seeded image. */
+  goldenInputFile?: string;
   seed: number;
   randomInit: RandomInit;
 }

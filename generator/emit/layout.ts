@@ -25,6 +25,8 @@ export const LAYOUT = {
   /** Model IR and quantization plan, for people and tools. */
   irJson: 'model/ir.json',
   quantPlanJson: 'model/quant-plan.json',
+  /** Per activation site: calibrated range, statistic, format and margin. */
+  calibrationReport: 'model/calibration.md',
   /** Vitis HLS and Vivado scripts. */
   tclDir: 'tcl',
   /** Host code for the board (PYNQ driver, validate.py, optional C++ host). */

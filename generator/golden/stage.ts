@@ -8,12 +8,13 @@ import { outputGuard, type LoadedProject } from '../project';
 import { prepareModel } from '../reference/prepare';
 import { prepareOutputFolder, writeIntoOutputFolder, type OutputFile } from '../util/output';
 import type { Progress } from '../util/progress';
+import { calibrationSummary } from './calibration-report';
 import { goldenFiles, goldenSummary } from './vectors';
 
 export function runGoldenStage(project: LoadedProject, p?: Progress): { files: OutputFile[]; summary: string } {
   const prepared = prepareModel(project, { progress: p });
   const { files, manifest } = goldenFiles(project, prepared, p);
-  return { files, summary: goldenSummary(manifest) };
+  return { files, summary: `${goldenSummary(manifest)}; ${calibrationSummary(project.ir, prepared)}` };
 }
 
 /** `m3vit-gen golden`: writes golden/ and model/quant-plan.json into the output folder. */

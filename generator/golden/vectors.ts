@@ -5,14 +5,19 @@
  * generated testbench compares the C++ kernels with these word for word.
  */
 import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
+import type { PreprocessConfig } from '../config/types';
 import { LAYOUT } from '../emit/layout';
+import { imageFormatOf } from '../io/image';
+import { readModelInput } from '../io/input';
+import { formatCalibrationReport } from './calibration-report';
 import type { ModelIR } from '../ir/types';
 import type { LoadedProject } from '../project';
 import { heldOutImageIndex } from '../reference/calibrate';
 import { runIntOnImage } from '../reference/int';
 import type { PreparedModel } from '../reference/prepare';
-import type { Checkpoint, IntRun } from '../reference/types';
+import type { Checkpoint, Image, IntRun } from '../reference/types';
 import { activationSites } from '../numerics/plan';
 import type { OutputFile } from '../util/output';
 import type { Progress } from '../util/progress';
@@ -70,13 +75,18 @@ export interface GoldenTask {
   accumulatorOverflow: number;
 }
 
+/** A seeded N(0,1) image, or the user's file (--input) with how it was preprocessed. */
+export type GoldenImage =
+  | { kind: 'seeded'; seed: number; index: number; shape: number[] }
+  | { kind: 'file'; file: string; sha256: string; shape: number[]; preprocess?: PreprocessConfig };
+
 export interface GoldenManifest {
   format: typeof GOLDEN_FORMAT;
   version: number;
   model: string;
   byteOrder: 'little-endian';
-  /** The real image (seeded) the vectors were computed from, and its quantized file. */
-  image: { seed: number; index: number; shape: number[] };
+  /** The real image the vectors were computed from (quantized: `input`). */
+  image: GoldenImage;
   input: GoldenTensor;
   weights: { kind: 'random'; seed: number; init: string } | { kind: 'file'; file: string };
   quantPlan: string;
@@ -138,7 +148,11 @@ export function quantPlanJson(ir: ModelIR, prepared: PreparedModel): unknown {
     version: 1,
     model: ir.dims.name,
     bits: plan.bits,
-    activations: activationSites(ir).map((s) => ({ site: s.name, kind: s.kind, frac: plan.act[s.name], calibratedMaxAbs: prepared.actMaxAbs[s.name] })),
+    calibration: { statistic: prepared.calibration.statistic, inputs: prepared.calibration.inputs },
+    activations: activationSites(ir).map((s) => {
+      const st = prepared.calibration.sites[s.name];
+      return { site: s.name, kind: s.kind, frac: plan.act[s.name], calibratedMaxAbs: prepared.actMaxAbs[s.name], observedMin: st.min, observedMax: st.max };
+    }),
     tensors: prepared.quantStats.map((s) => ({
       name: s.name, shape: s.shape, bits: s.bits, frac: s.frac, min: s.min, max: s.max, maxError: s.maxError, saturated: s.saturated,
     })),
@@ -146,10 +160,26 @@ export function quantPlanJson(ir: ModelIR, prepared: PreparedModel): unknown {
 }
 
 /** Every golden file and the quantization plan, as output-folder files (paths from LAYOUT). */
-export function goldenFiles(project: LoadedProject, prepared: PreparedModel, progress?: Progress): { files: OutputFile[]; manifest: GoldenManifest } {
+/** The golden input: the --input file (preprocessed when an image) or the held-out seeded image. */
+export function goldenImage(project: LoadedProject): { image: Image; info: GoldenImage } {
   const { ir, config } = project;
-  const index = heldOutImageIndex(config.numerics.calibrationImages);
-  const image = randomImage(ir.dims, config.seed, index);
+  const shape = [ir.dims.inChannels, ir.dims.imageH, ir.dims.imageW];
+  const file = config.goldenInputFile;
+  if (file === undefined) {
+    const index = heldOutImageIndex(config.numerics.calibrationImages);
+    return { image: randomImage(ir.dims, config.seed, index), info: { kind: 'seeded', seed: config.seed, index, shape } };
+  }
+  const image = readModelInput(file, ir.dims, config.preprocess);
+  const bytes = fs.readFileSync(file);
+  // A file is named without its folder: no absolute paths in generated files (DESIGN.md invariant 5).
+  const info: GoldenImage = { kind: 'file', file: path.basename(file), sha256: sha256(bytes), shape };
+  if (imageFormatOf(bytes)) info.preprocess = config.preprocess;
+  return { image, info };
+}
+
+export function goldenFiles(project: LoadedProject, prepared: PreparedModel, progress?: Progress): { files: OutputFile[]; manifest: GoldenManifest } {
+  const { ir } = project;
+  const { image, info } = goldenImage(project);
   const files: OutputFile[] = [];
   const tasks: GoldenTask[] = [];
   let input: GoldenTensor | undefined;
@@ -169,15 +199,15 @@ export function goldenFiles(project: LoadedProject, prepared: PreparedModel, pro
     version: GOLDEN_VERSION,
     model: ir.dims.name,
     byteOrder: 'little-endian',
-    image: { seed: config.seed, index, shape: [ir.dims.inChannels, ir.dims.imageH, ir.dims.imageW] },
+    image: info,
     input: input!,
-    // A file is named without its folder: no absolute paths in generated files (DESIGN.md invariant 5).
     weights: o.kind === 'file' ? { kind: 'file', file: path.basename(o.file!) } : { kind: 'random', seed: o.seed!, init: o.init! },
     quantPlan: LAYOUT.quantPlanJson,
     tasks,
   };
   files.push({ path: LAYOUT.goldenManifest, contents: `${JSON.stringify(manifest, null, 2)}\n` });
   files.push({ path: LAYOUT.quantPlanJson, contents: `${JSON.stringify(quantPlanJson(ir, prepared), null, 2)}\n` });
+  files.push({ path: LAYOUT.calibrationReport, contents: formatCalibrationReport(ir, prepared, project.config.numerics.headroomBits) });
   return { files, manifest };
 }
 

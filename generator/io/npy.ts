@@ -106,18 +106,30 @@ export function readNpy(file: string): NpyArray {
 
 /** float32 .npy bytes, format 1.0, header padded to a multiple of 64 bytes as numpy does. */
 export function formatNpyFloat32(shape: number[], data: ArrayLike<number>): Uint8Array {
+  return formatNpy(shape, data, 'float32');
+}
+
+const WRITE: Record<'float32' | 'float64' | 'int32', { descr: string; size: number; put: (b: Buffer, v: number, at: number) => void }> = {
+  float32: { descr: '<f4', size: 4, put: (b, v, at) => b.writeFloatLE(v, at) },
+  float64: { descr: '<f8', size: 8, put: (b, v, at) => b.writeDoubleLE(v, at) },
+  int32: { descr: '<i4', size: 4, put: (b, v, at) => b.writeInt32LE(v, at) },
+};
+
+/** .npy bytes of one dtype, format 1.0, header padded to a multiple of 64 bytes as numpy does. */
+export function formatNpy(shape: number[], data: ArrayLike<number>, dtype: keyof typeof WRITE): Uint8Array {
   const count = shape.reduce((a, c) => a * c, 1);
-  if (count !== data.length) throw new Error(`formatNpyFloat32: shape (${shape.join(', ')}) has ${count} elements, data has ${data.length}`);
+  if (count !== data.length) throw new Error(`formatNpy: shape (${shape.join(', ')}) has ${count} elements, data has ${data.length}`);
+  const w = WRITE[dtype];
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let dict = `{'descr': '${w.descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
   dict = dict.padEnd(total - 10 - 1, ' ') + '\n';
-  const out = Buffer.alloc(total + 4 * count);
+  const out = Buffer.alloc(total + w.size * count);
   MAGIC.copy(out, 0);
   out[6] = 1;
   out[7] = 0;
   out.writeUInt16LE(dict.length, 8);
   out.write(dict, 10, 'latin1');
-  for (let i = 0; i < count; i++) out.writeFloatLE(data[i], total + 4 * i);
+  for (let i = 0; i < count; i++) w.put(out, data[i], total + w.size * i);
   return out;
 }

@@ -5,16 +5,18 @@
  */
 import * as path from 'path';
 import type { ModelIR, TaskIR } from '../ir/types';
-import { formatNpyFloat32, readNpy } from '../io/npy';
-import { displayPath, loadProject, type LoadedProject } from '../project';
+import { readModelInput } from '../io/input';
+import { formatNpyFloat32 } from '../io/npy';
+import { displayPath, loadProject, projectInputs, type LoadedProject } from '../project';
 import { UserError } from '../util/errors';
-import { checkOutputFile, writeUserFile } from '../util/output';
+import { checkOutputFile, prepareOutputFolder, writeOutputFolder, writeUserFile, type PreparedOutput } from '../util/output';
 import { progress, type Progress } from '../util/progress';
 import { compareRuns, errorOf, formatErrorTable, type LayerError } from './compare';
 import { runFloat } from './float';
 import { runIntOnImage } from './int';
 import { prepareModel } from './prepare';
-import type { Image, IntRun } from './types';
+import { TRACE_INDEX, TRACE_REPORT, traceFiles } from './trace';
+import type { Checkpoint, IntRun } from './types';
 
 export type PredictMode = 'int' | 'float';
 
@@ -25,6 +27,8 @@ export interface PredictOptions {
   mode: PredictMode;
   /** Also run the other mode and compare int against float layer by layer. */
   report: boolean;
+  /** Keep every checkpoint of the `mode` run (predict --trace). */
+  trace?: boolean;
   progress?: Progress;
 }
 
@@ -34,6 +38,8 @@ export interface PredictResult {
   output: { shape: number[]; data: Float64Array };
   /** With `report`: per-layer errors of int against float, and the int run's counts. */
   report?: { layers: LayerError[]; int: IntRun; output: { maxAbs: number; relL2: number } };
+  /** With `trace`: every checkpoint of the `mode` run, in execution order. */
+  trace?: Checkpoint[];
 }
 
 export function checkTask(ir: ModelIR, task: string): TaskIR {
@@ -42,34 +48,18 @@ export function checkTask(ir: ModelIR, task: string): TaskIR {
   return t;
 }
 
-/** Reads a normalised image [C, H, W] (or [1, C, H, W]) of float32/float64 values. */
-export function readInputImage(ir: ModelIR, file: string): Image {
-  const a = readNpy(file);
-  const { inChannels: C, imageH: H, imageW: W } = ir.dims;
-  if (a.dtype !== 'float32' && a.dtype !== 'float64') {
-    throw new UserError(file, [`dtype ${a.dtype}: the input must be a normalised image of float32 or float64 values, shape [${C}, ${H}, ${W}]`]);
-  }
-  const shape = a.shape.length === 4 && a.shape[0] === 1 ? a.shape.slice(1) : a.shape;
-  if (shape.length !== 3 || shape[0] !== C || shape[1] !== H || shape[2] !== W) {
-    throw new UserError(file, [`shape (${a.shape.join(', ')}) does not match the model ${ir.dims.name}: expected [${C}, ${H}, ${W}] (channels, height, width) or [1, ${C}, ${H}, ${W}]`]);
-  }
-  for (let i = 0; i < a.data.length; i++) {
-    if (!Number.isFinite(a.data[i])) throw new UserError(file, [`element ${i} is ${a.data[i]}; the input must be finite`]);
-  }
-  return { shape, data: a.data };
-}
-
 export function predict(project: LoadedProject, opts: PredictOptions): PredictResult {
   const { ir } = project;
   const task = checkTask(ir, opts.task);
-  const image = readInputImage(ir, opts.inputFile);
+  const image = readModelInput(opts.inputFile, ir.dims, project.config.preprocess);
   const prepared = prepareModel(project, { weightsFile: opts.weightsFile, progress: opts.progress });
   const needInt = opts.mode === 'int' || opts.report;
   const needFloat = opts.mode === 'float' || opts.report;
+  const record = (mode: PredictMode): boolean => opts.report || (opts.trace === true && opts.mode === mode);
   opts.progress?.step(`${task.name}: int reference`);
-  const q = needInt ? runIntOnImage(ir, prepared.plan, prepared.quant, task.name, image, { record: opts.report }) : undefined;
+  const q = needInt ? runIntOnImage(ir, prepared.plan, prepared.quant, task.name, image, { record: record('int') }) : undefined;
   opts.progress?.step(`${task.name}: float reference`);
-  const f = needFloat ? runFloat(ir, prepared.weights, task.name, image, { record: opts.report }) : undefined;
+  const f = needFloat ? runFloat(ir, prepared.weights, task.name, image, { record: record('float') }) : undefined;
   opts.progress?.done();
   let output: PredictResult['output'];
   if (opts.mode === 'int') {
@@ -79,6 +69,7 @@ export function predict(project: LoadedProject, opts: PredictOptions): PredictRe
     output = f!.output;
   }
   const result: PredictResult = { task, output };
+  if (opts.trace) result.trace = opts.mode === 'int' ? q!.checkpoints : f!.checkpoints;
   if (opts.report) {
     result.report = { layers: compareRuns(f!, q!), int: q!, output: errorOf(q!.output.data, q!.output.frac, f!.output.data) };
   }
@@ -112,21 +103,48 @@ export interface PredictCommandArgs {
   weights?: string;
   mode: PredictMode;
   report: boolean;
+  trace?: string;
+  force?: boolean;
 }
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
 export function predictCommand(args: PredictCommandArgs, log: (s: string) => void = (s) => console.log(s)): void {
   const outFile = checkOutputFile(args.out);
   const project = loadProject(args.config);
+  // Before the expensive part: a trace folder that is not ours is refused now (and locked).
+  const traceGuard = { force: args.force ?? false, inputs: projectInputs(project), products: [], keep: [], shown: args.trace ?? '' };
+  const traceOut: PreparedOutput | undefined = args.trace !== undefined ? prepareOutputFolder(path.resolve(args.trace), traceGuard) : undefined;
+  try {
+    predictAndWrite(project, args, outFile, traceOut, traceGuard, log);
+  } finally {
+    traceOut?.release();
+  }
+}
+
+function predictAndWrite(
+  project: LoadedProject,
+  args: PredictCommandArgs,
+  outFile: string,
+  traceOut: PreparedOutput | undefined,
+  traceGuard: { keep: string[]; products: string[]; shown: string },
+  log: (s: string) => void,
+): void {
   const r = predict(project, {
     task: args.task,
     inputFile: args.input,
     weightsFile: args.weights !== undefined ? path.resolve(args.weights) : undefined,
     mode: args.mode,
     report: args.report,
+    trace: args.trace !== undefined,
     progress: progress(),
   });
   writeUserFile(outFile, formatNpyFloat32(r.output.shape, r.output.data), args.out);
   log(`wrote ${displayPath(path.resolve(args.out))}: task ${r.task.name}, ${args.mode} mode, float32 [${r.output.shape.join(', ')}]`);
-  if (r.report) log(formatPredictReport(r));
+  const reportText = r.report ? formatPredictReport(r) : undefined;
+  if (args.trace !== undefined) {
+    const ctx = { model: project.ir.dims.name, task: r.task.name, mode: args.mode, inputFile: args.input };
+    writeOutputFolder(traceOut!, traceFiles(r.trace!, ctx, reportText), traceGuard);
+    log(`wrote ${displayPath(path.resolve(args.trace))}/: ${r.trace!.length} checkpointed layers (${args.mode} mode, .npy float64; index ${TRACE_INDEX}${reportText ? `, error table ${TRACE_REPORT}` : ''})`);
+  }
+  if (reportText) log(reportText);
 }
