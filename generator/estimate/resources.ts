@@ -32,14 +32,15 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF),
   });
 
-  // Weight-store block feed (expert_group, conv_row): the block in use and the next block's
-  // registers (parts written in turn), and BLOCK_PARTS x PE accumulators, per user.
+  // Weight-store block feed (mac_run's FC1/FC2, conv and conv1x1 jobs): the block in use and
+  // the next block's registers (parts written in turn), and BLOCK_PARTS x PE accumulators.
   if (s.ws) {
-    const users = (ir.dims.moe ? 1 : 0) + (hasUphead ? 1 : 0);
+    // One feed: mac_run's (static) registers serve every job that reads the weight store.
+    const users = 1;
     const regs = 2 * pe * simd * bits.weight + s.ws.parts * pe * bits.acc;
     // acc[k][p] is read at the group position k: a BLOCK_PARTS:1 mux per accumulator bit.
     const mux = bankMuxLuts(s.ws.parts, bits.acc, pe);
-    units.push({ ...zero(`weight-store block feed (${s.ws.parts} part(s) per block; ${users} user(s): ${[ir.dims.moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`), FF: users * regs, LUT: users * mux });
+    units.push({ ...zero(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[ir.dims.moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`), FF: users * regs, LUT: users * mux });
   }
 
   // ATT_STEPS: ATT_LANES products of Q.K (16 x 16 casts) and ATT_LANES updates of o per step;
