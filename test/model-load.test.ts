@@ -480,3 +480,53 @@ describe('semantic errors are reported at the field, file:line:col', () => {
     ]);
   });
 });
+
+describe('descriptions that grow exponentially are refused fast (issue 13)', () => {
+  /** `n` consts after `c0`, each built from the previous one by `step`, the last used at `use`. */
+  function chain(n: number, first: string, step: (prev: string) => string, use: string): string {
+    const consts = [`const c0 = ${first};`, ...Array.from({ length: n }, (_, i) => `const c${i + 1} = ${step(`c${i}`)};`)];
+    return variant({ [use.split(':')[0] + ':']: use.replace('LAST', `c${n}`) }).replace('export default', `${consts.join('\n')}\nexport default`);
+  }
+
+  /** Loads a description that must be refused as too large, within `ms` milliseconds. */
+  function refusedFast(text: string, ms = 3000): string {
+    const file = write('m.ts', text);
+    const t0 = Date.now();
+    const message = rejected(file).message;
+    expect(Date.now() - t0).toBeLessThan(ms);
+    expect(message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: expression too large \\(.*(steps|at most \\d+).*\\)$`));
+    return message;
+  }
+
+  it.each([16, 60])('a const chain using the previous one three times (%i lines)', (n) => {
+    const text = chain(n, '1', (p) => `${p} + ${p} + ${p}`, '  depth: LAST,');
+    expect(refusedFast(text)).toContain('more than 200000 steps');
+  });
+
+  it('array doubling by spread (16 lines: 65536 elements)', () => {
+    const text = chain(16, '[1]', (p) => `[...${p}, ...${p}]`, '  moe: { experts: 8, topK: 2, hidden: 24, blocks: LAST },');
+    expect(refusedFast(text)).toMatch(/an array of \d+ elements; at most 10000 are allowed|more than 200000 steps/);
+  });
+
+  it('array doubling by spread (60 lines)', () => {
+    refusedFast(chain(60, '[1]', (p) => `[...${p}, ...${p}]`, '  moe: { experts: 8, topK: 2, hidden: 24, blocks: LAST },'));
+  });
+
+  it('string doubling by concatenation (20 and 60 lines)', () => {
+    expect(refusedFast(chain(20, `'abcdefgh'`, (p) => `${p} + ${p}`, `  name: LAST,`))).toMatch(/a string of \d+ characters; at most 100000 are allowed|more than 200000 steps/);
+    refusedFast(chain(60, `'abcdefgh'`, (p) => `${p} + ${p}`, `  name: LAST,`));
+  });
+
+  it('points at the expression that went over the size budget', () => {
+    const text = chain(14, `'abcdefgh'`, (p) => `${p} + ${p}`, `  name: LAST,`);
+    // 8 * 2^14 = 131072 characters: c14's initializer is the first string over 100000.
+    const file = write('m.ts', text);
+    expect(rejected(file).message).toBe(`${file}:${pos(text, 'c13 + c13')}: expression too large (a string of 131072 characters; at most 100000 are allowed)`);
+  });
+
+  it('the shipped models stay well inside the budgets', () => {
+    for (const m of ['m3vit-tiny.ts', 'm3vit-small-nyud.ts', 'm3vit-small-pascal.ts']) {
+      expect(loadModel(path.join(ROOT, 'models', m)).spec.name).toBeTruthy();
+    }
+  });
+});
