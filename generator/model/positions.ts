@@ -28,6 +28,20 @@ export class PositionTree {
     if (moved) merge(this.node(to, true)!, moved);
   }
 
+  /** Moves the elements recorded under `from` (an array) to `to`, element i landing at index offset + i; forgets the rest of `from`. */
+  moveElements(from: string, to: string, offset: number): void {
+    const moved = this.detach(from);
+    if (!moved) return;
+    const into = this.node(to, true)!;
+    for (const [k, c] of moved.children) {
+      if (!/^\d+$/.test(k)) continue;
+      const key = String(offset + Number(k));
+      const existing = into.children.get(key);
+      if (existing) merge(existing, c);
+      else into.children.set(key, c);
+    }
+  }
+
   /** Forgets everything recorded under `path` (and `path` itself). */
   clear(path: string): void {
     this.detach(path);

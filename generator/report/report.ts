@@ -10,6 +10,8 @@ import { RESOURCE_CLASSES, type BoardResources, type ResourceClass } from '../co
 import { LAYOUT } from '../emit/layout';
 import type { FlowManifest } from '../flow/stage';
 import { UserError } from '../util/errors';
+import { readJsonFile } from '../util/json';
+import { readUserText } from '../util/read-file';
 import { parseCosimReport, type CosimRow } from './cosim';
 import { parseCsynthXml, ReportFormatError, type CsynthReport } from './csynth';
 import { parseTimingSummary, parseUtilization, type TimingSummary, type Utilization } from './vivado';
@@ -35,11 +37,7 @@ export interface ReportData {
 }
 
 function readJson(file: string, shown: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(shown, [`not readable JSON: ${(e as Error).message}`]);
-  }
+  return readJsonFile(file, 'json', shown);
 }
 
 /** estimate.json as the estimator writes it: resources.<class>.used (or resources.used.<class>), latency_ms.<task>. */
@@ -97,7 +95,7 @@ export function collectReport(projectDir: string, shownDir = projectDir): Report
   })();
   if (csynthRel && fs.existsSync(path.join(projectDir, csynthRel))) {
     try {
-      data.csynth = parseCsynthXml(fs.readFileSync(path.join(projectDir, csynthRel), 'utf8'));
+      data.csynth = parseCsynthXml(readUserText(path.join(projectDir, csynthRel), 'report', shown(csynthRel)));
     } catch (e) {
       if (e instanceof ReportFormatError) throw new UserError(shown(csynthRel), [e.message]);
       throw e;
@@ -110,7 +108,7 @@ export function collectReport(projectDir: string, shownDir = projectDir): Report
     }
   }
   const optional = <T>(rel: string | undefined, parse: (t: string) => T): T | undefined =>
-    rel && fs.existsSync(path.join(projectDir, rel)) ? parse(fs.readFileSync(path.join(projectDir, rel), 'utf8')) : undefined;
+    rel && fs.existsSync(path.join(projectDir, rel)) ? parse(readUserText(path.join(projectDir, rel), 'report', shown(rel))) : undefined;
   if (m) {
     data.cosim = optional(m.hls.cosimReport, parseCosimReport);
     if (data.cosim) data.files.cosim = m.hls.cosimReport;
