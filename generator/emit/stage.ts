@@ -10,6 +10,7 @@ import { buildSchedule } from '../schedule/schedule';
 import { weightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import type { Progress } from '../util/progress';
+import { checkDdrFits } from './ddr-budget';
 import { kernelFiles } from './kernels';
 import { LAYOUT } from './layout';
 import { makefileSource } from './makefile';
@@ -22,6 +23,7 @@ export function runKernelStage(project: LoadedProject, p?: Progress): { files: O
   const prepared = prepareModel(project, { progress: p });
   p?.step('HLS kernels and weight image');
   const layout = weightLayout(ir, sched, prepared.plan);
+  checkDdrFits(config, layout.totalWords, sched.scratch.totalWords);
   const image = packWeightImage(layout, prepared.quant);
   const files: OutputFile[] = [
     ...kernelFiles({ ir, config, plan: prepared.plan, sched, layout }),
