@@ -8,23 +8,13 @@ import * as path from 'path';
 import { checkDdrFits } from '../generator/emit/ddr-budget';
 import { runKernelStage } from '../generator/emit/stage';
 import { loadProject } from '../generator/project';
-import { UserError } from '../generator/util/errors';
 import type { BuildConfig } from '../generator/config/types';
 import { tempDir } from './helpers/cpp';
+import { userErrorMessage } from './helpers/user-error';
 import { smallSpec, writeProject } from './helpers/project';
 
 function configWith(sizeMiB: number): BuildConfig {
   return { configFile: '/nowhere/c.json', board: { ddr: { bandwidthGBps: 17, sizeMiB } } } as unknown as BuildConfig;
-}
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a UserError');
 }
 
 describe('DDR budget', () => {
@@ -35,7 +25,7 @@ describe('DDR budget', () => {
 
   it('refuses one word more, naming the field, both sizes and the total', () => {
     // 3 MiB + 16 bytes of weights (196609 words) and 1 MiB of scratch (65536 words) in 4 MiB.
-    expect(messageOf(() => checkDdrFits(configWith(4), 196609, 65536))).toBe(
+    expect(userErrorMessage(() => checkDdrFits(configWith(4), 196609, 65536))).toBe(
       '/nowhere/c.json: /board/ddr/sizeMiB: 4 MiB of DDR cannot hold the weight image (data/weights.bin, 3.0 MiB) and the scratch (1 MiB): together 4.0 MiB; give the board\'s real DDR size, or a smaller model',
     );
   });
@@ -47,7 +37,7 @@ describe('DDR budget', () => {
     const cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
     cfg.board.ddr.sizeMiB = 1;
     fs.writeFileSync(file, JSON.stringify(cfg));
-    const msg = messageOf(() => runKernelStage(loadProject(file)));
+    const msg = userErrorMessage(() => runKernelStage(loadProject(file)));
     expect(msg).toMatch(/: \/board\/ddr\/sizeMiB: 1 MiB of DDR cannot hold the weight image \(data\/weights\.bin, [\d.]+ MiB\) and the scratch \([\d.]+ (MiB|bytes)\): together [\d.]+ MiB;/);
     expect(msg.startsWith(path.relative(process.cwd(), file)) || msg.startsWith(file)).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });

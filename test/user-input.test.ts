@@ -10,10 +10,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadConfig } from '../generator/config/load';
 import { readNpy } from '../generator/io/npy';
-import { UserError } from '../generator/util/errors';
 import { parseJsonText } from '../generator/util/json';
 import { readSafetensorsFile, parseSafetensors } from '../generator/weights/safetensors';
 import { BIN, ensureBuilt, ROOT, zcu104Board } from './helpers/cli';
+import { userErrorMessage } from './helpers/user-error';
 
 let tmp: string;
 beforeEach(() => {
@@ -22,16 +22,6 @@ beforeEach(() => {
 afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
 
 /** A config with the required fields, as text with each field on its own line. */
 function configText(): string {
@@ -42,14 +32,14 @@ function configText(): string {
 describe('only regular files are read', () => {
   it('refuses /dev/zero as the config at once (it used to grow without end)', () => {
     const t0 = Date.now();
-    expect(messageOf(() => loadConfig('/dev/zero'))).toBe('/dev/zero: is a character device; expected a regular file (a JSON config file)');
+    expect(userErrorMessage(() => loadConfig('/dev/zero'))).toBe('/dev/zero: is a character device; expected a regular file (a JSON config file)');
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('refuses a weights path that is a symlink to /dev/zero, naming the target', () => {
     const link = path.join(tmp, 'w.safetensors');
     fs.symlinkSync('/dev/zero', link);
-    expect(messageOf(() => readSafetensorsFile(link, 'w.safetensors'))).toBe(
+    expect(userErrorMessage(() => readSafetensorsFile(link, 'w.safetensors'))).toBe(
       'w.safetensors: is a character device (a symbolic link to /dev/zero); expected a regular file (a .safetensors weights file)',
     );
   });
@@ -65,13 +55,13 @@ describe('only regular files are read', () => {
   });
 
   it('refuses a folder as an .npy input', () => {
-    expect(messageOf(() => readNpy(tmp))).toBe(`${tmp}: is a folder; expected a .npy file`);
+    expect(userErrorMessage(() => readNpy(tmp))).toBe(`${tmp}: is a folder; expected a .npy file`);
   });
 
   it('refuses a config over 4 MiB, stating the limit', () => {
     const file = path.join(tmp, 'big.json');
     fs.writeFileSync(file, configText().replace('{', `{${' '.repeat(5 * 2 ** 20)}`));
-    expect(messageOf(() => loadConfig(file))).toBe(`${file}: is 5.0 MiB; a JSON config file may be at most 4 MiB`);
+    expect(userErrorMessage(() => loadConfig(file))).toBe(`${file}: is 5.0 MiB; a JSON config file may be at most 4 MiB`);
   });
 });
 
@@ -92,7 +82,7 @@ describe('JSON: one reader for every JSON input', () => {
     fs.writeFileSync(file, text);
     // Line 5 is the board's first "name", line 6 the repeated one (column 5 after 4 spaces).
     expect(text.split('\n')[5]).toBe('    "name": "zcu104-other",');
-    expect(messageOf(() => loadConfig(file))).toBe(
+    expect(userErrorMessage(() => loadConfig(file))).toBe(
       `${file}:6:5: /board/name: duplicate key "name" (first written at line 5); each key may appear once in an object`,
     );
   });
@@ -102,7 +92,7 @@ describe('JSON: one reader for every JSON input', () => {
   });
 
   it('names the array index in the path of a duplicate key', () => {
-    expect(messageOf(() => parseJsonText('x.json', '{"c": [{"k": 3}, {"k": 4, "k": 5}]}'))).toBe(
+    expect(userErrorMessage(() => parseJsonText('x.json', '{"c": [{"k": 3}, {"k": 4, "k": 5}]}'))).toBe(
       'x.json:1:27: /c/1/k: duplicate key "k" (first written at line 1); each key may appear once in an object',
     );
   });
@@ -112,7 +102,7 @@ describe('JSON: one reader for every JSON input', () => {
     const file = path.join(tmp, 'latin1.json');
     fs.writeFileSync(file, Buffer.from(text, 'latin1'));
     // `{\n  "name": "caf` is 16 bytes: the é (0xE9) is byte offset 16, the 15th byte of line 2.
-    expect(messageOf(() => loadConfig(file))).toBe(
+    expect(userErrorMessage(() => loadConfig(file))).toBe(
       `${file}:2: not UTF-8 text: byte 0xE9 at byte offset 16 (line 2, byte 15 of the line) is not valid UTF-8; save the file as UTF-8 (Latin-1 and other 8-bit encodings are not accepted)`,
     );
   });
@@ -124,7 +114,7 @@ describe('JSON: one reader for every JSON input', () => {
   it('refuses a safetensors header with a duplicate tensor name', () => {
     const json = Buffer.from('{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}');
     const bytes = Buffer.concat([Buffer.from([json.length, 0, 0, 0, 0, 0, 0, 0]), json, Buffer.alloc(4)]);
-    expect(messageOf(() => parseSafetensors(bytes, 'w.safetensors'))).toBe(
+    expect(userErrorMessage(() => parseSafetensors(bytes, 'w.safetensors'))).toBe(
       'w.safetensors: corrupt header (not UTF-8 JSON): header:1:63: /a: duplicate key "a" (first written at line 1); each key may appear once in an object',
     );
   });
