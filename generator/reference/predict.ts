@@ -32,6 +32,8 @@ export interface PredictResult {
   task: TaskIR;
   /** Real values (int mode: dequantized) in the task's output shape. */
   output: { shape: number[]; data: Float64Array };
+  /** The int run, when one was made (int mode, or --report): its saturation counts. */
+  int?: IntRun;
   /** With `report`: per-layer errors of int against float, and the int run's counts. */
   report?: { layers: LayerError[]; int: IntRun; output: { maxAbs: number; relL2: number } };
 }
@@ -78,26 +80,47 @@ export function predict(project: LoadedProject, opts: PredictOptions): PredictRe
   } else {
     output = f!.output;
   }
-  const result: PredictResult = { task, output };
+  const result: PredictResult = { task, output, int: q };
   if (opts.report) {
     result.report = { layers: compareRuns(f!, q!), int: q!, output: errorOf(q!.output.data, q!.output.frac, f!.output.data) };
   }
   return result;
 }
 
+/** The layers of an int run that clipped values, in execution order, and their total. */
+function saturatedSites(run: IntRun): { sites: Array<[string, number]>; total: number } {
+  const sites = Object.entries(run.counts).filter(([, c]) => c.saturated > 0).map(([n, c]): [string, number] => [n, c.saturated]);
+  return { sites, total: sites.reduce((s, [, n]) => s + n, 0) };
+}
+
+/** How many of the first saturating layers the warning names. */
+const WARN_SITES = 5;
+
+/**
+ * The stderr warning of an int-mode run that clipped values (README: saturation is never
+ * silent), or undefined when nothing was clipped. Printed with or without --report.
+ */
+export function saturationWarning(run: IntRun, input: string): string | undefined {
+  const { sites, total } = saturatedSites(run);
+  if (total === 0) return undefined;
+  const first = sites.slice(0, WARN_SITES).map(([n, c]) => `${n} ${c}`).join(', ');
+  const more = sites.length > WARN_SITES ? ` and ${sites.length - WARN_SITES} more layer(s)` : '';
+  const hint = run.counts.input?.saturated ? `; ${input} has values outside the input format: is the image normalised (mean/std), not 0..255?` : '';
+  return `warning: int mode clipped ${total} value(s) to the fixed-point formats, so the output is not what the model computes: ${first}${more}${hint} (--report shows every layer and the error against float)`;
+}
+
 /** The text `predict --report` prints. */
 export function formatPredictReport(r: PredictResult): string {
   const rep = r.report!;
-  const sat = Object.entries(rep.int.counts).filter(([, c]) => c.saturated > 0);
   const overflow = Object.entries(rep.int.counts).filter(([, c]) => c.accOverflow > 0);
-  const totalSat = sat.reduce((s, [, c]) => s + c.saturated, 0);
+  const { sites: sat, total: totalSat } = saturatedSites(rep.int);
   return [
     `task ${r.task.name}: int against float, per layer (errors in real units after dequantizing)`,
     formatErrorTable(rep.layers),
     `output: max abs error ${rep.output.maxAbs.toExponential(3)}, relative L2 ${rep.output.relL2.toExponential(3)}`,
     totalSat === 0
       ? 'saturation: none in any layer'
-      : `saturation: ${totalSat} value(s) clipped: ${sat.map(([n, c]) => `${n} ${c.saturated}`).join(', ')}`,
+      : `saturation: ${totalSat} value(s) clipped: ${sat.map(([n, c]) => `${n} ${c}`).join(', ')}`,
     overflow.length === 0
       ? 'accumulator: no sum exceeded the configured width'
       : `ACCUMULATOR OVERFLOW (the hardware would wrap): ${overflow.map(([n, c]) => `${n} ${c.accOverflow}`).join(', ')}`,
@@ -115,7 +138,11 @@ export interface PredictCommandArgs {
 }
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
-export function predictCommand(args: PredictCommandArgs, log: (s: string) => void = (s) => console.log(s)): void {
+export function predictCommand(
+  args: PredictCommandArgs,
+  log: (s: string) => void = (s) => console.log(s),
+  warn: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): void {
   const project = loadProject(args.config);
   const r = predict(project, {
     task: args.task,
@@ -126,6 +153,8 @@ export function predictCommand(args: PredictCommandArgs, log: (s: string) => voi
     progress: progress(),
   });
   writeFileAtomic(args.out, formatNpyFloat32(r.output.shape, r.output.data));
+  const warning = args.mode === 'int' && r.int ? saturationWarning(r.int, args.input) : undefined;
+  if (warning) warn(warning);
   log(`wrote ${displayPath(path.resolve(args.out))}: task ${r.task.name}, ${args.mode} mode, float32 [${r.output.shape.join(', ')}]`);
   if (r.report) log(formatPredictReport(r));
 }
