@@ -75,6 +75,8 @@ export interface GoldenManifest {
   version: number;
   model: string;
   byteOrder: 'little-endian';
+  /** Identity of the generation (config, model, weights): the testbench refuses golden vectors of another. */
+  generation: string;
   /** The real image (seeded) the vectors were computed from, and its quantized file. */
   image: { seed: number; index: number; shape: number[] };
   input: GoldenTensor;
@@ -169,6 +171,7 @@ export function goldenFiles(project: LoadedProject, prepared: PreparedModel, pro
     version: GOLDEN_VERSION,
     model: ir.dims.name,
     byteOrder: 'little-endian',
+    generation: prepared.generation,
     image: { seed: config.seed, index, shape: [ir.dims.inChannels, ir.dims.imageH, ir.dims.imageW] },
     input: input!,
     // A file is named without its folder: no absolute paths in generated files (DESIGN.md invariant 5).

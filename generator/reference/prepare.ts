@@ -10,6 +10,7 @@ import type { Progress } from '../util/progress';
 import { resolveWeights, weightsOrigin, type WeightsOrigin } from '../weights/source';
 import type { QuantWeights, WeightSet } from '../weights/types';
 import { calibrate } from './calibrate';
+import { generationId } from './generation';
 
 export interface PreparedModel {
   weights: WeightSet;
@@ -19,6 +20,8 @@ export interface PreparedModel {
   plan: QuantPlan;
   quant: QuantWeights;
   quantStats: QuantStats[];
+  /** Identity of the generation (generation.ts): golden vectors, weight image and testbench carry it. */
+  generation: string;
 }
 
 export interface PrepareOptions {
@@ -46,7 +49,8 @@ export function prepareModel(project: LoadedProject, opts: PrepareOptions = {}):
   opts.progress?.step('quantizing weights');
   const plan = buildQuantPlan(ir, config.numerics, weights, actMaxAbs);
   const { quant, stats } = quantizeWeights(weights, plan);
-  const prepared: PreparedModel = { weights, origin, actMaxAbs, plan, quant, quantStats: stats };
+  const generation = generationId(config, project.model.spec, weights, origin);
+  const prepared: PreparedModel = { weights, origin, actMaxAbs, plan, quant, quantStats: stats, generation };
   byKey.set(key, prepared);
   return prepared;
 }
