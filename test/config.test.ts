@@ -246,7 +246,7 @@ describe('config: schema violations', () => {
   });
 
   it.each([
-    [(c: any) => (c.board.ddr.bandwidthGBps = 0), '/board/ddr/bandwidthGBps: must be > 0 (got 0)'],
+    [(c: any) => (c.board.ddr.bandwidthGBps = 0), '/board/ddr/bandwidthGBps: must be >= 0.1 (got 0)'],
     [(c: any) => (c.board.hpPorts = ['HP0', 'HP7']), '/board/hpPorts/1: must be one of "HPC0", "HPC1", "HP0", "HP1", "HP2", "HP3" (got "HP7")'],
     [(c: any) => (c.board.hpPortWidthBits = 256), '/board/hpPortWidthBits: must be one of 32, 64, 128 (got 256)'],
     [(c: any) => (c.numerics.weights.bits = 3), '/numerics/weights/bits: must be >= 4 (got 3)'],
@@ -295,5 +295,32 @@ describe('README config reference', () => {
       return !rows.some((r) => r.startsWith(`| \`${parent}\` |`) && r.includes(`\`${name}\``));
     });
     expect(missing).toEqual([]);
+  });
+});
+
+describe('config: values a board cannot have (issue 13)', () => {
+  it.each([
+    ['board.resources.LUT', (c: any) => (c.board.resources.LUT = 1e30), '/board/resources/LUT: must be <= 10000000 (got 1e+30)'],
+    ['board.resources.FF', (c: any) => (c.board.resources.FF = 2 ** 40), '/board/resources/FF: must be <= 20000000 (got 1099511627776)'],
+    ['board.resources.DSP', (c: any) => (c.board.resources.DSP = 1e6), '/board/resources/DSP: must be <= 20000 (got 1000000)'],
+    ['board.resources.BRAM_18K', (c: any) => (c.board.resources.BRAM_18K = 20001), '/board/resources/BRAM_18K: must be <= 20000 (got 20001)'],
+    ['board.resources.URAM', (c: any) => (c.board.resources.URAM = 5001), '/board/resources/URAM: must be <= 5000 (got 5001)'],
+    ['board.ddr.sizeMiB 2^64', (c: any) => (c.board.ddr.sizeMiB = 2 ** 64), '/board/ddr/sizeMiB: must be <= 262144 (got 18446744073709552000)'],
+    ['board.ddr.bandwidthGBps 1e300', (c: any) => (c.board.ddr.bandwidthGBps = 1e300), '/board/ddr/bandwidthGBps: must be <= 2000 (got 1e+300)'],
+    ['board.ddr.bandwidthGBps 1e-300', (c: any) => (c.board.ddr.bandwidthGBps = 1e-300), '/board/ddr/bandwidthGBps: must be >= 0.1 (got 1e-300)'],
+    ['board.powerW 1e300', (c: any) => (c.board.powerW = 1e300), '/board/powerW: must be <= 1000 (got 1e+300)'],
+    ['board.powerW 1e-300', (c: any) => (c.board.powerW = 1e-300), '/board/powerW: must be >= 0.1 (got 1e-300)'],
+  ])('refuses %s', (_what, mutate, problem) => {
+    const cfg = minimal();
+    mutate(cfg);
+    expect(rejected(write('cfg.json', cfg)).problems).toEqual([problem]);
+  });
+
+  it('accepts the largest real boards (VU13P-class budgets, HBM bandwidth)', () => {
+    const cfg = minimal();
+    cfg.board.resources = { LUT: 1728000, FF: 3456000, DSP: 12288, BRAM_18K: 5376, URAM: 1280 };
+    cfg.board.ddr = { bandwidthGBps: 460, sizeMiB: 16384 };
+    cfg.board.powerW = 225;
+    expect(loadConfig(write('cfg.json', cfg)).board.ddr.sizeMiB).toBe(16384);
   });
 });

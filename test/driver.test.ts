@@ -384,6 +384,7 @@ describe('driver and validate.py on a fake PYNQ', () => {
       version: 1,
       model: 'fake',
       byteOrder: 'little-endian',
+      generation: 'fake',
       image: { kind: 'seeded', seed: 1, index: 0, shape: [2, 3, 5] },
       input,
       weights: { kind: 'random', seed: 1, init: 'm3vit' },

@@ -237,6 +237,72 @@ describe('m3vit-gen report', () => {
     expect(() => collectReport(path.join(dir, 'nope'))).toThrow(/is not a folder/);
   });
 
+  /** The UserError message `reportCommand` throws for the project folder. */
+  function refused(dir: string): string {
+    try {
+      reportCommand(dir, false);
+    } catch (e) {
+      if (e instanceof UserError) return e.message;
+      throw e;
+    }
+    throw new Error('the report was accepted');
+  }
+  /** Where the project's tcl/flow.json says the tool reports are. */
+  const flowOf = (dir: string): { hls: { csynthXml: string }; vivado: { utilizationReport: string; timingReport: string } } =>
+    JSON.parse(fs.readFileSync(path.join(dir, 'tcl', 'flow.json'), 'utf8'));
+
+  test.each([
+    ['a negative estimated clock (used to print "-303.0 MHz ... met")', '<EstimatedClockPeriod>2.412<', '<EstimatedClockPeriod>-3.300<', '<PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod>: "-3.300" is not a clock period in ns (> 0, at most 1000)'],
+    ['a negative LUT count', '<LUT>98765<', '<LUT>-100<', '<AreaEstimates/Resources/LUT>: "-100" is not a resource count (a whole number, 0 to 100,000,000)'],
+    ['a count that is not a number', '<FF>123456<', '<FF>lots<', '<AreaEstimates/Resources/FF>: "lots" is not a resource count (a whole number, 0 to 100,000,000)'],
+    ['no FF available (used to print "Infinity%")', '<FF>460800<', '<FF>0<', '<AreaEstimates/AvailableResources/FF>: "0" is not an available resource count (a whole number, 1 to 100,000,000)'],
+  ])('csynth.xml with %s: exit-2 message naming the file and the tag', (_what, from, to, problem) => {
+    const xml = read('csynth/vitis-hls-2023.2.xml');
+    expect(xml).toContain(from);
+    const dir = projectWith({ csynth: xml.replace(from, to) });
+    expect(refused(dir)).toBe(`${path.join(dir, flowOf(dir).hls.csynthXml)}: ${problem}`);
+  });
+
+  test('estimate.json of the wrong shape: every problem, naming the file and the field', () => {
+    const bad = JSON.stringify({ tasks: ['semseg'], resources: { LUT: { used: -5 }, DSP: { used: 'many' } }, latency_ms: [38.5, 37.25] });
+    const dir = projectWith({ estimate: bad });
+    expect(refused(dir)).toBe(
+      [
+        `${path.join(dir, 'report/estimate.json')}: not an estimate the estimator writes (3 problems)`,
+        '  /resources/LUT/used: -5 is not a resource count (a whole number, 0 to 100,000,000)',
+        '  /resources/DSP/used: "many" is not a resource count (a whole number, 0 to 100,000,000)',
+        '  /latency_ms: must be an object of task name -> ms (got an array)',
+      ].join('\n'),
+    );
+  });
+
+  test('estimate.json naming a task it does not list, or a negative latency', () => {
+    const dir = projectWith({ estimate: JSON.stringify({ tasks: ['semseg'], latency_ms: { semseg: -1, normals: 3 } }) });
+    expect(refused(dir)).toBe(
+      [
+        `${path.join(dir, 'report/estimate.json')}: not an estimate the estimator writes (2 problems)`,
+        '  /latency_ms/semseg: -1 is not a latency in ms (a number >= 0, below 1e9)',
+        '  /latency_ms/normals: not one of the estimate\'s tasks (semseg)',
+      ].join('\n'),
+    );
+  });
+
+  test('an unreadable utilisation report is said (exit 2), not shown as "?"', () => {
+    const dir = projectWith({ csynth: read('csynth/vitis-hls-2023.2.xml'), util: 'Copyright 1986-2023 Xilinx\n(the run was killed here)\n' });
+    expect(refused(dir)).toBe(
+      `${path.join(dir, flowOf(dir).vivado.utilizationReport)}: no utilisation table (Site Type | Used | ... | Available) with LUT, register, Block RAM, URAM or DSP rows: not a report_utilization output, or cut short`,
+    );
+  });
+
+  test('a utilisation row or a timing clock that holds no number', () => {
+    const util = read('vivado/utilization-2023.2.rpt').replace('| CLB LUTs                   | 104321 |', '| CLB LUTs                   |  -1.5x |');
+    let dir = projectWith({ util });
+    expect(refused(dir)).toBe(`${path.join(dir, flowOf(dir).vivado.utilizationReport)}: "CLB LUTs" row, Used column: "-1.5x" is not a used count (a number, 0 to 100,000,000)`);
+    const timing = read('vivado/timing-summary.rpt').replace('3.333           300.030', '0.000           300.030');
+    dir = projectWith({ csynth: read('csynth/vitis-hls-2023.2.xml'), timing });
+    expect(refused(dir)).toBe(`${path.join(dir, flowOf(dir).vivado.timingReport)}: Clock Summary, clock clk_pl_0, Period(ns): "0.000" is not a clock period in ns (> 0, at most 1000)`);
+  });
+
   test('a bare HLS project folder (no tcl/flow.json): its csynth.xml is found and read', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-bare-'));
     dirs.push(dir);

@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import { UserError } from '../util/errors';
+import { readJsonFile } from '../util/json';
 import { packageFile } from '../util/package';
 import type { BuildConfig, CalibrationStatistic, HpPort, PreprocessConfig, RandomInit, Scheduler } from './types';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type SchemaNode = { [k: string]: unknown };
 
 let cachedSchema: SchemaNode | undefined;
@@ -28,165 +28,10 @@ function validator(): ReturnType<Ajv2020['compile']> {
   return cachedValidator;
 }
 
-/** Parses JSON text, reporting syntax errors with line and column. */
-export function parseJsonText(file: string, text: string): Json {
-  // Editors on Windows may start a UTF-8 file with a byte-order mark, which JSON.parse rejects.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    return JSON.parse(text) as Json;
-  } catch (e) {
-    // Node's messages carry a position for some errors only ("Unexpected token ..." has
-    // none), so the position and wording come from a scan of our own.
-    const found = findJsonSyntaxError(text);
-    if (found) {
-      const { line, col } = lineCol(text, found.offset);
-      throw new UserError(`${file}:${line}:${col}`, [`invalid JSON: ${found.message}`]);
-    }
-    throw new UserError(file, [`invalid JSON: ${(e as Error).message}`]);
-  }
-}
-
-/** The first JSON syntax error in `text` (RFC 8259), or undefined when the text is valid JSON. */
-export function findJsonSyntaxError(text: string): { offset: number; message: string } | undefined {
-  let i = 0;
-  const n = text.length;
-  class Bad {
-    constructor(
-      readonly offset: number,
-      readonly message: string,
-    ) {}
-  }
-  const found = (at: number): string => (at >= n ? 'the end of the file' : text[at] < ' ' ? JSON.stringify(text[at]) : `'${text[at]}'`);
-  const fail = (msg: string, at = i): never => {
-    throw new Bad(at, msg);
-  };
-  const ws = (): void => {
-    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  const str = (): void => {
-    i++; // opening quote
-    while (i < n) {
-      const c = text[i];
-      if (c === '"') {
-        i++;
-        return;
-      }
-      if (c === '\\') {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('\\u must be followed by 4 hex digits');
-          i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
-          i += 2;
-        } else {
-          fail(`invalid escape \\${e ?? ''} in a string`);
-        }
-      } else if (c < ' ') {
-        fail(c === '\n' ? 'string not closed before the end of the line' : 'control character in a string');
-      } else {
-        i++;
-      }
-    }
-    fail('string not closed before the end of the file');
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`expected a double-quoted property name, found ${found(i)}`);
-        str();
-        ws();
-        if (text[i] !== ':') fail(`expected ':' after the property name, found ${found(i)}`);
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or '}' after a property value, found ${found(i)}`);
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or ']' after an array element, found ${found(i)}`);
-      }
-    }
-    if (c === '"') return str();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      const m = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
-      m.lastIndex = i;
-      const r = m.exec(text);
-      if (!r || r[0] === '-') fail('invalid number');
-      i += r![0].length;
-      return;
-    }
-    for (const lit of ['true', 'false', 'null']) {
-      if (text.startsWith(lit, i)) {
-        i += lit.length;
-        return;
-      }
-    }
-    fail(`expected a value, found ${found(i)}`);
-  };
-  try {
-    value();
-    ws();
-    if (i < n) fail(`unexpected ${found(i)} after the end of the JSON value`);
-    return undefined;
-  } catch (e) {
-    if (e instanceof Bad) return { offset: e.offset, message: e.message };
-    throw e;
-  }
-}
-
-function lineCol(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const col = offset - before.lastIndexOf('\n');
-  return { line, col };
-}
-
 /** Loads, validates and resolves a config file. `overrides.outDir` replaces the configured output. */
 export function loadConfig(configPath: string, overrides: { outDir?: string } = {}): BuildConfig {
   const configFile = path.resolve(configPath);
-  if (!fs.existsSync(configFile)) throw new UserError(configPath, ['config file not found']);
-  if (fs.statSync(configFile).isDirectory()) throw new UserError(configPath, ['is a folder; expected a JSON config file']);
-  let text: string;
-  try {
-    text = fs.readFileSync(configFile, 'utf8');
-  } catch (e) {
-    throw new UserError(configPath, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
-  }
-  const data = parseJsonText(configPath, text);
+  const data = readJsonFile(configFile, 'config', configPath);
   const validate = validator();
   if (!validate(data)) {
     const problems = describeSchemaErrors(validate.errors ?? [], data);

@@ -3,13 +3,14 @@
  * slow work), then the quantized model, the packed weight image and its manifest, the
  * synthesised sources, the testbench and the project Makefile.
  */
-import { GOLDEN_NAMES } from '../golden/vectors';
+import { GOLDEN_NAMES, sha256 } from '../golden/vectors';
 import type { LoadedProject } from '../project';
 import { prepareModel } from '../reference/prepare';
 import { buildSchedule } from '../schedule/schedule';
 import { weightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import type { Progress } from '../util/progress';
+import { checkDdrFits } from './ddr-budget';
 import { kernelFiles } from './kernels';
 import { LAYOUT } from './layout';
 import { makefileSource } from './makefile';
@@ -22,12 +23,13 @@ export function runKernelStage(project: LoadedProject, p?: Progress): { files: O
   const prepared = prepareModel(project, { progress: p });
   p?.step('HLS kernels and weight image');
   const layout = weightLayout(ir, sched, prepared.plan);
+  checkDdrFits(config, layout.totalWords, sched.scratch.totalWords);
   const image = packWeightImage(layout, prepared.quant);
   const files: OutputFile[] = [
     ...kernelFiles({ ir, config, plan: prepared.plan, sched, layout }),
     { path: LAYOUT.weightImage, contents: image },
-    { path: LAYOUT.weightManifest, contents: weightManifest(layout, image) },
-    { path: LAYOUT.testbench, contents: testbenchSource(sched, ir.dims.name, GOLDEN_NAMES) },
+    { path: LAYOUT.weightManifest, contents: weightManifest(layout, image, prepared.generation) },
+    { path: LAYOUT.testbench, contents: testbenchSource(sched, ir.dims.name, GOLDEN_NAMES, { generation: prepared.generation, weightsSha256: sha256(image) }) },
     { path: LAYOUT.makefile, contents: makefileSource(config.name) },
   ];
   const mib = (image.length / 1048576).toFixed(2);

@@ -3,6 +3,7 @@
  * and where the kernel dumps it in scratch, is decided here (from the schedule's dump map
  * and the golden file naming), so the C++ only loops over tables.
  */
+import * as path from 'path';
 import type { Schedule } from '../schedule/schedule';
 import { TOP_FUNCTION } from '../schedule/interface';
 import { LAYOUT } from './layout';
@@ -21,7 +22,13 @@ export function runOrder(tasks: number): number[] {
   return [0, 1, 0, ...Array.from({ length: tasks - 2 }, (_, i) => i + 2)];
 }
 
-export function testbenchView(sched: Schedule, modelName: string, names: GoldenNames): object {
+/** What ties the testbench to its generation: the identity golden/manifest.json must carry, the weight image's sha256. */
+export interface TestbenchIdentity {
+  generation: string;
+  weightsSha256: string;
+}
+
+export function testbenchView(sched: Schedule, modelName: string, names: GoldenNames, identity: TestbenchIdentity): object {
   const order = runOrder(sched.tasks.length);
   const tasks = sched.tasks.map((t) => {
     const checkpoints = sched.scratch.dumps
@@ -46,6 +53,9 @@ export function testbenchView(sched: Schedule, modelName: string, names: GoldenN
   return {
     top: TOP_FUNCTION,
     modelName,
+    generation: identity.generation,
+    weightsSha256: identity.weightsSha256,
+    goldenManifest: path.posix.relative(LAYOUT.goldenDir, LAYOUT.goldenManifest),
     weightImage: LAYOUT.weightImage,
     csimResult: LAYOUT.csimResult,
     inputFile: names.input,
@@ -56,6 +66,6 @@ export function testbenchView(sched: Schedule, modelName: string, names: GoldenN
   };
 }
 
-export function testbenchSource(sched: Schedule, modelName: string, names: GoldenNames): string {
-  return renderTemplate('tb/testbench.cpp.hbs', testbenchView(sched, modelName, names));
+export function testbenchSource(sched: Schedule, modelName: string, names: GoldenNames, identity: TestbenchIdentity): string {
+  return renderTemplate('tb/testbench.cpp.hbs', testbenchView(sched, modelName, names, identity));
 }

@@ -37,9 +37,11 @@ export function packWeightImage(layout: WeightLayout, quant: QuantWeights): Uint
   return bytes;
 }
 
-export function weightManifest(layout: WeightLayout, image: Uint8Array): string {
+export function weightManifest(layout: WeightLayout, image: Uint8Array, generation: string): string {
   const json = {
     format: 'm3vit-gen weight image 1',
+    // The generation (config, model, weights) the image belongs to; golden/manifest.json carries the same.
+    generation,
     wordBytes: WORD_BYTES,
     lanes: { int16: LANES16, int32: WORD_BYTES / 4 },
     totalWords: layout.totalWords,

@@ -85,6 +85,8 @@ export interface GoldenManifest {
   version: number;
   model: string;
   byteOrder: 'little-endian';
+  /** Identity of the generation (config, model, weights): the testbench refuses golden vectors of another. */
+  generation: string;
   /** The real image the vectors were computed from (quantized: `input`). */
   image: GoldenImage;
   input: GoldenTensor;
@@ -199,6 +201,7 @@ export function goldenFiles(project: LoadedProject, prepared: PreparedModel, pro
     version: GOLDEN_VERSION,
     model: ir.dims.name,
     byteOrder: 'little-endian',
+    generation: prepared.generation,
     image: info,
     input: input!,
     weights: o.kind === 'file' ? { kind: 'file', file: path.basename(o.file!) } : { kind: 'random', seed: o.seed!, init: o.init! },

@@ -8,7 +8,7 @@
  * 2.x/3.x), then a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (..), }
  * (latin-1 in 1.x/2.x, UTF-8 in 3.x), padded with spaces and a final newline, then the data.
  */
-import * as fs from 'fs';
+import { readUserFile } from '../util/read-file';
 import { UserError } from '../util/errors';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8';
@@ -94,14 +94,7 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
 }
 
 export function readNpy(file: string): NpyArray {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(file, [code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, expected a .npy file' : `cannot read: ${(e as Error).message}`]);
-  }
-  return parseNpy(buf, file);
+  return parseNpy(readUserFile(file, 'npy'), file);
 }
 
 /** float32 .npy bytes, format 1.0, header padded to a multiple of 64 bytes as numpy does. */

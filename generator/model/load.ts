@@ -10,15 +10,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Node, Project, SyntaxKind, ts, type Diagnostic, type Expression, type SourceFile } from 'ts-morph';
 import { UserError } from '../util/errors';
+import { readUserText } from '../util/read-file';
 import { packageFile } from '../util/package';
 import type { ModelSpec } from './spec';
+import { PositionTree, type SourcePosition } from './positions';
 import { validateModelSpec } from './validate';
 
-export interface SourcePosition {
-  file: string;
-  line: number;
-  col: number;
-}
+export type { SourcePosition };
 
 /** A loaded model: the spec plus where each field was written, for messages. */
 export interface LoadedModel {
@@ -36,8 +34,7 @@ function specModulePath(): string {
 }
 
 export function loadModel(modelFile: string, displayName = modelFile): LoadedModel {
-  if (!fs.existsSync(modelFile)) throw new UserError(displayName, ['model description not found']);
-  if (!fs.statSync(modelFile).isFile()) throw new UserError(displayName, ['is a folder; expected a TypeScript model description']);
+  const text = readUserText(modelFile, 'model', displayName);
   const project = new Project({
     compilerOptions: {
       strict: true,
@@ -52,7 +49,8 @@ export function loadModel(modelFile: string, displayName = modelFile): LoadedMod
     },
     skipAddingFilesFromTsConfig: true,
   });
-  const sf = project.addSourceFileAtPath(modelFile);
+  // From the text read above (a regular file of bounded size), not read again by ts-morph.
+  const sf = project.createSourceFile(path.resolve(modelFile), text, { overwrite: true });
   project.resolveSourceFileDependencies();
 
   // Every file the description pulls in is checked (a const imported from a file with a
@@ -70,7 +68,7 @@ export function loadModel(modelFile: string, displayName = modelFile): LoadedMod
   const evaluator = new StaticEvaluator(displayName, fileName);
   const expr = defaultExportExpression(sf, displayName);
   const value = evaluator.evaluate(expr, '');
-  const loaded: LoadedModel = { spec: value as ModelSpec, file: displayName, positions: evaluator.positions };
+  const loaded: LoadedModel = { spec: value as ModelSpec, file: displayName, positions: evaluator.positions.toMap() };
   validateModelSpec(loaded);
   return loaded;
 }
@@ -115,11 +113,21 @@ function defaultExportExpression(sf: SourceFile, file: string): Expression {
   ]);
 }
 
+/**
+ * Budgets of the static evaluator. A description takes a few dozen steps (the shipped models 24 to 42) and values of a few
+ * dozen elements; the budgets are far above that and stop a description that grows
+ * exponentially (a const used twice by the next one, doubled n times) within a second
+ * instead of running for hours. Steps count evaluated nodes plus the elements copied.
+ */
+export const EVALUATION_LIMITS = { steps: 20_000, depth: 500, arrayLength: 10_000, stringLength: 100_000, objectKeys: 10_000 };
+
 /** Evaluates the declarative subset of TypeScript a model description is written in. */
 class StaticEvaluator {
-  readonly positions = new Map<string, SourcePosition>();
+  readonly positions = new PositionTree();
   private readonly active = new Set<Node>();
   private scratch = 0;
+  private steps = 0;
+  private depth = 0;
 
   constructor(
     private readonly file: string,
@@ -127,6 +135,16 @@ class StaticEvaluator {
   ) {}
 
   evaluate(node: Expression, field: string): unknown {
+    this.spend(node, 1);
+    if (++this.depth > EVALUATION_LIMITS.depth) this.tooLarge(node, `nesting deeper than ${EVALUATION_LIMITS.depth} expressions and const references`);
+    try {
+      return this.checkSize(node, this.evaluateNode(node, field));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private evaluateNode(node: Expression, field: string): unknown {
     this.positions.set(field, positionOf(node, this.fileName));
     if (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node) || Node.isNonNullExpression(node) || Node.isTypeAssertion(node)) {
       return this.evaluate(node.getExpression(), field);
@@ -156,11 +174,12 @@ class StaticEvaluator {
       for (const el of node.getElements()) {
         if (Node.isSpreadElement(el)) {
           // Evaluated aside, then its elements' positions renumbered to where they land.
-          const tmp = this.scratchField(field);
+          const tmp = this.scratchField();
           const v = this.evaluate(el.getExpression(), tmp);
           if (!Array.isArray(v)) return this.unsupported(el, 'spreading a non-array into an array');
-          v.forEach((_, i) => this.movePositions(`${tmp}/${i}`, `${field}/${out.length + i}`));
-          this.clearPositions(tmp);
+          this.spend(el, v.length);
+          this.checkArrayLength(node, out.length + v.length);
+          this.positions.moveElements(tmp, field, out.length);
           out.push(...v);
         } else {
           out.push(this.evaluate(el, `${field}/${out.length}`));
@@ -171,12 +190,12 @@ class StaticEvaluator {
     if (Node.isIdentifier(node)) return this.identifier(node, field);
     if (Node.isPropertyAccessExpression(node)) {
       // The object is evaluated aside; the field then points at the property's value.
-      const tmp = this.scratchField(field);
+      const tmp = this.scratchField();
       const obj = this.evaluate(node.getExpression(), tmp);
       const name = node.getName();
       const found = obj !== null && typeof obj === 'object' && !Array.isArray(obj) && Object.prototype.hasOwnProperty.call(obj, name);
-      if (found) this.movePositions(`${tmp}/${name}`, field);
-      this.clearPositions(tmp);
+      if (found) this.positions.move(`${tmp}/${name}`, field);
+      this.positions.clear(tmp);
       if (found) return (obj as Record<string, unknown>)[name];
       if (Array.isArray(obj) && name === 'length') return obj.length;
       return this.unsupported(node, `property "${name}" of a value that does not have it`);
@@ -219,25 +238,26 @@ class StaticEvaluator {
         } else {
           return this.unsupported(nameNode, 'computed property names');
         }
-        this.clearPositions(`${field}/${key}`);
+        this.positions.clear(`${field}/${key}`);
         out[key] = this.evaluate(prop.getInitializerOrThrow(), `${field}/${key}`);
       } else if (Node.isShorthandPropertyAssignment(prop)) {
         const key = prop.getName();
-        this.clearPositions(`${field}/${key}`);
+        this.positions.clear(`${field}/${key}`);
         this.positions.set(`${field}/${key}`, positionOf(prop, this.fileName));
         // `{ tasks }`: the name's own symbol is the property; the value is the variable's.
         out[key] = this.identifier(prop.getNameNode(), `${field}/${key}`, prop.getValueSymbol());
       } else if (Node.isSpreadAssignment(prop)) {
         // Evaluated aside, so that the object's own position stays; each spread key then
         // replaces what an earlier key of the same name recorded.
-        const tmp = this.scratchField(field);
+        const tmp = this.scratchField();
         const v = this.evaluate(prop.getExpression(), tmp);
         if (v === null || typeof v !== 'object' || Array.isArray(v)) return this.unsupported(prop, 'spreading a non-object into an object');
+        this.spend(prop, Object.keys(v).length);
         for (const key of Object.keys(v)) {
-          this.clearPositions(`${field}/${key}`);
-          this.movePositions(`${tmp}/${key}`, `${field}/${key}`);
+          this.positions.clear(`${field}/${key}`);
+          this.positions.move(`${tmp}/${key}`, `${field}/${key}`);
         }
-        this.clearPositions(tmp);
+        this.positions.clear(tmp);
         Object.assign(out, v);
       } else {
         return this.unsupported(prop, 'methods and accessors');
@@ -274,24 +294,38 @@ class StaticEvaluator {
   }
 
   /** A field name no model field can have, for evaluating a value before knowing where it lands. */
-  private scratchField(field: string): string {
-    return `${field}/#${this.scratch++}`;
+  private scratchField(): string {
+    // At the top, not below `field`: nested spreads would otherwise build paths as deep as
+    // the nesting, and every position operation walks its path.
+    return `/#${this.scratch++}`;
   }
 
-  /** Re-keys the positions recorded under `from` (and below it) to `to`. */
-  private movePositions(from: string, to: string): void {
-    for (const [k, v] of [...this.positions]) {
-      if (k === from || k.startsWith(`${from}/`)) {
-        this.positions.delete(k);
-        this.positions.set(to + k.slice(from.length), v);
-      }
+  /** Counts `n` steps against the budget. */
+  private spend(node: Node, n: number): void {
+    this.steps += n;
+    if (this.steps > EVALUATION_LIMITS.steps) {
+      this.tooLarge(node, `evaluating the description took more than ${EVALUATION_LIMITS.steps} steps; a const is probably used several times by the next one, over and over`);
     }
   }
 
-  private clearPositions(prefix: string): void {
-    for (const k of [...this.positions.keys()]) {
-      if (k === prefix || k.startsWith(`${prefix}/`)) this.positions.delete(k);
+  /** Refuses a value beyond the size budgets (checked as each value is built). */
+  private checkSize<T>(node: Node, v: T): T {
+    const L = EVALUATION_LIMITS;
+    if (typeof v === 'string' && v.length > L.stringLength) this.tooLarge(node, `a string of ${v.length} characters; at most ${L.stringLength} are allowed`);
+    if (Array.isArray(v)) this.checkArrayLength(node, v.length);
+    else if (v !== null && typeof v === 'object' && Object.keys(v).length > L.objectKeys) {
+      this.tooLarge(node, `an object of ${Object.keys(v).length} properties; at most ${L.objectKeys} are allowed`);
     }
+    return v;
+  }
+
+  private checkArrayLength(node: Node, n: number): void {
+    if (n > EVALUATION_LIMITS.arrayLength) this.tooLarge(node, `an array of ${n} elements; at most ${EVALUATION_LIMITS.arrayLength} are allowed`);
+  }
+
+  private tooLarge(node: Node, what: string): never {
+    const p = positionOf(node, this.fileName);
+    throw new UserError(this.file, [`${p.file}:${p.line}:${p.col}: expression too large (${what})`]);
   }
 
   private unsupported(node: Node, what: string): never {

@@ -36,6 +36,8 @@ export interface PredictResult {
   task: TaskIR;
   /** Real values (int mode: dequantized) in the task's output shape. */
   output: { shape: number[]; data: Float64Array };
+  /** The int run, when one was made (int mode, or --report): its saturation counts. */
+  int?: IntRun;
   /** With `report`: per-layer errors of int against float, and the int run's counts. */
   report?: { layers: LayerError[]; int: IntRun; output: { maxAbs: number; relL2: number } };
   /** With `trace`: every checkpoint of the `mode` run, in execution order. */
@@ -68,7 +70,7 @@ export function predict(project: LoadedProject, opts: PredictOptions): PredictRe
   } else {
     output = f!.output;
   }
-  const result: PredictResult = { task, output };
+  const result: PredictResult = { task, output, int: q };
   if (opts.trace) result.trace = opts.mode === 'int' ? q!.checkpoints : f!.checkpoints;
   if (opts.report) {
     result.report = { layers: compareRuns(f!, q!), int: q!, output: errorOf(q!.output.data, q!.output.frac, f!.output.data) };
@@ -76,19 +78,40 @@ export function predict(project: LoadedProject, opts: PredictOptions): PredictRe
   return result;
 }
 
+/** The layers of an int run that clipped values, in execution order, and their total. */
+function saturatedSites(run: IntRun): { sites: Array<[string, number]>; total: number } {
+  const sites = Object.entries(run.counts).filter(([, c]) => c.saturated > 0).map(([n, c]): [string, number] => [n, c.saturated]);
+  return { sites, total: sites.reduce((s, [, n]) => s + n, 0) };
+}
+
+/** How many of the first saturating layers the warning names. */
+const WARN_SITES = 5;
+
+/**
+ * The stderr warning of an int-mode run that clipped values (README: saturation is never
+ * silent), or undefined when nothing was clipped. Printed with or without --report.
+ */
+export function saturationWarning(run: IntRun, input: string): string | undefined {
+  const { sites, total } = saturatedSites(run);
+  if (total === 0) return undefined;
+  const first = sites.slice(0, WARN_SITES).map(([n, c]) => `${n} ${c}`).join(', ');
+  const more = sites.length > WARN_SITES ? ` and ${sites.length - WARN_SITES} more layer(s)` : '';
+  const hint = run.counts.input?.saturated ? `; ${input} has values outside the input format: is the image normalised (mean/std), not 0..255?` : '';
+  return `warning: int mode clipped ${total} value(s) to the fixed-point formats, so the output is not what the model computes: ${first}${more}${hint} (--report shows every layer and the error against float)`;
+}
+
 /** The text `predict --report` prints. */
 export function formatPredictReport(r: PredictResult): string {
   const rep = r.report!;
-  const sat = Object.entries(rep.int.counts).filter(([, c]) => c.saturated > 0);
   const overflow = Object.entries(rep.int.counts).filter(([, c]) => c.accOverflow > 0);
-  const totalSat = sat.reduce((s, [, c]) => s + c.saturated, 0);
+  const { sites: sat, total: totalSat } = saturatedSites(rep.int);
   return [
     `task ${r.task.name}: int against float, per layer (errors in real units after dequantizing)`,
     formatErrorTable(rep.layers),
     `output: max abs error ${rep.output.maxAbs.toExponential(3)}, relative L2 ${rep.output.relL2.toExponential(3)}`,
     totalSat === 0
       ? 'saturation: none in any layer'
-      : `saturation: ${totalSat} value(s) clipped: ${sat.map(([n, c]) => `${n} ${c.saturated}`).join(', ')}`,
+      : `saturation: ${totalSat} value(s) clipped: ${sat.map(([n, c]) => `${n} ${c}`).join(', ')}`,
     overflow.length === 0
       ? 'accumulator: no sum exceeded the configured width'
       : `ACCUMULATOR OVERFLOW (the hardware would wrap): ${overflow.map(([n, c]) => `${n} ${c.accOverflow}`).join(', ')}`,
@@ -108,14 +131,18 @@ export interface PredictCommandArgs {
 }
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
-export function predictCommand(args: PredictCommandArgs, log: (s: string) => void = (s) => console.log(s)): void {
+export function predictCommand(
+  args: PredictCommandArgs,
+  log: (s: string) => void = (s) => console.log(s),
+  warn: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): void {
   const outFile = checkOutputFile(args.out);
   const project = loadProject(args.config);
   // Before the expensive part: a trace folder that is not ours is refused now (and locked).
   const traceGuard = { force: args.force ?? false, inputs: projectInputs(project), products: [], keep: [], shown: args.trace ?? '' };
   const traceOut: PreparedOutput | undefined = args.trace !== undefined ? prepareOutputFolder(path.resolve(args.trace), traceGuard) : undefined;
   try {
-    predictAndWrite(project, args, outFile, traceOut, traceGuard, log);
+    predictAndWrite(project, args, outFile, traceOut, traceGuard, log, warn);
   } finally {
     traceOut?.release();
   }
@@ -128,6 +155,7 @@ function predictAndWrite(
   traceOut: PreparedOutput | undefined,
   traceGuard: { keep: string[]; products: string[]; shown: string },
   log: (s: string) => void,
+  warn: (s: string) => void,
 ): void {
   const r = predict(project, {
     task: args.task,
@@ -139,6 +167,8 @@ function predictAndWrite(
     progress: progress(),
   });
   writeUserFile(outFile, formatNpyFloat32(r.output.shape, r.output.data), args.out);
+  const warning = args.mode === 'int' && r.int ? saturationWarning(r.int, args.input) : undefined;
+  if (warning) warn(warning);
   log(`wrote ${displayPath(path.resolve(args.out))}: task ${r.task.name}, ${args.mode} mode, float32 [${r.output.shape.join(', ')}]`);
   const reportText = r.report ? formatPredictReport(r) : undefined;
   if (args.trace !== undefined) {

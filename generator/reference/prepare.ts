@@ -13,6 +13,7 @@ import { resolveWeights, weightsOrigin, type WeightsOrigin } from '../weights/so
 import type { QuantWeights, WeightSet } from '../weights/types';
 import { calibrateSet, statisticValues, type Calibration, type CalibrationSource } from './calibrate';
 import { calibrationFiles, readModelInput } from '../io/input';
+import { generationId } from './generation';
 
 export interface PreparedModel {
   weights: WeightSet;
@@ -23,6 +24,8 @@ export interface PreparedModel {
   plan: QuantPlan;
   quant: QuantWeights;
   quantStats: QuantStats[];
+  /** Identity of the generation (generation.ts): golden vectors, weight image and testbench carry it. */
+  generation: string;
 }
 
 export interface PrepareOptions {
@@ -53,7 +56,8 @@ export function prepareModel(project: LoadedProject, opts: PrepareOptions = {}):
   opts.progress?.step('quantizing weights');
   const plan = buildQuantPlan(ir, config.numerics, weights, actMaxAbs);
   const { quant, stats } = quantizeWeights(weights, plan);
-  const prepared: PreparedModel = { weights, origin, actMaxAbs, calibration, plan, quant, quantStats: stats };
+  const generation = generationId(config, project.model.spec, weights, origin);
+  const prepared: PreparedModel = { weights, origin, actMaxAbs, calibration, plan, quant, quantStats: stats, generation };
   byKey.set(key, prepared);
   return prepared;
 }

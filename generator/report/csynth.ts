@@ -5,6 +5,7 @@
  * and releases without UltraRAM support have no URAM).
  */
 import type { ResourceClass } from '../config/types';
+import { checkedNumber, COUNT, CYCLES, NONNEG_NS, PERIOD_NS, ReportFormatError, type NumberRule } from './checked';
 import { parseXml, xmlPath, xmlText, XmlError, type XmlElement } from './xml';
 
 export type ResourceCounts = Partial<Record<ResourceClass, number>>;
@@ -32,18 +33,25 @@ const RESOURCE_TAGS: Record<ResourceClass, string[]> = {
   URAM: ['URAM'],
 };
 
-function num(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const t = s.trim();
-  return /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(t) ? Number(t) : undefined;
+/** The tag's number, undefined when absent (or "undef"/"?" where `unknownAllowed`); a
+ * ReportFormatError naming the tag when it holds anything else or a value out of range. */
+function num(root: XmlElement, tag: string, rule: NumberRule, unknownAllowed = false): number | undefined {
+  const t = xmlText(root, tag)?.trim();
+  if (t === undefined) return undefined;
+  if (unknownAllowed && (t === 'undef' || t === '?' || t === '')) return undefined;
+  return checkedNumber(t, `<${tag}>`, rule);
 }
 
-function resources(el: XmlElement | undefined): ResourceCounts {
+/** Available LUT, FF and DSP: a part has some (a 0 would print "Infinity%"). */
+const AVAILABLE_NONZERO: NumberRule = { ...COUNT, what: 'an available resource count (a whole number, 1 to 100,000,000)', min: 1 };
+
+function resources(root: XmlElement, at: string, available: boolean): ResourceCounts {
   const out: ResourceCounts = {};
-  if (!el) return out;
+  if (!xmlPath(root, at)) return out;
   for (const [cls, tags] of Object.entries(RESOURCE_TAGS) as Array<[ResourceClass, string[]]>) {
+    const rule = available && (cls === 'LUT' || cls === 'FF' || cls === 'DSP') ? AVAILABLE_NONZERO : COUNT;
     for (const t of tags) {
-      const v = num(xmlText(el, t));
+      const v = num(root, `${at}/${t}`, rule);
       if (v !== undefined) {
         out[cls] = v;
         break;
@@ -53,7 +61,7 @@ function resources(el: XmlElement | undefined): ResourceCounts {
   return out;
 }
 
-export class ReportFormatError extends Error {}
+export { ReportFormatError };
 
 export function parseCsynthXml(text: string): CsynthReport {
   let root: XmlElement;
@@ -67,17 +75,17 @@ export function parseCsynthXml(text: string): CsynthReport {
   const perf = xmlPath(root, 'PerformanceEstimates');
   const area = xmlPath(root, 'AreaEstimates');
   if (!perf && !area) throw new ReportFormatError('no PerformanceEstimates or AreaEstimates: not a C-synthesis report');
-  const lat = (tag: string): number | undefined => num(xmlText(root, `PerformanceEstimates/SummaryOfOverallLatency/${tag}`));
+  const lat = (tag: string): number | undefined => num(root, `PerformanceEstimates/SummaryOfOverallLatency/${tag}`, CYCLES, true);
   return {
     toolVersion: xmlText(root, 'ReportVersion/Version'),
     part: xmlText(root, 'UserAssignments/Part'),
     top: xmlText(root, 'UserAssignments/TopModelName'),
-    targetClockNs: num(xmlText(root, 'UserAssignments/TargetClockPeriod')),
-    clockUncertaintyNs: num(xmlText(root, 'UserAssignments/ClockUncertainty')),
-    estimatedClockNs: num(xmlText(root, 'PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod')),
+    targetClockNs: num(root, 'UserAssignments/TargetClockPeriod', PERIOD_NS),
+    clockUncertaintyNs: num(root, 'UserAssignments/ClockUncertainty', NONNEG_NS),
+    estimatedClockNs: num(root, 'PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod', PERIOD_NS),
     latency: { best: lat('Best-caseLatency'), average: lat('Average-caseLatency'), worst: lat('Worst-caseLatency') },
     interval: { min: lat('Interval-min'), max: lat('Interval-max') },
-    resources: resources(xmlPath(root, 'AreaEstimates/Resources')),
-    available: resources(xmlPath(root, 'AreaEstimates/AvailableResources')),
+    resources: resources(root, 'AreaEstimates/Resources', false),
+    available: resources(root, 'AreaEstimates/AvailableResources', true),
   };
 }

@@ -10,6 +10,9 @@ import { RESOURCE_CLASSES, type BoardResources, type ResourceClass } from '../co
 import { LAYOUT } from '../emit/layout';
 import type { FlowManifest } from '../flow/stage';
 import { UserError } from '../util/errors';
+import { readJsonFile } from '../util/json';
+import { readUserText } from '../util/read-file';
+import { allowed, COUNT, MILLISECONDS, type NumberRule } from './checked';
 import { parseCosimReport, type CosimRow } from './cosim';
 import { checkFlowManifest } from './flow-manifest';
 import { parseCsynthXml, ReportFormatError, type CsynthReport } from './csynth';
@@ -36,23 +39,47 @@ export interface ReportData {
 }
 
 function readJson(file: string, shown: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(shown, [`not readable JSON: ${(e as Error).message}`]);
-  }
+  return readJsonFile(file, 'json', shown);
 }
 
-/** estimate.json as the estimator writes it: resources.<class>.used (or resources.used.<class>), latency_ms.<task>. */
-export function readEstimate(json: unknown): EstimateFigures {
+/**
+ * estimate.json as the estimator writes it: resources.<class>.used (or resources.used.<class>),
+ * latency_ms.<task>. Wrong types or values out of range are a UserError naming `shown` and
+ * the field (a latency_ms array used to print tasks named "0" and "1").
+ */
+export function readEstimate(json: unknown, shown = 'estimate.json'): EstimateFigures {
   const out: EstimateFigures = { resources: {}, latencyMs: {} };
-  const o = (json ?? {}) as Record<string, any>;
-  const res = (o.resources ?? {}) as Record<string, any>;
-  for (const cls of RESOURCE_CLASSES) {
-    const v = typeof res[cls] === 'object' && res[cls] !== null ? res[cls].used : res.used?.[cls];
-    if (typeof v === 'number') out.resources[cls] = v;
+  const problems: string[] = [];
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const check = (v: unknown, field: string, rule: NumberRule): number | undefined => {
+    if (typeof v === 'number' && allowed(v, rule)) return v;
+    problems.push(`${field}: ${JSON.stringify(v) ?? 'nothing'} is not ${rule.what}`);
+    return undefined;
+  };
+  if (!isObject(json)) throw new UserError(shown, ['/: must be an object (the estimator\'s estimate.json)']);
+  const res = json.resources ?? {};
+  if (!isObject(res)) problems.push('/resources: must be an object of resource class -> { used, ... }');
+  else {
+    for (const cls of RESOURCE_CLASSES) {
+      const nested = isObject(res[cls]);
+      const v = nested ? (res[cls] as Record<string, unknown>).used : isObject(res.used) ? res.used[cls] : undefined;
+      if (v === undefined) continue;
+      const n = check(v, nested ? `/resources/${cls}/used` : `/resources/used/${cls}`, COUNT);
+      if (n !== undefined) out.resources[cls] = n;
+    }
   }
-  for (const [t, ms] of Object.entries((o.latency_ms ?? {}) as Record<string, unknown>)) if (typeof ms === 'number') out.latencyMs[t] = ms;
+  const lat = json.latency_ms ?? {};
+  const tasks = Array.isArray(json.tasks) && json.tasks.every((t) => typeof t === 'string') ? (json.tasks as string[]) : undefined;
+  if (json.tasks !== undefined && !tasks) problems.push('/tasks: must be an array of task names');
+  if (!isObject(lat)) problems.push(`/latency_ms: must be an object of task name -> ms (got ${Array.isArray(lat) ? 'an array' : JSON.stringify(lat)})`);
+  else {
+    for (const [t, ms] of Object.entries(lat)) {
+      if (tasks && !tasks.includes(t)) problems.push(`/latency_ms/${t}: not one of the estimate's tasks (${tasks.join(', ')})`);
+      const n = check(ms, `/latency_ms/${t}`, MILLISECONDS);
+      if (n !== undefined) out.latencyMs[t] = n;
+    }
+  }
+  if (problems.length > 0) throw new UserError(shown, problems, `not an estimate the estimator writes (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
   return out;
 }
 
@@ -98,7 +125,7 @@ export function collectReport(projectDir: string, shownDir = projectDir): Report
   })();
   if (csynthRel && fs.existsSync(path.join(projectDir, csynthRel))) {
     try {
-      data.csynth = parseCsynthXml(fs.readFileSync(path.join(projectDir, csynthRel), 'utf8'));
+      data.csynth = parseCsynthXml(readUserText(path.join(projectDir, csynthRel), 'report', shown(csynthRel)));
     } catch (e) {
       if (e instanceof ReportFormatError) throw new UserError(shown(csynthRel), [e.message]);
       throw e;
@@ -110,8 +137,16 @@ export function collectReport(projectDir: string, shownDir = projectDir): Report
       data.budget = { ...data.csynth.available };
     }
   }
-  const optional = <T>(rel: string | undefined, parse: (t: string) => T): T | undefined =>
-    rel && fs.existsSync(path.join(projectDir, rel)) ? parse(fs.readFileSync(path.join(projectDir, rel), 'utf8')) : undefined;
+  const optional = <T>(rel: string | undefined, parse: (t: string) => T): T | undefined => {
+    if (!rel || !fs.existsSync(path.join(projectDir, rel))) return undefined;
+    const text = readUserText(path.join(projectDir, rel), 'report', shown(rel));
+    try {
+      return parse(text);
+    } catch (e) {
+      if (e instanceof ReportFormatError) throw new UserError(shown(rel), [e.message]);
+      throw e;
+    }
+  };
   if (m) {
     data.cosim = optional(m.hls.cosimReport, parseCosimReport);
     if (data.cosim) data.files.cosim = m.hls.cosimReport;
@@ -122,7 +157,7 @@ export function collectReport(projectDir: string, shownDir = projectDir): Report
   }
   const estRel = m?.estimate ?? `${LAYOUT.reportDir}/estimate.json`;
   if (fs.existsSync(path.join(projectDir, estRel))) {
-    data.estimate = readEstimate(readJson(path.join(projectDir, estRel), shown(estRel)));
+    data.estimate = readEstimate(readJson(path.join(projectDir, estRel), shown(estRel)), shown(estRel));
     data.files.estimate = estRel;
   }
   if (!data.csynth && !data.utilization && !data.estimate) {

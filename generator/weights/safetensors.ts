@@ -12,9 +12,10 @@
  * naming the tensor. Tensors are decoded lazily, one at a time, into float64 (exact for all
  * float dtypes and for integers up to 2^53).
  */
-import * as fs from 'fs';
 import * as os from 'os';
-import { UserError } from '../util/errors';
+import { isUserError, UserError } from '../util/errors';
+import { parseJsonBytes } from '../util/json';
+import { readUserFile } from '../util/read-file';
 
 export const DTYPE_BYTES = {
   F64: 8,
@@ -90,10 +91,10 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
   if (n < 2) throw new UserError(file, [`not a safetensors file: header of ${n} bytes cannot hold a JSON object`]);
   let header: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
-    header = JSON.parse(text);
+    header = parseJsonBytes(bytes.subarray(8, 8 + n), 'header');
   } catch (e) {
-    throw new UserError(file, [`corrupt header (not UTF-8 JSON): ${(e as Error).message}`]);
+    if (!isUserError(e)) throw e;
+    throw new UserError(file, [`corrupt header (not UTF-8 JSON): ${e.message}`]);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new UserError(file, ['corrupt header: expected a JSON object of tensors']);
@@ -173,14 +174,7 @@ function coverageProblems(entries: SafetensorsEntry[], dataLen: number): string[
 }
 
 export function readSafetensorsFile(path: string, displayName = path): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(displayName, [code === 'ENOENT' ? 'weights file not found' : `cannot read: ${(e as Error).message}`]);
-  }
-  return parseSafetensors(bytes, displayName);
+  return parseSafetensors(readUserFile(path, 'weights', displayName), displayName);
 }
 
 const LITTLE_ENDIAN_HOST = os.endianness() === 'LE';
