@@ -7,6 +7,7 @@
 import * as path from 'path';
 import { estimate } from '../generator/estimate/estimate';
 import { generate } from '../generator/generate';
+import type { ModelSpec } from '../generator/model/spec';
 import { loadProject } from '../generator/project';
 import { checkStructureProject } from '../generator/structure/check';
 import type { StructureReport } from '../generator/structure/types';
@@ -58,12 +59,13 @@ describe('structure of the generated kernels', () => {
     expectBuildableAsEstimated(checkStructureProject(project.config.outDir), 32, 32, macUnitDsp(cfg));
   });
 
-  it.each([
+  const cases: Array<[string, ModelSpec, number, number, 'expert-major' | 'token-major']> = [
     ['experts, both heads, PE 4 x SIMD 4', smallSpec({ experts: 4, topK: 2 }), 4, 4, 'expert-major'],
     ['2-part blocks and conv groups, PE 8 x SIMD 16', smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }] }), 8, 16, 'expert-major'],
     ['token-major, PE 4 x SIMD 4', smallSpec({ experts: 16, topK: 2 }), 4, 4, 'token-major'],
-    ['dense model, linear head, PE 2 x SIMD 2', { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' as const } }] }, 2, 2, 'expert-major'],
-  ] as const)('%s', (name, spec, pe, simd, scheduler) => {
+    ['dense model, linear head, PE 2 x SIMD 2', { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, 2, 2, 'expert-major'],
+  ];
+  it.each(cases)('%s', (name, spec, pe, simd, scheduler) => {
     const tag = `s_${name.replace(/[^a-z0-9]+/gi, '_')}`.slice(0, 40);
     const cfg = writeProject(dir, spec, { name: tag, pe, simd, scheduler });
     const project = loadProject(cfg);
