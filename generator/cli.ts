@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('m3vit-gen')
     .usage('$0 --config FILE [--out DIR]\n\nCompile an M³ViT model and a board config into a Vitis HLS project.')
+    .option('quiet', { type: 'boolean', default: false, global: true, describe: 'no progress lines on stderr (off a terminal the long commands print one line per step)' })
     .command(
       '$0',
       'generate the project (the main job)',
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
           if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
-          const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit });
+          const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit, progress: progress({ quiet: args.quiet }) });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           for (const s of summary) console.log(`  ${s}`);
           if (NOT_YET_GENERATED.length > 0) {
@@ -113,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
-          const summary = goldenCommand(project, { force: args.force, progress: progress() });
+          const summary = goldenCommand(project, { force: args.force, progress: progress({ quiet: args.quiet }) });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           console.log(`  ${summary}`);
         })(),

@@ -9,7 +9,7 @@ import { runGoldenStage } from './golden/stage';
 import { inspectJson } from './inspect/format';
 import type { LoadedProject } from './project';
 import { checkReplaceable, writeOutputFolder, type OutputFile } from './util/output';
-import { progress, type Progress } from './util/progress';
+import { NO_PROGRESS, type Progress } from './util/progress';
 
 export interface StageResult {
   files: OutputFile[];
@@ -64,7 +64,7 @@ export interface GenerateOptions {
 }
 
 export function generate(project: LoadedProject, opts: GenerateOptions): string[] {
-  const p = opts.progress ?? progress();
+  const p = opts.progress ?? NO_PROGRESS;
   checkReplaceable(project.config.outDir, opts.force);
   const files: OutputFile[] = [];
   const summary: string[] = [];

@@ -207,8 +207,8 @@ describe('the main job', () => {
   it('writes the output folder with model/ir.json and the marker', () => {
     const cfg = project();
     const out = path.join(tmp, 'out');
-    const r = cli(['--config', cfg, '--out', out]);
-    expect(r.stderr).toBe('');
+    const r = cli(['--config', cfg, '--out', out, '--quiet']);
+    expect(r.stderr).toBe(''); // --quiet: no progress lines
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe(`wrote ${out}/`);
     expect(fs.existsSync(path.join(out, MARKER))).toBe(true);
@@ -218,6 +218,17 @@ describe('the main job', () => {
     const backbone = 8 * 16 * 768 + 2 * (9 * 3 * 16 * 16 + 2 * 9 * 9 * 16 + 9 * 16 * 16) + 2 * 9 * 32 * 16 + 2 * 2 * 9 * 16 * 8;
     expect(ir.tasks.depth.macs).toBe(backbone + 9 * 16 * 4 + 8 * 1 * 16);
     expect(fs.readdirSync(tmp).sort()).toEqual(['cfg.json', 'model.ts', 'out']); // no temporary folder left
+  });
+
+  it('off a terminal prints one line per step on stderr with its and the total elapsed seconds', () => {
+    const r = cli(['--config', project(), '--out', path.join(tmp, 'out')]);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trimEnd().split('\n');
+    for (const l of lines) expect(l).toMatch(/^m3vit-gen: .+: \d+\.\d s \(\d+\.\d s in all\)$/);
+    const steps = lines.map((l) => /^m3vit-gen: (.+): \d/.exec(l)![1]);
+    expect(steps).toEqual(expect.arrayContaining(['model IR', 'HLS kernels', 'estimate', 'golden vectors', 'writing output']));
+    expect(steps[steps.length - 1]).toBe('writing output');
+    expect(r.stdout).not.toMatch(/m3vit-gen: /); // progress never mixes into the results
   });
 
   it('writes to the configured output (relative to the config) without --out, and --out relative to the working folder', () => {

@@ -82,7 +82,7 @@ describe('predict: bad input exits 2 and writes no output', () => {
 describe('on the default config (m3vit-tiny, seeded weights)', () => {
   it('predict --report writes the dequantized int output [C, H, W] and prints per-layer errors and saturation', () => {
     const out = path.join(tmp, 'y.npy');
-    const r = cli(['predict', '--config', CONFIG, '--task', 'depth', '--input', image, '--out', out, '--report']);
+    const r = cli(['predict', '--config', CONFIG, '--task', 'depth', '--input', image, '--out', out, '--report', '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^wrote .*y\.npy: task depth, int mode, float32 \[1, 128, 256\]$/m);
@@ -102,7 +102,7 @@ describe('on the default config (m3vit-tiny, seeded weights)', () => {
 
   it('golden writes the manifest, the quant plan and one file per checkpoint, hashes matching', () => {
     const proj = path.join(tmp, 'proj');
-    const r = cli(['golden', '--config', CONFIG, '--out', proj]);
+    const r = cli(['golden', '--config', CONFIG, '--out', proj, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/golden\/: 2 task\(s\), [\d.]+ MiB, no saturation; model\/quant-plan\.json/);

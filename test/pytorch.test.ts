@@ -237,7 +237,7 @@ for i in range(${images}):
         const out: Record<string, Float64Array> = {};
         for (const mode of ['float', 'int']) {
           const file = `${t.name}-${i}-${mode}.npy`;
-          const r = cli(['predict', '--config', 'cfg.json', '--task', t.name, '--input', `image${i}.npy`, '--out', file, '--weights', 'sharded.safetensors', '--mode', mode], dir);
+          const r = cli(['predict', '--config', 'cfg.json', '--task', t.name, '--input', `image${i}.npy`, '--out', file, '--weights', 'sharded.safetensors', '--mode', mode, '--quiet'], dir);
           expect(r.stderr.replace(/^sharded\.safetensors: note: .*\n/gm, '')).toBe('');
           expect(r.code).toBe(0);
           out[mode] = readNpy(path.join(dir, file)).data;

@@ -112,6 +112,7 @@ export interface PredictCommandArgs {
   weights?: string;
   mode: PredictMode;
   report: boolean;
+  quiet?: boolean;
 }
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
@@ -123,7 +124,7 @@ export function predictCommand(args: PredictCommandArgs, log: (s: string) => voi
     weightsFile: args.weights !== undefined ? path.resolve(args.weights) : undefined,
     mode: args.mode,
     report: args.report,
-    progress: progress(),
+    progress: progress({ quiet: args.quiet }),
   });
   writeFileAtomic(args.out, formatNpyFloat32(r.output.shape, r.output.data));
   log(`wrote ${displayPath(path.resolve(args.out))}: task ${r.task.name}, ${args.mode} mode, float32 [${r.output.shape.join(', ')}]`);

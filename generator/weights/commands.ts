@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { displayPath, loadProject, type LoadedProject } from '../project';
 import { prepareModel } from '../reference/prepare';
 import { writeFileAtomic } from '../util/output';
-import { progress } from '../util/progress';
+import { NO_PROGRESS, progress, type Progress } from '../util/progress';
 import { UserError } from '../util/errors';
 import { exportWeightSet } from './export';
 import { formatQuantReport } from './quant-report';
@@ -49,12 +49,13 @@ export const exportWeightsCommand: CommandModule<object, ExportArgs> = {
 
 interface QuantReportArgs {
   config: string;
+  quiet?: boolean;
   weights?: string;
   out?: string;
 }
 
-export function quantReport(project: LoadedProject, weightsFile?: string): string {
-  const prepared = prepareModel(project, { weightsFile, progress: progress() });
+export function quantReport(project: LoadedProject, weightsFile?: string, p: Progress = NO_PROGRESS): string {
+  const prepared = prepareModel(project, { weightsFile, progress: p });
   return formatQuantReport(prepared.quantStats, { model: project.ir.dims.name, weights: describeOrigin(project, weightsFile), bits: prepared.plan.bits });
 }
 
@@ -68,7 +69,7 @@ export const quantReportCommand: CommandModule<object, QuantReportArgs> = {
       .option('out', { type: 'string', describe: 'write the report (markdown) to this file instead of stdout' }) as unknown as Argv<QuantReportArgs>,
   handler: async (args) => {
     const project = loadProject(args.config);
-    const report = quantReport(project, args.weights !== undefined ? path.resolve(args.weights) : undefined);
+    const report = quantReport(project, args.weights !== undefined ? path.resolve(args.weights) : undefined, progress({ quiet: args.quiet }));
     if (args.out) {
       writeFileAtomic(args.out, report);
       console.log(`wrote ${displayPath(path.resolve(args.out))}`);
