@@ -15,6 +15,7 @@ import { reportCommand } from './report/command';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
 import { exportWeightsCommand, quantReportCommand } from './weights/commands';
 import { progress } from './util/progress';
+import { HEADS_OPTION, setMissingHeads } from './weights/source';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -33,12 +34,14 @@ export async function main(argv: string[]): Promise<number> {
           .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
           .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) for the weight image and golden vectors (overrides the config\'s "weights")' })
+          .option('heads', HEADS_OPTION)
           .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' })
           .option('allow-overfit', { type: 'boolean', default: false, describe: 'generate even when the estimate says the design does not fit the board budget' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
           if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
+          setMissingHeads(project, args.heads);
           const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit, progress: progress({ quiet: args.quiet }) });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           for (const s of summary) console.log(`  ${s}`);
@@ -99,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('input', { type: 'string', demandOption: true, describe: 'normalised image [C, H, W] (.npy, float32 or float64)' })
           .option('out', { type: 'string', demandOption: true, describe: 'output .npy: [C, H, W] for an UpHead, [patches, C] for a linear head' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s weights' })
+          .option('heads', HEADS_OPTION)
           .option('mode', { choices: ['int', 'float'] as const, default: 'int' as const, describe: 'int: bit-exact hardware arithmetic (dequantized); float: float64 M³ViT' })
           .option('report', { type: 'boolean', default: false, describe: 'print the per-layer error of int against float and the saturation counts' }),
       async (args) => run(() => predictCommand(args))(),

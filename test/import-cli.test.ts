@@ -115,7 +115,7 @@ describe('m3vit-gen export-weights', () => {
       ['garbage.safetensors', Buffer.from('PK\x03\x04 this is a zip file, not safetensors'), /^garbage\.safetensors: truncated or not a safetensors file/],
       ['shape.safetensors', encodeSafetensors([{ name: 'backbone.cls_token', shape: [1, 1, 9], data: new Array(9).fill(0) }]), /backbone\.cls_token: expected shape \[1, 1, 8\], found \[1, 1, 9\]/],
       ['dtype.safetensors', withHeader(bytes, (h) => h.replace('"backbone.patch_embed.proj.weight":{"dtype":"F32"', '"backbone.patch_embed.proj.weight":{"dtype":"Q32"')), /^dtype\.safetensors: invalid safetensors file \(1 problem\)\n  backbone\.patch_embed\.proj\.weight: unknown dtype "Q32" \(known: F64, F32/],
-      ['task.safetensors', without(bytes, /^decoders\.depth\./), /^task\.safetensors: does not match model "weights-cli" \(1 problem\); nothing was written\n  missing task "depth": no decoders\.depth\.\* tensors \(the file has tasks: semseg\)\n$/],
+      ['task.safetensors', without(bytes, /^decoders\.depth\./), /^task\.safetensors: does not match model "weights-cli" \(1 problem\); nothing was written\n  missing task "depth": no decoders\.depth\.\* tensors \(the file has tasks: semseg; a backbone-only checkpoint\? --heads random .*\)\n$/],
     ];
     for (const [name, data, message] of cases) {
       fs.writeFileSync(path.join(tmp, name), data);
@@ -128,7 +128,7 @@ describe('m3vit-gen export-weights', () => {
     }
     // The shape case lists every other tensor as missing in the same message.
     const r = cli(['export-weights', '--config', cfg, '--weights', 'shape.safetensors', '--out', 'out.safetensors']);
-    expect(r.stderr).toContain('missing task "semseg": no decoders.semseg.* tensors (the file has tasks: none)');
+    expect(r.stderr).toContain('missing task "semseg": no decoders.semseg.* tensors (the file has tasks: none; a backbone-only checkpoint?');
     expect(r.stderr).toContain('backbone.pos_embed: missing (expected shape [1, 17, 8])');
   });
 
@@ -172,9 +172,27 @@ describe('the main job with --weights', () => {
     expect(JSON.parse(ta.get('golden/manifest.json')!.toString()).weights).toEqual({ kind: 'random', seed: 5, init: 'exercise' });
   });
 
+  it('a backbone-only file: refused with the --heads hint; with --heads random generated, the choice in the output and the manifest', () => {
+    expect(cli(['export-weights', '--config', cfg, '--out', 'random.safetensors']).code).toBe(0);
+    fs.writeFileSync(path.join(tmp, 'backbone.safetensors'), without(fs.readFileSync(path.join(tmp, 'random.safetensors')), /^decoders\.|^backbone\.cls_token$/));
+    const refused = cli(['--config', cfg, '--out', 'out', '--weights', 'backbone.safetensors']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('missing task "semseg": no decoders.semseg.* tensors (the file has tasks: none; a backbone-only checkpoint? --heads random');
+    const r = cli(['--config', cfg, '--out', 'out', '--weights', 'backbone.safetensors', '--heads', 'random', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('backbone.safetensors: note: no decoders.* tensors for tasks semseg, depth: their heads are seeded random (seed 5, init exercise; --heads random)');
+    expect(r.stderr).toContain('backbone.safetensors: note: backbone.cls_token: not in the file, taken as zeros');
+    const manifest = JSON.parse(fs.readFileSync(path.join(tmp, 'out', 'golden', 'manifest.json'), 'utf8'));
+    expect(manifest.weights).toEqual({ kind: 'file', file: 'backbone.safetensors', missingHeads: { kind: 'random', seed: 5, init: 'exercise' } });
+    // --heads without a weights file has nothing to apply to.
+    const noFile = cli(['--config', cfg, '--out', 'out2', '--heads', 'random']);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toBe('--heads: applies only to a weights file (--weights or the config\'s "weights"); without one every weight is seeded random already\n');
+  });
+
   it('refuses a weights file that does not fit the model: exit 2, no output folder', () => {
     fs.writeFileSync(path.join(tmp, 'bad.safetensors'), encodeSafetensors([{ name: 'module.backbone.cls_token', shape: [1, 1, 8], data: new Array(8).fill(0) }]));
-    const r = cli(['--config', cfg, '--out', 'out', '--weights', 'bad.safetensors']);
+    const r = cli(['--config', cfg, '--out', 'out', '--weights', 'bad.safetensors', '--quiet']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toMatch(/^bad\.safetensors: does not match model "weights-cli" \(\d+ problems\); nothing was written$/);
     expect(r.stderr).toContain('  backbone.patch_embed.proj.weight: missing (expected shape [8, 3, 4, 4])');

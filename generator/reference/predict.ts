@@ -10,6 +10,7 @@ import { displayPath, loadProject, type LoadedProject } from '../project';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/output';
 import { progress, type Progress } from '../util/progress';
+import { setMissingHeads } from '../weights/source';
 import { compareRuns, errorOf, formatErrorTable, type LayerError } from './compare';
 import { runFloat } from './float';
 import { runIntOnImage } from './int';
@@ -113,11 +114,13 @@ export interface PredictCommandArgs {
   mode: PredictMode;
   report: boolean;
   quiet?: boolean;
+  heads?: string;
 }
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
 export function predictCommand(args: PredictCommandArgs, log: (s: string) => void = (s) => console.log(s)): void {
   const project = loadProject(args.config);
+  setMissingHeads(project, args.heads, args.weights !== undefined ? path.resolve(args.weights) : undefined);
   const r = predict(project, {
     task: args.task,
     inputFile: args.input,

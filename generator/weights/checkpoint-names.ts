@@ -11,8 +11,10 @@
  *
  * Every missing, unexpected or misshapen tensor is reported in one UserError.
  */
+import type { RandomInit } from '../config/types';
 import type { ModelIR, TensorIR } from '../ir/types';
 import { UserError } from '../util/errors';
+import { randomTensor } from './random';
 import type { FloatTensor, WeightSet } from './types';
 
 export interface CheckpointEntry {
@@ -34,7 +36,12 @@ export interface CheckpointSource {
 export interface MapOptions {
   /** BatchNorm epsilon of the task heads (PyTorch and mmcv default: 1e-5). The file's metadata "bn_eps" overrides it. */
   bnEps?: number;
+  /** Heads of tasks the file has no decoders.<task>.* for (a backbone-only checkpoint): seeded random (--heads random). Without it a missing task is an error. */
+  randomHeads?: { seed: number; init: RandomInit };
 }
+
+/** How to tell the user what a backbone-only file needs (also used by the CLI's --heads help). */
+export const MISSING_HEADS_HINT = 'a backbone-only checkpoint? --heads random gives the missing heads seeded random weights, --heads FILE takes them from another .safetensors file';
 
 export interface MappedWeights {
   weights: WeightSet;
@@ -58,6 +65,8 @@ const TRAINING_ONLY: { what: string; re: RegExp }[] = [
   { what: 'deep-supervision outputs (decoders.*.output_level_*)', re: /^decoders\.[^.]+\.output_level_\d+\./ },
 ];
 
+const CLS_TOKEN = 'backbone.cls_token';
+
 /** Backbone roots that checkpoints of the bare backbone store without "backbone.". */
 const BACKBONE_ROOTS = /^(patch_embed\.|cls_token$|pos_embed$|blocks\.)/;
 
@@ -67,6 +76,8 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.len
 /** Where the values of one IR tensor come from. */
 type Source =
   | { kind: 'direct'; name: string }
+  | { kind: 'random' }
+  | { kind: 'zeros' }
   | { kind: 'bn_fold'; conv: string; bias: string; bn: string; channels: number };
 
 export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptions = {}): MappedWeights {
@@ -122,10 +133,14 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   }
   const modelTasks = ir.tasks.map((t) => t.name);
   const missingTasks = modelTasks.filter((t) => !ckptTasks.includes(t));
-  for (const t of modelTasks) {
-    if (!ckptTasks.includes(t)) {
-      problems.push(`missing task "${t}": no decoders.${t}.* tensors (the file has tasks: ${ckptTasks.join(', ') || 'none'})`);
+  const randomTasks = opts.randomHeads ? missingTasks : [];
+  if (!opts.randomHeads) {
+    for (const t of missingTasks) {
+      problems.push(`missing task "${t}": no decoders.${t}.* tensors (the file has tasks: ${ckptTasks.join(', ') || 'none'}; ${MISSING_HEADS_HINT})`);
     }
+  } else if (randomTasks.length > 0) {
+    const r = opts.randomHeads;
+    notes.push(`no decoders.* tensors for task${randomTasks.length > 1 ? 's' : ''} ${randomTasks.join(', ')}: ${randomTasks.length > 1 ? 'their heads are' : 'its head is'} seeded random (seed ${r.seed}, init ${r.init}; --heads random)`);
   }
   const extraTasks = ckptTasks.filter((t) => !modelTasks.includes(t));
   for (const t of extraTasks) {
@@ -142,6 +157,15 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   let folded = 0;
   const foldedAbsent: string[] = [];
   for (const t of ir.tensors) {
+    if (randomTasks.some((task) => t.name.startsWith(`decoders.${task}.`))) {
+      sources.set(t.name, { kind: 'random' });
+      continue;
+    }
+    if (t.name === CLS_TOKEN && !byName.has(CLS_TOKEN)) {
+      sources.set(t.name, { kind: 'zeros' });
+      notes.push(`${CLS_TOKEN}: not in the file, taken as zeros (checkpoints such as Edge-MoE's fold the class token into pos_embed[0])`);
+      continue;
+    }
     const gate = /^backbone\.blocks\.(\d+)\.mlp\.gate\.(\d+)\.w_gate$/.exec(t.name);
     if (gate) {
       const taskName = ir.tasks[Number(gate[2])].name;
@@ -208,6 +232,7 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   const convBiasAbsent: string[] = [];
   for (const [irName, s] of sources) {
     const t = irByName.get(irName)!;
+    if (s.kind === 'random' || s.kind === 'zeros') continue;
     if (s.kind === 'direct') {
       expect(s.name, t.shape, shapeHint(t, ir, byName.get(s.name)?.shape));
     } else {
@@ -246,6 +271,14 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
       weights.set(t.name, { shape: [...t.shape], data: values(s.name) });
       continue;
     }
+    if (s.kind === 'zeros') {
+      weights.set(t.name, { shape: [...t.shape], data: new Float64Array(t.shape.reduce((a, b) => a * b, 1)) });
+      continue;
+    }
+    if (s.kind === 'random') {
+      weights.set(t.name, randomTensor(t, opts.randomHeads!.seed, opts.randomHeads!.init));
+      continue;
+    }
     const bias = byName.has(s.bias) ? values(s.bias) : new Float64Array(s.channels);
     const bn = {
       gamma: values(`${s.bn}.weight`),
@@ -276,7 +309,8 @@ function mismatch(src: CheckpointSource, ir: ModelIR, problems: string[]): UserE
 function checkpointTaskOrder(src: CheckpointSource, ir: ModelIR, ckptTasks: string[], problems: string[], notes: string[]): string[] {
   const meta = src.metadata[META_TASKS];
   const multiGate = ir.dims.moe?.gate === 'multi';
-  if (meta === undefined) {
+  // An empty list is what the exporter records for a backbone-only checkpoint: no order either.
+  if (meta === undefined || meta.trim() === '') {
     const order = ir.tasks.map((t) => t.name);
     if (multiGate && ir.tasks.length > 1) notes.push(`the file does not record its task order; gate t is taken to be task t of the model description (${order.join(', ')})`);
     return order;
@@ -302,6 +336,9 @@ function bnEpsilon(src: CheckpointSource, opts: MapOptions, problems: string[]):
 function shapeHint(t: TensorIR, ir: ModelIR, found: number[] | undefined): string | undefined {
   if (!found) return undefined;
   const d = ir.dims;
+  if (t.role === 'gate_weight' && found.length === 2 && sameShape(found, [...t.shape].reverse())) {
+    return `(looks transposed: M³ViT stores w_gate as [embed dim, experts] and computes x @ w_gate; transpose it before exporting, in PyTorch state_dict[key] = state_dict[key].t().contiguous())`;
+  }
   if (t.name === 'backbone.pos_embed' && found.length === 3) {
     return `(the model description's ${d.imageH}x${d.imageW} image and patch ${d.patch} give ${d.tokens} tokens; the file has ${found[1]})`;
   }

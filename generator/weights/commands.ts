@@ -13,18 +13,22 @@ import { NO_PROGRESS, progress, type Progress } from '../util/progress';
 import { UserError } from '../util/errors';
 import { exportWeightSet } from './export';
 import { formatQuantReport } from './quant-report';
-import { resolveWeights, weightsOrigin } from './source';
+import { HEADS_OPTION, setMissingHeads, resolveWeights, weightsOrigin } from './source';
 
 /** Where the weights came from, without absolute paths (it goes into generated files). */
 export function describeOrigin(project: LoadedProject, weightsFile?: string): string {
   const o = weightsOrigin(project, weightsFile);
-  return o.kind === 'file' ? path.basename(o.file!) : `seeded random (seed ${o.seed}, init ${o.init})`;
+  if (o.kind === 'random') return `seeded random (seed ${o.seed}, init ${o.init})`;
+  const h = o.heads;
+  const heads = h === undefined ? '' : h.kind === 'random' ? `, missing heads seeded random (seed ${h.seed}, init ${h.init})` : `, missing heads from ${path.basename(h.file)}`;
+  return `${path.basename(o.file!)}${heads}`;
 }
 
 interface ExportArgs {
   config: string;
   out: string;
   weights?: string;
+  heads?: string;
 }
 
 export const exportWeightsCommand: CommandModule<object, ExportArgs> = {
@@ -34,11 +38,13 @@ export const exportWeightsCommand: CommandModule<object, ExportArgs> = {
     y
       .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
       .option('out', { type: 'string', demandOption: true, describe: 'the .safetensors file to write' })
-      .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' }) as unknown as Argv<ExportArgs>,
+      .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' })
+      .option('heads', HEADS_OPTION) as unknown as Argv<ExportArgs>,
   handler: async (args) => {
     if (!/\.safetensors$/i.test(args.out)) throw new UserError(args.out, ['--out: the file name must end in .safetensors']);
     const project = loadProject(args.config);
     const weightsFile = args.weights !== undefined ? path.resolve(args.weights) : undefined;
+    setMissingHeads(project, args.heads, weightsFile);
     const weights = resolveWeights(project, weightsFile);
     const bytes = exportWeightSet(weights, project.ir, { 'm3vit.source': `m3vit-gen export-weights: ${describeOrigin(project, weightsFile)}` });
     writeFileAtomic(args.out, bytes);
@@ -51,6 +57,7 @@ interface QuantReportArgs {
   config: string;
   quiet?: boolean;
   weights?: string;
+  heads?: string;
   out?: string;
 }
 
@@ -66,10 +73,13 @@ export const quantReportCommand: CommandModule<object, QuantReportArgs> = {
     y
       .option('config', { type: 'string', demandOption: true, describe: 'board/build config (JSON)' })
       .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s "weights" or random weights' })
+      .option('heads', HEADS_OPTION)
       .option('out', { type: 'string', describe: 'write the report (markdown) to this file instead of stdout' }) as unknown as Argv<QuantReportArgs>,
   handler: async (args) => {
     const project = loadProject(args.config);
-    const report = quantReport(project, args.weights !== undefined ? path.resolve(args.weights) : undefined, progress({ quiet: args.quiet }));
+    const weightsFile = args.weights !== undefined ? path.resolve(args.weights) : undefined;
+    setMissingHeads(project, args.heads, weightsFile);
+    const report = quantReport(project, weightsFile, progress({ quiet: args.quiet }));
     if (args.out) {
       writeFileAtomic(args.out, report);
       console.log(`wrote ${displayPath(path.resolve(args.out))}`);
