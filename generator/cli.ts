@@ -2,7 +2,6 @@
  * m3vit-gen command line. User errors (bad config, model, weights, vectors) print one
  * message and exit 2; anything else is a bug and keeps its stack trace (exit 1).
  */
-import * as path from 'path';
 import yargs from 'yargs';
 import { renderReportMd } from './estimate/report';
 import { estimateJson, estimateProject } from './estimate/stage';
@@ -15,7 +14,8 @@ import { reportCommand } from './report/command';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
 import { exportWeightsCommand, quantReportCommand } from './weights/commands';
 import { progress } from './util/progress';
-import { HEADS_OPTION, setMissingHeads } from './weights/source';
+import { closest } from './util/suggest';
+import { cliWeightsFile, HEADS_OPTION, setMissingHeads } from './weights/source';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
-          if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
+          if (args.weights !== undefined) project.config.weightsFile = cliWeightsFile(args.weights);
           setMissingHeads(project, args.heads);
           const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit, progress: progress({ quiet: args.quiet }) });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
@@ -133,6 +133,7 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(msg);
     });
   try {
+    checkCommandName(argv);
     await parser.parseAsync();
   } catch (e) {
     if (isUserError(e)) {
@@ -149,6 +150,20 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** The subcommands; the main job is the default command (no name). */
+const COMMANDS = ['inspect', 'estimate', 'report', 'predict', 'golden', 'export-weights', 'quant-report'];
+
+/**
+ * The default command takes no positional argument, so a first word that is not an option
+ * is a subcommand: a mistyped one gets a suggestion instead of yargs' "Unknown argument".
+ */
+function checkCommandName(argv: string[]): void {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return;
+  const guess = closest(first, COMMANDS);
+  throw new UsageError(`unknown command "${first}"${guess ? `; did you mean "${guess}"?` : ''} (commands: ${COMMANDS.join(', ')}; without a command: the main job)`);
+}
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

@@ -10,6 +10,7 @@ import { buildIR } from './ir/build';
 import type { ModelIR, TaskIR } from './ir/types';
 import { loadModel, type LoadedModel } from './model/load';
 import { UserError } from './util/errors';
+import { displayPath } from './util/paths';
 
 export interface LoadedProject {
   config: BuildConfig;
@@ -19,10 +20,7 @@ export interface LoadedProject {
   tasks: TaskIR[];
 }
 
-export function displayPath(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-}
+export { displayPath } from './util/paths';
 
 export function loadProject(configPath: string, overrides: { outDir?: string } = {}): LoadedProject {
   const config = loadConfig(configPath, overrides);

@@ -85,9 +85,11 @@ describe('m3vit-gen export-weights', () => {
     const r = cli(['export-weights', '--config', cfg, '--out', 'random.safetensors']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^wrote random\.safetensors: \d+ tensors of weights-cli \(seeded random \(seed 5, init exercise\)\)/);
     const file = path.join(tmp, 'random.safetensors');
     const st = parseSafetensors(fs.readFileSync(file), 'random.safetensors');
+    // The file's count: the model's tensors and 4 identity BatchNorm tensors per UpHead conv3x3 stage (2 at patch 4).
+    expect(st.entries.length).toBe(ir().tensors.length + 2 * 4);
+    expect(r.stdout).toMatch(new RegExp(`^wrote random\\.safetensors: ${st.entries.length} tensors of weights-cli \\(seeded random \\(seed 5, init exercise\\)\\)`));
     expect(st.metadata).toMatchObject({ 'm3vit.tasks': 'semseg,depth', 'm3vit.bn_folded': 'true', bn_eps: '0.00001' });
     const names = st.entries.map((e) => e.name);
     expect(names).toContain('backbone.blocks.1.mlp.gate.1.w_gate');
@@ -160,7 +162,8 @@ describe('the main job with --weights', () => {
     expect(a.code).toBe(0);
     const b = cli(['--config', cfg, '--out', 'from-file', '--weights', 'random.safetensors']);
     expect(b.code).toBe(0);
-    expect(b.stderr).toContain('random.safetensors: note: folded BatchNorm');
+    // An exported file's BatchNorm is folded already (identity statistics): no folding note.
+    expect(b.stderr).not.toContain('folded BatchNorm');
     const ta = tree(path.join(tmp, 'from-random'));
     const tb = tree(path.join(tmp, 'from-file'));
     expect([...tb.keys()].sort()).toEqual([...ta.keys()].sort());

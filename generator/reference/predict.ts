@@ -10,7 +10,7 @@ import { displayPath, loadProject, type LoadedProject } from '../project';
 import { UserError } from '../util/errors';
 import { writeFileAtomic } from '../util/output';
 import { progress, type Progress } from '../util/progress';
-import { setMissingHeads } from '../weights/source';
+import { cliWeightsFile, setMissingHeads } from '../weights/source';
 import { compareRuns, errorOf, formatErrorTable, type LayerError } from './compare';
 import { runFloat } from './float';
 import { runIntOnImage } from './int';
@@ -45,7 +45,7 @@ export function checkTask(ir: ModelIR, task: string): TaskIR {
 
 /** Reads a normalised image [C, H, W] (or [1, C, H, W]) of float32/float64 values. */
 export function readInputImage(ir: ModelIR, file: string): Image {
-  const a = readNpy(file);
+  const a = readNpy(file, ['float32', 'float64']);
   const { inChannels: C, imageH: H, imageW: W } = ir.dims;
   if (a.dtype !== 'float32' && a.dtype !== 'float64') {
     throw new UserError(file, [`dtype ${a.dtype}: the input must be a normalised image of float32 or float64 values, shape [${C}, ${H}, ${W}]`]);
@@ -120,11 +120,12 @@ export interface PredictCommandArgs {
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
 export function predictCommand(args: PredictCommandArgs, log: (s: string) => void = (s) => console.log(s)): void {
   const project = loadProject(args.config);
-  setMissingHeads(project, args.heads, args.weights !== undefined ? path.resolve(args.weights) : undefined);
+  const weightsFile = cliWeightsFile(args.weights);
+  setMissingHeads(project, args.heads, weightsFile);
   const r = predict(project, {
     task: args.task,
     inputFile: args.input,
-    weightsFile: args.weights !== undefined ? path.resolve(args.weights) : undefined,
+    weightsFile,
     mode: args.mode,
     report: args.report,
     progress: progress({ quiet: args.quiet }),

@@ -53,6 +53,8 @@ export interface MappedWeights {
 export const META_TASKS = 'm3vit.tasks';
 export const META_BN_EPS = 'bn_eps';
 export const META_BN_FOLDED = 'm3vit.bn_folded';
+/** The model description's name, written by `m3vit-gen export-weights`. */
+export const META_MODEL = 'm3vit.model';
 
 const FLOAT_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
 
@@ -204,7 +206,6 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
       `the file has one shared gate per MoE block; the model is multi-gate, so each shared gate was copied to all ${ir.tasks.length} tasks' gates (${broadcastGates} gate tensors)`,
     );
   }
-  if (folded > 0) notes.push(`folded BatchNorm (eval mode, eps ${eps}) into ${folded} head convolutions`);
   if (foldedAbsent.length > 0) notes.push(`${foldedAbsent.length} head convolutions have no BatchNorm in the file (metadata says it is folded already)`);
 
   // 5. Structure: every expected tensor present with its shape and a float dtype; nothing left over.
@@ -252,6 +253,7 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   // 6. Values: float32 (as the checkpoint was trained), finite, BatchNorm folded.
   const weights: WeightSet = new Map();
   let rounded = 0;
+  let nonIdentity = 0;
   const values = (name: string): Float64Array => {
     const e = byName.get(name)!;
     const data = src.read(e.key);
@@ -286,18 +288,28 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
       mean: values(`${s.bn}.running_mean`),
       variance: values(`${s.bn}.running_var`),
     };
+    if (!isIdentity(bn, eps)) nonIdentity++;
     const negative = bn.variance.filter((v) => v < 0).length;
     if (negative > 0) problems.push(`${byName.get(`${s.bn}.running_var`)!.key}: ${negative} negative variances`);
     const f = foldBatchNorm({ shape: [...t.shape], data: values(s.conv) }, bias, bn, eps);
     weights.set(t.name, f.weight);
     weights.set(s.bias, f.bias);
   }
+  // An exported file's BatchNorm is already folded (identity statistics): nothing to tell.
+  if (folded > 0 && (!bnOptional || nonIdentity > 0)) notes.push(`folded BatchNorm (eval mode, eps ${eps}) into ${folded} head convolutions`);
   if (rounded > 0) notes.push(`rounded ${rounded} F64 tensors to float32`);
   if (problems.length > 0) throw mismatch(src, ir, problems);
   return { weights, notes };
 }
 
 function mismatch(src: CheckpointSource, ir: ModelIR, problems: string[]): UserError {
+  // A file that says it holds another model's weights: that, not every tensor that differs.
+  const other = src.metadata[META_MODEL];
+  if (other !== undefined && other !== ir.dims.name) {
+    return new UserError(src.file, [
+      `holds the weights of model "${other}" (metadata ${META_MODEL}), but the config's model description is "${ir.dims.name}" (${problems.length} tensor problem${problems.length > 1 ? 's' : ''}); nothing was written. Use the description of "${other}", or weights of "${ir.dims.name}"`,
+    ]);
+  }
   return new UserError(src.file, problems, `does not match model "${ir.dims.name}" (${problems.length} problem${problems.length > 1 ? 's' : ''}); nothing was written`);
 }
 
@@ -356,6 +368,12 @@ function unexpectedHint(name: string, ir: ModelIR): string {
   if (/\.mlp\.(fc1|fc2|experts)\./.test(name)) return ' (dense vs MoE blocks differ from the model description: check moe.blocks)';
   if (/^decoders\.[^.]+\.(conv_|syncbn_fc_|linear\.)/.test(name)) return ' (the head differs from the model description: check the task\'s head kind and the patch size)';
   return '';
+}
+
+/** What export-weights writes: gamma 1, beta 0, mean 0, var + eps = 1 (to float32 rounding). */
+function isIdentity(bn: BatchNormStats, eps: number): boolean {
+  const near = (v: number, want: number): boolean => Math.abs(v - want) <= 1e-6;
+  return [...bn.gamma].every((v) => near(v, 1)) && [...bn.beta].every((v) => v === 0) && [...bn.mean].every((v) => v === 0) && [...bn.variance].every((v) => near(v + eps, 1));
 }
 
 export interface BatchNormStats {

@@ -12,8 +12,9 @@ import { writeFileAtomic } from '../util/output';
 import { NO_PROGRESS, progress, type Progress } from '../util/progress';
 import { UserError } from '../util/errors';
 import { exportWeightSet } from './export';
+import { parseSafetensors } from './safetensors';
 import { formatQuantReport } from './quant-report';
-import { HEADS_OPTION, setMissingHeads, resolveWeights, weightsOrigin } from './source';
+import { cliWeightsFile, HEADS_OPTION, setMissingHeads, resolveWeights, weightsOrigin } from './source';
 
 /** Where the weights came from, without absolute paths (it goes into generated files). */
 export function describeOrigin(project: LoadedProject, weightsFile?: string): string {
@@ -43,12 +44,14 @@ export const exportWeightsCommand: CommandModule<object, ExportArgs> = {
   handler: async (args) => {
     if (!/\.safetensors$/i.test(args.out)) throw new UserError(args.out, ['--out: the file name must end in .safetensors']);
     const project = loadProject(args.config);
-    const weightsFile = args.weights !== undefined ? path.resolve(args.weights) : undefined;
+    const weightsFile = cliWeightsFile(args.weights);
     setMissingHeads(project, args.heads, weightsFile);
     const weights = resolveWeights(project, weightsFile);
     const bytes = exportWeightSet(weights, project.ir, { 'm3vit.source': `m3vit-gen export-weights: ${describeOrigin(project, weightsFile)}` });
     writeFileAtomic(args.out, bytes);
-    console.log(`wrote ${displayPath(path.resolve(args.out))}: ${weights.size} tensors of ${project.ir.dims.name} (${describeOrigin(project, weightsFile)}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+    // The file's count: the identity BatchNorm tensors are written besides the model's own.
+    const tensors = parseSafetensors(bytes, args.out).entries.length;
+    console.log(`wrote ${displayPath(path.resolve(args.out))}: ${tensors} tensors of ${project.ir.dims.name} (${describeOrigin(project, weightsFile)}), ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
     console.log('  BatchNorm is folded into decoders.<task>.conv_<s>; syncbn_fc_<s> are identity. In PyTorch: model.load_state_dict(tensors, strict=False)');
   },
 };
@@ -77,7 +80,7 @@ export const quantReportCommand: CommandModule<object, QuantReportArgs> = {
       .option('out', { type: 'string', describe: 'write the report (markdown) to this file instead of stdout' }) as unknown as Argv<QuantReportArgs>,
   handler: async (args) => {
     const project = loadProject(args.config);
-    const weightsFile = args.weights !== undefined ? path.resolve(args.weights) : undefined;
+    const weightsFile = cliWeightsFile(args.weights);
     setMissingHeads(project, args.heads, weightsFile);
     const report = quantReport(project, weightsFile, progress({ quiet: args.quiet }));
     if (args.out) {

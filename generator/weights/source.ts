@@ -2,10 +2,12 @@
  * Where a project's weights come from: a weights file (command-line override first, then
  * the config's "weights") through the importer, else seeded random weights.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import type { MissingHeads } from '../config/types';
 import type { LoadedProject } from '../project';
 import { UserError } from '../util/errors';
+import { displayPath } from '../util/paths';
 import { importWeightsFile } from './import';
 import { randomWeights } from './random';
 import type { WeightSet } from './types';
@@ -51,9 +53,21 @@ export function weightsOrigin(project: LoadedProject, weightsFileOverride?: stri
   return { kind: 'file', file, heads: heads.kind === 'random' ? { kind: 'random', seed: config.seed, init: config.randomInit } : heads };
 }
 
+/** --weights as an absolute path, refused here (naming the option) when the file does not exist. */
+export function cliWeightsFile(arg: string | undefined): string | undefined {
+  if (arg === undefined) return undefined;
+  const file = path.resolve(arg);
+  if (!fs.existsSync(file)) throw new UserError('--weights', [`${arg}: weights file not found`]);
+  return file;
+}
+
 export function resolveWeights(project: LoadedProject, weightsFileOverride?: string): WeightSet {
   const origin = weightsOrigin(project, weightsFileOverride);
   if (origin.kind === 'file') {
+    // --weights was checked by cliWeightsFile; a missing file here is the config's.
+    if (!fs.existsSync(origin.file!)) {
+      throw new UserError(project.config.configFile, [`/weights: weights file not found: ${displayPath(origin.file!)} (paths in the config are relative to its folder)`]);
+    }
     const h = origin.heads;
     return importWeightsFile(origin.file!, project.ir, {
       randomHeads: h?.kind === 'random' ? { seed: h.seed, init: project.config.randomInit } : undefined,
