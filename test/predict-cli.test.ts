@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { formatNpyFloat32, readNpy } from '../generator/io/npy';
 import { type CliRun, ensureBuilt, ROOT, runCli } from './helpers/cli';
+import { figure } from './helpers/figures';
 
 const CONFIG = path.join(ROOT, 'zcu104.json');
 
@@ -91,7 +92,7 @@ describe('on the default config (m3vit-tiny, seeded weights)', () => {
     expect(r.stdout).toMatch(/^saturation: /m);
     expect(r.stdout).toMatch(/^accumulator: no sum exceeded the configured width$/m);
     const m = /^output: max abs error (\S+), relative L2 (\S+)$/m.exec(r.stdout)!;
-    console.log(`predict --report, m3vit-tiny depth on a smooth test image: ${m[0]}`);
+    figure(`predict --report, m3vit-tiny depth on a smooth test image: ${m[0]}`);
     expect(Number(m[2])).toBeLessThan(1e-2);
     const y = readNpy(out);
     expect(y.dtype).toBe('float32');

@@ -22,6 +22,7 @@ import { loadModel } from '../generator/model/load';
 import { importWeights } from '../generator/weights/import';
 import { parseSafetensors } from '../generator/weights/safetensors';
 import { type CliRun, ensureBuilt, ROOT, runCli, zcu104Board } from './helpers/cli';
+import { figure } from './helpers/figures';
 
 const EXPORTER = path.join(ROOT, 'tools', 'export_m3vit.py');
 const TORCH_MODEL = path.join(ROOT, 'test', 'pytorch', 'm3vit_small.py');
@@ -261,7 +262,7 @@ for i in range(${images}):
       }
     }
     // eslint-disable-next-line no-console
-    console.log(lines.join('\n'));
+    figure(lines.join('\n'));
   });
 
   it('export-weights writes m3vit-gen\'s random weights so that PyTorch computes what predict --mode float computes', () => {
@@ -280,7 +281,7 @@ for i in range(${images}):
       expect(e.relL2).toBeLessThan(1e-6);
     }
     // eslint-disable-next-line no-console
-    console.log(lines.join('\n'));
+    figure(lines.join('\n'));
   });
 
   it('export_m3vit.py refuses bad input with exit 2 and writes nothing', () => {
