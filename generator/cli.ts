@@ -152,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
 class UsageError extends Error {}
 
 /** The subcommands; the main job is the default command (no name). */
-const COMMANDS = ['inspect', 'estimate', 'report', 'predict', 'golden', 'export-weights', 'quant-report'];
+export const COMMANDS = ['inspect', 'estimate', 'report', 'predict', 'golden', 'export-weights', 'quant-report'];
 
 /**
  * The default command takes no positional argument, so a first word that is not an option

@@ -54,7 +54,9 @@ const estimateStage: Stage = {
   run: (project, _p, opts) => runEstimateStage(project, opts.allowOverfit ?? false),
 };
 
-export const STAGES: Stage[] = [irStage, kernelStage, estimateStage, goldenStage, flowStage];
+// The estimate (with the fit check) comes before the stages that calibrate: a design that
+// does not fit is refused in a second, not after minutes of float runs.
+export const STAGES: Stage[] = [irStage, estimateStage, kernelStage, goldenStage, flowStage];
 
 export interface GenerateOptions {
   force: boolean;
