@@ -9,6 +9,9 @@ module.exports = {
   moduleNameMapper: {
     '^m3vit-gen$': '<rootDir>/generator/api.ts',
   },
+  // Measured figures go into one summary at the end, not console.log blocks (test/helpers/figures.ts).
+  globalSetup: '<rootDir>/test/helpers/figures-setup.js',
+  globalTeardown: '<rootDir>/test/helpers/figures-teardown.js',
   // csim tests compile C++; give them room on a 2-core machine.
   testTimeout: 600000,
 };

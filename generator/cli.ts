@@ -19,6 +19,8 @@ import { formatStructure } from './structure/format';
 import { isUserError, USER_ERROR_EXIT_CODE } from './util/errors';
 import { exportWeightsCommand, quantReportCommand } from './weights/commands';
 import { progress } from './util/progress';
+import { closest } from './util/suggest';
+import { cliWeightsFile, HEADS_OPTION, setMissingHeads } from './weights/source';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -28,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('m3vit-gen')
     .usage('$0 --config FILE [--out DIR]\n\nCompile an M³ViT model and a board config into a Vitis HLS project.')
+    .option('quiet', { type: 'boolean', default: false, global: true, describe: 'no progress lines on stderr (off a terminal the long commands print one line per step)' })
     .command(
       '$0',
       'generate the project (the main job)',
@@ -37,13 +40,15 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'output folder (overrides the config)' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) for the weight image and golden vectors (overrides the config\'s "weights")' })
           .option('input', { type: 'string', describe: GOLDEN_INPUT_HELP })
+          .option('heads', HEADS_OPTION)
           .option('force', { type: 'boolean', default: false, describe: 'replace an output folder m3vit-gen did not write' })
           .option('allow-overfit', { type: 'boolean', default: false, describe: 'generate even when the estimate says the design does not fit the board budget' }),
       async (args) =>
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
           applyGoldenOverrides(project, args);
-          const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit });
+          setMissingHeads(project, args.heads);
+          const summary = generate(project, { force: args.force, allowOverfit: args.allowOverfit, progress: progress({ quiet: args.quiet }) });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           for (const s of summary) console.log(`  ${s}`);
           if (NOT_YET_GENERATED.length > 0) {
@@ -104,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('input', { type: 'string', demandOption: true, describe: 'a PNG/JPEG image (preprocessed as the config says) or a normalised image [C, H, W] (.npy, float32 or float64)' })
           .option('out', { type: 'string', demandOption: true, describe: 'output .npy: [C, H, W] for an UpHead, [patches, C] for a linear head' })
           .option('weights', { type: 'string', describe: 'weights file (.safetensors) instead of the config\'s weights' })
+          .option('heads', HEADS_OPTION)
           .option('mode', { choices: ['int', 'float'] as const, default: 'int' as const, describe: 'int: bit-exact hardware arithmetic (dequantized); float: float64 M³ViT' })
           .option('report', { type: 'boolean', default: false, describe: 'print the per-layer error of int against float and the saturation counts' })
           .option('trace', { type: 'string', describe: 'write every checkpointed layer of the run (backbone features included) as .npy into this folder (with --report also the error table)' })
@@ -124,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
         run(() => {
           const project = loadProject(args.config, { outDir: args.out });
           applyGoldenOverrides(project, args);
-          const summary = goldenCommand(project, { force: args.force, progress: progress() });
+          const summary = goldenCommand(project, { force: args.force, progress: progress({ quiet: args.quiet }) });
           console.log(`wrote ${displayPath(project.config.outDir)}/`);
           console.log(`  ${summary}`);
         })(),
@@ -153,6 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(msg);
     });
   try {
+    checkCommandName(argv);
     await parser.parseAsync();
   } catch (e) {
     if (isUserError(e)) {
@@ -187,11 +194,25 @@ const GOLDEN_INPUT_HELP = 'image for the golden vectors (the csim input): PNG/JP
 
 /** --weights and --input of the main job and `golden`; the input is checked now, before any long step. */
 function applyGoldenOverrides(project: LoadedProject, args: { weights?: string; input?: string }): void {
-  if (args.weights !== undefined) project.config.weightsFile = path.resolve(args.weights);
+  if (args.weights !== undefined) project.config.weightsFile = cliWeightsFile(args.weights);
   if (args.input !== undefined) {
     project.config.goldenInputFile = args.input;
     goldenImage(project);
   }
+}
+
+/** The subcommands; the main job is the default command (no name). */
+export const COMMANDS = ['inspect', 'estimate', 'report', 'predict', 'golden', 'export-weights', 'quant-report', 'check-structure'];
+
+/**
+ * The default command takes no positional argument, so a first word that is not an option
+ * is a subcommand: a mistyped one gets a suggestion instead of yargs' "Unknown argument".
+ */
+function checkCommandName(argv: string[]): void {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return;
+  const guess = closest(first, COMMANDS);
+  throw new UsageError(`unknown command "${first}"${guess ? `; did you mean "${guess}"?` : ''} (commands: ${COMMANDS.join(', ')}; without a command: the main job)`);
 }
 
 if (require.main === module) {

@@ -10,7 +10,7 @@ import { inspectJson } from './inspect/format';
 import { KEEP_ON_REGENERATE } from './emit/layout';
 import { outputGuard, type LoadedProject } from './project';
 import { prepareOutputFolder, writeOutputFolder, type OutputFile } from './util/output';
-import { progress, type Progress } from './util/progress';
+import { NO_PROGRESS, type Progress } from './util/progress';
 
 export interface StageResult {
   files: OutputFile[];
@@ -68,7 +68,7 @@ export interface GenerateOptions {
 }
 
 export function generate(project: LoadedProject, opts: GenerateOptions): string[] {
-  const p = opts.progress ?? progress();
+  const p = opts.progress ?? NO_PROGRESS;
   const guard = outputGuard(project, opts.force);
   const out = prepareOutputFolder(project.config.outDir, guard);
   const summary: string[] = [];

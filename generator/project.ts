@@ -13,6 +13,7 @@ import { modelSourceFiles } from './model/imports';
 import { loadModel, type LoadedModel } from './model/load';
 import { UserError } from './util/errors';
 import type { OutputGuardOptions } from './util/output';
+import { displayPath } from './util/paths';
 
 export interface LoadedProject {
   config: BuildConfig;
@@ -22,10 +23,7 @@ export interface LoadedProject {
   tasks: TaskIR[];
 }
 
-export function displayPath(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-}
+export { displayPath } from './util/paths';
 
 export function loadProject(configPath: string, overrides: { outDir?: string } = {}): LoadedProject {
   const config = loadConfig(configPath, overrides);

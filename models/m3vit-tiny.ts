@@ -12,7 +12,9 @@ export default defineModel({
   // MoE in the odd blocks (1, 3, ..., 11), one gate per task.
   moe: { experts: 16, topK: 2, hidden: 384, blocks: 'odd', gate: 'multi' },
   tasks: [
-    { name: 'semseg', channels: 19 },
+    // 7 classes, as M³ViT's own Cityscapes config (configs/cityscapes/
+    // pup_vit_tiny_deit_multi_task_baseline.yml, num_classes: 7): its checkpoints' decoders.semseg.conv_4 is [7, 256, 1, 1].
+    { name: 'semseg', channels: 7 },
     { name: 'depth', channels: 1 },
   ],
 });

@@ -232,7 +232,7 @@ describe('config: schema violations', () => {
     ['clockMHz', '300', '/clockMHz: must be a number (got "300")'],
     ['seed', -1, '/seed: must be >= 0 (got -1)'],
     ['randomInit', 'zeros', '/randomInit: must be one of "m3vit", "exercise" (got "zeros")'],
-    ['model', 'models/x.js', '/model: "models/x.js" is not allowed'],
+    ['model', 'models/x.js', '/model: "models/x.js" is not allowed: the model description must be a TypeScript file ending in .ts (it is type-checked and evaluated, never run)'],
     ['tasks', [], '/tasks: needs at least 1 item'],
     ['tasks', ['a', 'a'], '/tasks: items 0 and 1 are the same ("a"); each may appear once'],
     ['output', '', '/output: must not be empty'],

@@ -23,6 +23,7 @@ import { tempDir, vendorInclude } from './helpers/cpp';
 import { ensureBuilt, runCli } from './helpers/cli';
 import { csimCounters, modelCounters } from './helpers/counters';
 import { smallSpec, writeProject } from './helpers/project';
+import { figure } from './helpers/figures';
 
 interface Case {
   name: string;
@@ -264,7 +265,7 @@ describe('across configurations', () => {
     expect(bytes).toEqual([bytes[0], bytes[0], bytes[0]]);
     const experts = ['e4k2', 'e16k2', 'e64k2'].map((n) => results.get(n)!.result.onchip_expert_buffer_bytes);
     expect(experts).toEqual([experts[0], experts[0], experts[0]]);
-    console.log(`on-chip weight buffers (E = 4, 16, 64): ${bytes.join(', ')} bytes, of which the expert ping-pong ${experts[0]} bytes`);
+    figure(`on-chip weight buffers (E = 4, 16, 64): ${bytes.join(', ')} bytes, of which the expert ping-pong ${experts[0]} bytes`);
   });
 
   it('reports what reordering saves: both schedulers on the same input and weights', () => {
@@ -285,7 +286,7 @@ describe('across configurations', () => {
       lines.push(`run ${i} (${run.task}): expert-major ${a} bytes, token-major (2 slots) ${b} bytes (x${(b / a).toFixed(2)})`);
     });
     expect(tm.result.onchip_expert_buffer_bytes).toBe(em.result.onchip_expert_buffer_bytes); // 2 slots = 2 ping-pong halves
-    console.log(`expert weight bytes read per run, E = 16, k = 2:\n${lines.join('\n')}`);
+    figure(`expert weight bytes read per run, E = 16, k = 2:\n${lines.join('\n')}`);
   });
 });
 

@@ -18,6 +18,7 @@ import { LAYOUT } from '../generator/emit/layout';
 import { loadProject } from '../generator/project';
 import { smallSpec, writeProject } from './helpers/project';
 import { ROOT } from './tcl-helpers';
+import { figure } from './helpers/figures';
 
 const FAKES = path.join(ROOT, 'test', 'driver-fakes');
 const numpyIn = (py: string): boolean => spawnSync(py, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
@@ -123,7 +124,7 @@ withNumpy('a perfect accelerator passes validate.py: A, B, A with every checkpoi
   expect(runs).toEqual(
     ['semseg', 'depth', 'semseg'].map((t, i) => `run ${i}: task ${t}: ${out(t)} output words, 0 mismatches; ${layers(t)} checkpointed layers, 0 mismatching elements: PASS`),
   );
-  console.log(`host e2e: ${runs.length} runs, ${layers('semseg')} + ${layers('depth')} checkpointed layers compared on the fake board`);
+  figure(`host e2e: ${runs.length} runs, ${layers('semseg')} + ${layers('depth')} checkpointed layers compared on the fake board`);
 });
 
 withNumpy('one wrong element in one layer: the run fails and names that layer and index, with the golden value', () => {

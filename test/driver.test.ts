@@ -16,6 +16,7 @@ import { flowFiles } from '../generator/flow/stage';
 import type { HostMeta } from '../generator/flow/host';
 import { GOLDEN_NAMES, sha256, type GoldenManifest, type GoldenTask, type GoldenTensor } from '../generator/golden/vectors';
 import { ROOT, zcu104Project } from './tcl-helpers';
+import { figure } from './helpers/figures';
 
 const HOST = path.join(ROOT, 'templates', 'host');
 const FAKES = path.join(ROOT, 'test', 'driver-fakes');
@@ -145,7 +146,7 @@ describe('fixed-point codec', () => {
       expect(r.out[i].sat).toBe(expectedSat);
       total += s.xs.length;
     });
-    console.log(`codec: ${total} values in ${sets.length} formats, Python scalar/list paths equal to fixed.ts`);
+    figure(`codec: ${total} values in ${sets.length} formats, Python scalar/list paths equal to fixed.ts`);
   });
 
   withNumpy('the numpy path agrees bit for bit with generator/numerics/fixed.ts', () => {

@@ -30,6 +30,7 @@ import {
   uniformPingPongCycles,
   uramBlocks,
 } from '../generator/estimate/formulas';
+import { figure } from './helpers/figures';
 
 describe('BRAM_18K geometry (UG573: 1x16K, 2x8K, 4x4K, 9x2K, 18x1K, 36x512)', () => {
   it.each([
@@ -333,7 +334,7 @@ describe('routing model: token-major LRU misses (Markov chain)', () => {
   it('agrees with a seeded Monte Carlo simulation for ViT-S (E=16, k=4, S=2, N=1025) within 4 standard errors', () => {
     const exact = expectedLruMisses(16, 4, 2, 1025);
     const sim = simulateLru(16, 4, 2, 1025, 200, 12345);
-    console.log(`ViT-S token-major LRU(2) misses per layer: Markov ${exact.toFixed(2)}, simulation ${sim.mean.toFixed(2)} +- ${sim.stderr.toFixed(2)} (200 runs, seed 12345)`);
+    figure(`ViT-S token-major LRU(2) misses per layer: Markov ${exact.toFixed(2)}, simulation ${sim.mean.toFixed(2)} +- ${sim.stderr.toFixed(2)} (200 runs, seed 12345)`);
     expect(Math.abs(exact - sim.mean)).toBeLessThan(4 * sim.stderr);
   });
 });

@@ -17,6 +17,7 @@ import { loadModel } from '../generator/model/load';
 import type { ModelSpec } from '../generator/model/spec';
 import { loadProject, type LoadedProject } from '../generator/project';
 import { UserError } from '../generator/util/errors';
+import { figure } from './helpers/figures';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -295,7 +296,7 @@ describe('buffers and memory blocks', () => {
     expect(ws.bytes / 2).toBeGreaterThanOrEqual(2 * 384 * 192 * 2);
     expect(est.buffers.filter((b) => b.name === 'EB1' || b.name === 'EB2').reduce((s, b) => s + b.bytes, 0)).toBe(2 * (384 + 192) * 4);
     expect(est.fits).toBe(est.overflows.length === 0);
-    console.log(
+    figure(
       `m3vit-tiny on zcu104 @300 MHz (estimate): ${est.tasks.map((t) => `${t} ${est.latency_ms[t].toFixed(1)} ms (backbone ${est.per_task[t].backbone_ms.toFixed(1)})`).join(', ')}; ` +
         Object.entries(est.resources).map(([k, v]) => `${k} ${v.used}/${v.available}`).join(', ') + `; fits: ${est.fits}`,
     );
@@ -405,8 +406,8 @@ describe('the paper configuration: ViT-S PASCAL-Context on ZCU104 at 300 MHz', (
     // One ViT-S expert: 2 x 384 x 384 int16 + 768 int32 = 592,896 B; ping-pong of 2; all 16 on chip.
     expect(est.moe.total['expert-major'].onchip_weight_bytes).toBe(2 * 592896);
     expect(est.moe.total['all-on-chip'].onchip_weight_bytes).toBe(16 * 592896);
-    for (const r of est.paper!.rows) console.log(`paper vs ours: ${r.figure}: paper ${r.paper}; ours ${r.ours} (${r.note})`);
-    console.log(
+    for (const r of est.paper!.rows) figure(`paper vs ours: ${r.figure}: paper ${r.paper}; ours ${r.ours} (${r.note})`);
+    figure(
       `ViT-S PASCAL (estimate): semseg ${est.latency_ms.semseg.toFixed(1)} ms, backbone ${est.per_task.semseg.backbone_ms.toFixed(1)} ms; activations ${(est.onchip.activation_bytes / 2 ** 20).toFixed(2)} MiB vs ${(est.onchip.budget_bytes / 2 ** 20).toFixed(2)} MiB on chip; ` +
         Object.entries(est.resources).map(([k, v]) => `${k} ${v.used}/${v.available}`).join(', '),
     );

@@ -19,6 +19,7 @@ import { isUserError } from '../generator/util/errors';
 import type { OutputFile } from '../generator/util/output';
 import { randomImage } from '../generator/weights/random';
 import { zcu104Board } from './helpers/cli';
+import { figure } from './helpers/figures';
 
 const MODEL = `import { defineModel } from 'm3vit-gen';
 export default defineModel({
@@ -123,7 +124,7 @@ describe('golden vectors of a small model', () => {
       const f = runFloat(project.ir, prep.weights, t.name, img);
       expect(out.shape).toEqual(f.output.shape);
       const e = errorOf(q, out.frac!, f.output.data);
-      console.log(`golden-small/${t.name}: golden output vs float rel L2 ${e.relL2.toExponential(2)}`);
+      figure(`golden-small/${t.name}: golden output vs float rel L2 ${e.relL2.toExponential(2)}`);
       expect(e.relL2).toBeLessThan(1e-2);
     }
   });

@@ -85,9 +85,11 @@ describe('m3vit-gen export-weights', () => {
     const r = cli(['export-weights', '--config', cfg, '--out', 'random.safetensors']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^wrote random\.safetensors: \d+ tensors of weights-cli \(seeded random \(seed 5, init exercise\)\)/);
     const file = path.join(tmp, 'random.safetensors');
     const st = parseSafetensors(fs.readFileSync(file), 'random.safetensors');
+    // The file's count: the model's tensors and 4 identity BatchNorm tensors per UpHead conv3x3 stage (2 at patch 4).
+    expect(st.entries.length).toBe(ir().tensors.length + 2 * 4);
+    expect(r.stdout).toMatch(new RegExp(`^wrote random\\.safetensors: ${st.entries.length} tensors of weights-cli \\(seeded random \\(seed 5, init exercise\\)\\)`));
     expect(st.metadata).toMatchObject({ 'm3vit.tasks': 'semseg,depth', 'm3vit.bn_folded': 'true', bn_eps: '0.00001' });
     const names = st.entries.map((e) => e.name);
     expect(names).toContain('backbone.blocks.1.mlp.gate.1.w_gate');
@@ -115,7 +117,7 @@ describe('m3vit-gen export-weights', () => {
       ['garbage.safetensors', Buffer.from('PK\x03\x04 this is a zip file, not safetensors'), /^garbage\.safetensors: truncated or not a safetensors file/],
       ['shape.safetensors', encodeSafetensors([{ name: 'backbone.cls_token', shape: [1, 1, 9], data: new Array(9).fill(0) }]), /backbone\.cls_token: expected shape \[1, 1, 8\], found \[1, 1, 9\]/],
       ['dtype.safetensors', withHeader(bytes, (h) => h.replace('"backbone.patch_embed.proj.weight":{"dtype":"F32"', '"backbone.patch_embed.proj.weight":{"dtype":"Q32"')), /^dtype\.safetensors: invalid safetensors file \(1 problem\)\n  backbone\.patch_embed\.proj\.weight: unknown dtype "Q32" \(known: F64, F32/],
-      ['task.safetensors', without(bytes, /^decoders\.depth\./), /^task\.safetensors: does not match model "weights-cli" \(1 problem\); nothing was written\n  missing task "depth": no decoders\.depth\.\* tensors \(the file has tasks: semseg\)\n$/],
+      ['task.safetensors', without(bytes, /^decoders\.depth\./), /^task\.safetensors: does not match model "weights-cli" \(1 problem\); nothing was written\n  missing task "depth": no decoders\.depth\.\* tensors \(the file has tasks: semseg; a backbone-only checkpoint\? --heads random .*\)\n$/],
     ];
     for (const [name, data, message] of cases) {
       fs.writeFileSync(path.join(tmp, name), data);
@@ -128,7 +130,7 @@ describe('m3vit-gen export-weights', () => {
     }
     // The shape case lists every other tensor as missing in the same message.
     const r = cli(['export-weights', '--config', cfg, '--weights', 'shape.safetensors', '--out', 'out.safetensors']);
-    expect(r.stderr).toContain('missing task "semseg": no decoders.semseg.* tensors (the file has tasks: none)');
+    expect(r.stderr).toContain('missing task "semseg": no decoders.semseg.* tensors (the file has tasks: none; a backbone-only checkpoint?');
     expect(r.stderr).toContain('backbone.pos_embed: missing (expected shape [1, 17, 8])');
   });
 
@@ -160,7 +162,8 @@ describe('the main job with --weights', () => {
     expect(a.code).toBe(0);
     const b = cli(['--config', cfg, '--out', 'from-file', '--weights', 'random.safetensors']);
     expect(b.code).toBe(0);
-    expect(b.stderr).toContain('random.safetensors: note: folded BatchNorm');
+    // An exported file's BatchNorm is folded already (identity statistics): no folding note.
+    expect(b.stderr).not.toContain('folded BatchNorm');
     const ta = tree(path.join(tmp, 'from-random'));
     const tb = tree(path.join(tmp, 'from-file'));
     expect([...tb.keys()].sort()).toEqual([...ta.keys()].sort());
@@ -172,9 +175,27 @@ describe('the main job with --weights', () => {
     expect(JSON.parse(ta.get('golden/manifest.json')!.toString()).weights).toEqual({ kind: 'random', seed: 5, init: 'exercise' });
   });
 
+  it('a backbone-only file: refused with the --heads hint; with --heads random generated, the choice in the output and the manifest', () => {
+    expect(cli(['export-weights', '--config', cfg, '--out', 'random.safetensors']).code).toBe(0);
+    fs.writeFileSync(path.join(tmp, 'backbone.safetensors'), without(fs.readFileSync(path.join(tmp, 'random.safetensors')), /^decoders\.|^backbone\.cls_token$/));
+    const refused = cli(['--config', cfg, '--out', 'out', '--weights', 'backbone.safetensors']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('missing task "semseg": no decoders.semseg.* tensors (the file has tasks: none; a backbone-only checkpoint? --heads random');
+    const r = cli(['--config', cfg, '--out', 'out', '--weights', 'backbone.safetensors', '--heads', 'random', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('backbone.safetensors: note: no decoders.* tensors for tasks semseg, depth: their heads are seeded random (seed 5, init exercise; --heads random)');
+    expect(r.stderr).toContain('backbone.safetensors: note: backbone.cls_token: not in the file, taken as zeros');
+    const manifest = JSON.parse(fs.readFileSync(path.join(tmp, 'out', 'golden', 'manifest.json'), 'utf8'));
+    expect(manifest.weights).toEqual({ kind: 'file', file: 'backbone.safetensors', missingHeads: { kind: 'random', seed: 5, init: 'exercise' } });
+    // --heads without a weights file has nothing to apply to.
+    const noFile = cli(['--config', cfg, '--out', 'out2', '--heads', 'random']);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toBe('--heads: applies only to a weights file (--weights or the config\'s "weights"); without one every weight is seeded random already\n');
+  });
+
   it('refuses a weights file that does not fit the model: exit 2, no output folder', () => {
     fs.writeFileSync(path.join(tmp, 'bad.safetensors'), encodeSafetensors([{ name: 'module.backbone.cls_token', shape: [1, 1, 8], data: new Array(8).fill(0) }]));
-    const r = cli(['--config', cfg, '--out', 'out', '--weights', 'bad.safetensors']);
+    const r = cli(['--config', cfg, '--out', 'out', '--weights', 'bad.safetensors', '--quiet']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toMatch(/^bad\.safetensors: does not match model "weights-cli" \(\d+ problems\); nothing was written$/);
     expect(r.stderr).toContain('  backbone.patch_embed.proj.weight: missing (expected shape [8, 3, 4, 4])');

@@ -13,6 +13,7 @@ import type { ModelSpec } from '../generator/model/spec';
 import { UserError } from '../generator/util/errors';
 import { exportWeightSet } from '../generator/weights/export';
 import { importWeights, importWeightsFile } from '../generator/weights/import';
+import { randomWeights } from '../generator/weights/random';
 import { encodeSafetensors, type TensorToWrite } from '../generator/weights/safetensors';
 import type { WeightSet } from '../generator/weights/types';
 
@@ -245,7 +246,9 @@ describe('import errors: one message listing everything, nothing imported', () =
     const ck = checkpoint();
     const renamedDepth = renamed(ck, (n) => n.replace(/^decoders\.depth\./, 'decoders.normals.'));
     const msg = importError(write(renamedDepth));
-    expect(msg).toContain('missing task "depth": no decoders.depth.* tensors (the file has tasks: semseg, normals)');
+    expect(msg).toContain(
+      'missing task "depth": no decoders.depth.* tensors (the file has tasks: semseg, normals; a backbone-only checkpoint? --heads random gives the missing heads seeded random weights, --heads FILE takes them from another .safetensors file)',
+    );
     expect(msg).toContain('unexpected task "normals": 4 decoders.normals.* tensors, but the model description has tasks: semseg, depth');
   });
 
@@ -300,5 +303,54 @@ describe('import errors: one message listing everything, nothing imported', () =
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 100));
     expect(importError(file)).toMatch(/run past the end of the data .*: the file is truncated/);
+  });
+});
+
+/**
+ * An Edge-MoE-style backbone-only state dict: keys without "backbone.", no decoders.*, no
+ * cls_token (folded into pos_embed[0]); `transposed` stores block 1's task-0 gate as
+ * nn.Linear would, [E, D].
+ */
+function backboneOnly(transposed = false): TensorToWrite[] {
+  const out: TensorToWrite[] = [];
+  for (const t of checkpoint().values()) {
+    if (t.name.startsWith('decoders.') || t.name === 'backbone.cls_token') continue;
+    const name = t.name.replace(/^backbone\./, '');
+    const flip = transposed && name === 'blocks.1.mlp.gate.0.w_gate';
+    out.push({ ...t, name, shape: flip ? [...t.shape].reverse() : t.shape });
+  }
+  return out;
+}
+
+describe('backbone-only checkpoints (class token folded, no heads)', () => {
+  it('says a [E, D] gate looks transposed and how to fix it, and names --heads for the missing heads', () => {
+    const msg = importError(write(backboneOnly(true)));
+    expect(msg).toContain(
+      'blocks.1.mlp.gate.0.w_gate: expected shape [8, 4], found [4, 8] (looks transposed: M³ViT stores w_gate as [embed dim, experts] and computes x @ w_gate; transpose it before exporting, in PyTorch state_dict[key] = state_dict[key].t().contiguous())',
+    );
+    expect(msg).toMatch(/missing task "semseg": no decoders\.semseg\.\* tensors \(the file has tasks: none; a backbone-only checkpoint\? --heads random/);
+    expect(msg).not.toContain('cls_token'); // optional: not a problem
+  });
+
+  it('with random heads: imports, cls_token zeros, heads the seeded random ones of that seed, all said in notes', () => {
+    const file = write(backboneOnly());
+    const r = importWeights(file, ir, { displayName: 'w.safetensors', randomHeads: { seed: 3, init: 'm3vit' } });
+    expect(Array.from(r.weights.get('backbone.cls_token')!.data)).toEqual(new Array(8).fill(0));
+    const given = checkpoint();
+    expect(r.weights.get('backbone.pos_embed')!.data).toEqual(Float64Array.from(given.get('backbone.pos_embed')!.data as Float64Array));
+    const seeded = randomWeights(ir, 3, 'm3vit');
+    const heads = ir.tensors.filter((t) => t.name.startsWith('decoders.'));
+    expect(heads.length).toBeGreaterThan(0);
+    for (const t of heads) expect(r.weights.get(t.name)!.data).toEqual(seeded.get(t.name)!.data);
+    expect(r.notes).toContain('no decoders.* tensors for tasks semseg, depth: their heads are seeded random (seed 3, init m3vit; --heads random)');
+    expect(r.notes).toContain('backbone.cls_token: not in the file, taken as zeros (checkpoints such as Edge-MoE\'s fold the class token into pos_embed[0])');
+  });
+
+  it('with a heads file: the heads come from it (BatchNorm folded as in a full import)', () => {
+    const full = importOk(write(checkpoint().values(), {}, 'full.safetensors')).weights;
+    const heads = [...checkpoint().values()].filter((t) => t.name.startsWith('decoders.'));
+    const r = importWeights(write(backboneOnly()), ir, { displayName: 'w.safetensors', headsFile: write(heads, {}, 'heads.safetensors') });
+    for (const t of ir.tensors.filter((x) => x.name.startsWith('decoders.'))) expect(r.weights.get(t.name)!.data).toEqual(full.get(t.name)!.data);
+    expect(r.notes.some((n) => /^task semseg: head \(\d+ decoders\.semseg\.\* tensors\) from .*heads\.safetensors \(--heads\)$/.test(n))).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '../generator/numerics/ops';
 import { erf, gelu } from '../generator/numerics/special';
 import { attnScaleQ, PROB_ONE } from '../generator/numerics/tables';
+import { figure } from './helpers/figures';
 
 /** A small deterministic generator for test data (no shared code with generator/). */
 function lcg(seed: number): () => number {
@@ -52,7 +53,7 @@ describe('erf and gelu (float64)', () => {
       worst = Math.max(worst, err);
       expect(err).toBeLessThanOrEqual(4 * Number.EPSILON * Math.max(Math.abs(want), 1e-10));
     }
-    console.log(`erf: largest error against math.erf ${worst.toExponential(2)}`);
+    figure(`erf: largest error against math.erf ${worst.toExponential(2)}`);
   });
 
   // 0.5 * x * (1 + math.erf(x / math.sqrt(2))) in Python 3.11
@@ -81,7 +82,7 @@ describe('geluInt', () => {
         if (Math.abs(want * 2 ** fo) > 32767) continue; // beyond the output word
         worst = Math.max(worst, Math.abs(y - want));
       }
-      console.log(`geluInt f=${f} fo=${fo}: max error ${worst.toExponential(3)} (${(worst * 2 ** fo).toFixed(3)} LSB)`);
+      figure(`geluInt f=${f} fo=${fo}: max error ${worst.toExponential(3)} (${(worst * 2 ** fo).toFixed(3)} LSB)`);
       // table interpolation (<= 2.5e-5) + table rounding (2^-17) + output rounding (1/2 LSB)
       expect(worst).toBeLessThanOrEqual(2 ** -(fo + 1) + 4.5e-5);
     }
@@ -113,7 +114,7 @@ describe('expNeg', () => {
         const bound = 2 ** -17 + want * (Math.LN2 * (2 ** -17 + 7.1e-6 * dr) + 2 ** -19);
         worstExcess = Math.max(worstExcess, err - bound);
       }
-      console.log(`expNeg fd=${fd}: max abs error ${worstAbs.toExponential(3)}`);
+      figure(`expNeg fd=${fd}: max abs error ${worstAbs.toExponential(3)}`);
       expect(worstAbs).toBeLessThanOrEqual(2 ** -16);
       expect(worstExcess).toBeLessThanOrEqual(0);
     }
@@ -146,7 +147,7 @@ describe('layerNormRow', () => {
         const want = ((xs[i] - mean) / Math.sqrt(v + 1e-6)) * (g[i] / 2 ** fg) + b[i] / 2 ** fb;
         worst = Math.max(worst, Math.abs(y[i] / 2 ** fo - want));
       }
-      console.log(`layerNormRow D=${D} fx=${fx} fo=${fo}: max error ${worst.toExponential(3)} (${(worst * 2 ** fo).toFixed(3)} LSB)`);
+      figure(`layerNormRow D=${D} fx=${fx} fo=${fo}: max error ${worst.toExponential(3)} (${(worst * 2 ** fo).toFixed(3)} LSB)`);
       // output rounding 1/2 LSB; n carries 16 fraction bits (|n| <= sqrt(D)) times |gamma| < 2
       expect(worst).toBeLessThanOrEqual(2 ** -(fo + 1) + 2 * 2 ** -16 + 1e-5);
     }
@@ -188,7 +189,7 @@ describe('attnScore and attentionRow', () => {
         }
         worst = Math.max(worst, Math.abs(out[d] / 2 ** fv - want));
       }
-      console.log(`attentionRow n=${n} hd=${hd}: max error ${worst.toExponential(3)} (${(worst * 2 ** fv).toFixed(2)} LSB of V)`);
+      figure(`attentionRow n=${n} hd=${hd}: max error ${worst.toExponential(3)} (${(worst * 2 ** fv).toFixed(2)} LSB of V)`);
       expect(worst).toBeLessThanOrEqual(2 * 2 ** -fv + 1e-4 * vmax);
     }
   });
@@ -249,7 +250,7 @@ describe('gateTopK', () => {
       // the kept weights sum to less than 1 (they are not renormalised)
       expect(c.weights[0] + c.weights[1]).toBeLessThan(PROB_ONE);
     }
-    console.log(`gateTopK: max weight error ${worst.toExponential(3)}`);
+    figure(`gateTopK: max weight error ${worst.toExponential(3)}`);
     expect(worst).toBeLessThanOrEqual(2 ** -15);
   });
 

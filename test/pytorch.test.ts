@@ -22,6 +22,7 @@ import { loadModel } from '../generator/model/load';
 import { importWeights } from '../generator/weights/import';
 import { parseSafetensors } from '../generator/weights/safetensors';
 import { type CliRun, ensureBuilt, ROOT, runCli, zcu104Board } from './helpers/cli';
+import { figure } from './helpers/figures';
 
 const EXPORTER = path.join(ROOT, 'tools', 'export_m3vit.py');
 const TORCH_MODEL = path.join(ROOT, 'test', 'pytorch', 'm3vit_small.py');
@@ -237,7 +238,7 @@ for i in range(${images}):
         const out: Record<string, Float64Array> = {};
         for (const mode of ['float', 'int']) {
           const file = `${t.name}-${i}-${mode}.npy`;
-          const r = cli(['predict', '--config', 'cfg.json', '--task', t.name, '--input', `image${i}.npy`, '--out', file, '--weights', 'sharded.safetensors', '--mode', mode], dir);
+          const r = cli(['predict', '--config', 'cfg.json', '--task', t.name, '--input', `image${i}.npy`, '--out', file, '--weights', 'sharded.safetensors', '--mode', mode, '--quiet'], dir);
           expect(r.stderr.replace(/^sharded\.safetensors: note: .*\n/gm, '')).toBe('');
           expect(r.code).toBe(0);
           out[mode] = readNpy(path.join(dir, file)).data;
@@ -261,7 +262,7 @@ for i in range(${images}):
       }
     }
     // eslint-disable-next-line no-console
-    console.log(lines.join('\n'));
+    figure(lines.join('\n'));
   });
 
   it('export-weights writes m3vit-gen\'s random weights so that PyTorch computes what predict --mode float computes', () => {
@@ -280,7 +281,7 @@ for i in range(${images}):
       expect(e.relL2).toBeLessThan(1e-6);
     }
     // eslint-disable-next-line no-console
-    console.log(lines.join('\n'));
+    figure(lines.join('\n'));
   });
 
   it('export_m3vit.py refuses bad input with exit 2 and writes nothing', () => {

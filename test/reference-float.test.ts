@@ -11,6 +11,7 @@ import type { ModelSpec } from '../generator/model/spec';
 import { runFloat } from '../generator/reference/float';
 import { randomImage, randomWeights } from '../generator/weights/random';
 import type { WeightSet } from '../generator/weights/types';
+import { figure } from './helpers/figures';
 
 // ---- the naive model -------------------------------------------------------------------
 
@@ -230,7 +231,7 @@ function compare(spec: ModelSpec, init: 'm3vit' | 'exercise', seed: number): voi
       maxAbs = Math.max(maxAbs, Math.abs(w));
       maxDiff = Math.max(maxDiff, Math.abs(got.output.data[i] - w));
     });
-    console.log(`${spec.name}/${t.name} (${init}): max |float ref - naive| = ${maxDiff.toExponential(2)}, max |output| = ${maxAbs.toPrecision(3)}`);
+    figure(`${spec.name}/${t.name} (${init}): max |float ref - naive| = ${maxDiff.toExponential(2)}, max |output| = ${maxAbs.toPrecision(3)}`);
     expect(maxAbs).toBeGreaterThan(1e-3);
     expect(maxDiff).toBeLessThanOrEqual(1e-10 * Math.max(1, maxAbs));
   }

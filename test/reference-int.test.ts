@@ -19,6 +19,7 @@ import { prepareModel } from '../generator/reference/prepare';
 import type { Checkpoint, IntRun } from '../generator/reference/types';
 import { randomImage, randomWeights } from '../generator/weights/random';
 import type { QuantWeights, WeightSet } from '../generator/weights/types';
+import { figure } from './helpers/figures';
 
 const NUMERICS = { weightBits: 16, biasBits: 32, activationBits: 16, accumulatorBits: 48, headroomBits: 1, calibrationImages: 2 };
 
@@ -142,7 +143,7 @@ describe('int against float on small models', () => {
         const e = errorOf(q.output.data, q.output.frac, f.output.data);
         const rows = compareRuns(f, q);
         const worst = rows.filter((r) => r.gateMismatch === undefined).reduce((a, r) => (r.relL2 > a.relL2 ? r : a));
-        console.log(`${spec.name}/${t.name}: output rel L2 ${e.relL2.toExponential(2)}, max abs ${e.maxAbs.toExponential(2)}; worst layer ${worst.name} ${worst.relL2.toExponential(2)}`);
+        figure(`${spec.name}/${t.name}: output rel L2 ${e.relL2.toExponential(2)}, max abs ${e.maxAbs.toExponential(2)}; worst layer ${worst.name} ${worst.relL2.toExponential(2)}`);
         expect(e.relL2).toBeLessThan(1e-2);
         expect(Object.values(q.counts).every((c) => c.saturated === 0 && c.accOverflow === 0)).toBe(true);
       }
@@ -175,7 +176,7 @@ describe('m3vit-tiny (default config), seeded weights', () => {
       const f = runFloat(project.ir, prep.weights, t.name, img, { record: true });
       const e = errorOf(q.output.data, q.output.frac, f.output.data);
       const flips = compareRuns(f, q).filter((r) => r.gateMismatch !== undefined).reduce((a, r) => a + r.gateMismatch!, 0);
-      console.log(
+      figure(
         `m3vit-tiny/${t.name}: output rel L2 ${e.relL2.toExponential(3)}, max abs ${e.maxAbs.toExponential(3)} (max |float| ${e.floatMaxAbs.toPrecision(3)}); ` +
           `tokens routed differently over all MoE layers: ${flips}`,
       );

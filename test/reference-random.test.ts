@@ -13,6 +13,7 @@
 import { buildIR } from '../generator/ir/build';
 import type { ModelSpec } from '../generator/model/spec';
 import { fnv1a32, logExact, randomImage, randomTensor, randomWeights, Rng } from '../generator/weights/random';
+import { figure } from './helpers/figures';
 
 describe('PRNG known answers (independent C implementation)', () => {
   it('xoshiro128** seeded through FNV-1a and splitmix32', () => {
@@ -87,7 +88,7 @@ describe('randomWeights', () => {
     }
     const s = stats(Float64Array.from(all));
     // a normal truncated at 2 std has std 0.8796 of the untruncated one
-    console.log(`m3vit init: ${all.length} weights, mean ${s.mean.toExponential(2)}, std ${s.std.toFixed(5)} (expected 0.02 * 0.8796 = 0.01759)`);
+    figure(`m3vit init: ${all.length} weights, mean ${s.mean.toExponential(2)}, std ${s.std.toFixed(5)} (expected 0.02 * 0.8796 = 0.01759)`);
     expect(Math.abs(s.std - 0.02 * 0.8796)).toBeLessThan(0.0005);
     expect(Math.abs(s.mean)).toBeLessThan(0.0005);
   });
@@ -98,7 +99,7 @@ describe('randomWeights', () => {
     const g = stats(pick('norm_weight'));
     const b = stats(pick('norm_bias'));
     const bias = stats(pick('bias'));
-    console.log(`exercise init: gamma mean ${g.mean.toFixed(3)} std ${g.std.toFixed(3)}; beta std ${b.std.toFixed(3)}; bias std ${bias.std.toFixed(4)}`);
+    figure(`exercise init: gamma mean ${g.mean.toFixed(3)} std ${g.std.toFixed(3)}; beta std ${b.std.toFixed(3)}; bias std ${bias.std.toFixed(4)}`);
     expect(Math.abs(g.mean - 1)).toBeLessThan(0.03);
     expect(Math.abs(g.std - 0.1)).toBeLessThan(0.02);
     expect(Math.abs(b.std - 0.05)).toBeLessThan(0.01);

@@ -19,6 +19,7 @@ import type { BuildConfig } from '../generator/config/types';
 import { loadProject } from '../generator/project';
 import { buildIR } from '../generator/ir/build';
 import { loadModel } from '../generator/model/load';
+import { figure } from './helpers/figures';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -205,7 +206,7 @@ describe('report.html renders in headless Chromium', () => {
       const m = /<pre id="m3vit-probe">([^<]*)<\/pre>/.exec(dump.stdout);
       if (!m) throw new Error(`no probe output from chromium --dump-dom (status ${dump.status}):\n${dump.stderr.slice(-2000)}`);
       const probes = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as Probe[];
-      console.log(`${r.name}: charts measured by Chromium: ${probes.map((p) => `${p.id} ${p.width}x${p.height} ${JSON.stringify(p.shapes)}`).join('; ')}`);
+      figure(`${r.name}: charts measured by Chromium: ${probes.map((p) => `${p.id} ${p.width}x${p.height} ${JSON.stringify(p.shapes)}`).join('; ')}`);
       expect(probes.map((p) => p.id)).toEqual(r.charts);
       for (const p of probes) {
         expect(p.width).toBeGreaterThan(0);
@@ -230,7 +231,7 @@ describe('report.html renders in headless Chromium', () => {
       // and the conv / expert-major green (#009E73) must be on screen.
       const blue = countColour(img, '#0072B2');
       const green = countColour(img, '#009E73');
-      console.log(`${r.name}: screenshot ${png}: ${blue} px of #0072B2, ${green} px of #009E73`);
+      figure(`${r.name}: screenshot ${png}: ${blue} px of #0072B2, ${green} px of #009E73`);
       expect(blue).toBeGreaterThan(2000);
       expect(green).toBeGreaterThan(200);
     });

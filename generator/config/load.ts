@@ -162,7 +162,9 @@ export function describeSchemaErrors(errors: ErrorObject[], data: unknown): stri
         lines.push(`${at}: must be ${p.comparison} ${p.limit} (got ${got})`);
         break;
       case 'pattern':
-        lines.push(`${at}: ${got} is not allowed${hint || ` (must match ${p.pattern})`}`);
+        // A model as .js: say what is required, not only that this is refused.
+        if (p.pattern === '\\.ts$') lines.push(`${at}: ${got} is not allowed: the model description must be a TypeScript file ending in .ts (it is type-checked and evaluated, never run)`);
+        else lines.push(`${at}: ${got} is not allowed${hint || ` (must match ${p.pattern})`}`);
         break;
       case 'minItems':
         lines.push(`${at}: needs at least ${p.limit} item${p.limit === 1 ? '' : 's'}`);

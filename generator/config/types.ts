@@ -75,6 +75,11 @@ export interface BuildConfig {
   preprocess: PreprocessConfig;
   /** The image the golden vectors are computed from (--input, as given: relative to the working folder); absent: a seeded image. */
   goldenInputFile?: string;
+  /** What a weights file without some task's head gets instead (the CLI's --heads; not a config field). */
+  missingHeads?: MissingHeads;
   seed: number;
   randomInit: RandomInit;
 }
+
+/** Heads for tasks a (backbone-only) weights file lacks: seeded random (the config's seed and randomInit) or another file's decoders.<task>.*. */
+export type MissingHeads = { kind: 'random' } | { kind: 'file'; file: string };

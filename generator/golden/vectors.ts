@@ -22,6 +22,7 @@ import { activationSites } from '../numerics/plan';
 import type { OutputFile } from '../util/output';
 import type { Progress } from '../util/progress';
 import { randomImage } from '../weights/random';
+import type { WeightsOrigin } from '../weights/source';
 
 export const GOLDEN_FORMAT = 'm3vit-golden';
 export const GOLDEN_VERSION = 1;
@@ -90,7 +91,9 @@ export interface GoldenManifest {
   /** The real image the vectors were computed from (quantized: `input`). */
   image: GoldenImage;
   input: GoldenTensor;
-  weights: { kind: 'random'; seed: number; init: string } | { kind: 'file'; file: string };
+  weights:
+    | { kind: 'random'; seed: number; init: string }
+    | { kind: 'file'; file: string; missingHeads?: { kind: 'random'; seed: number; init: string } | { kind: 'file'; file: string } };
   quantPlan: string;
   tasks: GoldenTask[];
 }
@@ -204,7 +207,8 @@ export function goldenFiles(project: LoadedProject, prepared: PreparedModel, pro
     generation: prepared.generation,
     image: info,
     input: input!,
-    weights: o.kind === 'file' ? { kind: 'file', file: path.basename(o.file!) } : { kind: 'random', seed: o.seed!, init: o.init! },
+    // A file is named without its folder: no absolute paths in generated files (DESIGN.md invariant 5).
+    weights: o.kind === 'file' ? fileOrigin(o) : { kind: 'random', seed: o.seed!, init: o.init! },
     quantPlan: LAYOUT.quantPlanJson,
     tasks,
   };
@@ -219,4 +223,11 @@ export function goldenSummary(m: GoldenManifest): string {
   const sat = m.tasks.reduce((s, t) => s + t.saturatedTotal, 0);
   const bytes = m.tasks.reduce((s, t) => s + t.tensors.reduce((a, x) => a + x.bytes, 0), m.input.bytes);
   return `${LAYOUT.goldenDir}/: ${m.tasks.length} task(s), ${(bytes / 1048576).toFixed(1)} MiB, ${sat === 0 ? 'no saturation' : `${sat} saturated value(s), see ${LAYOUT.goldenManifest}`}; ${LAYOUT.quantPlanJson}`;
+}
+
+/** A weights file and, with --heads, what the tasks it lacks got; base names only (no absolute paths in generated files). */
+function fileOrigin(o: WeightsOrigin): GoldenManifest['weights'] {
+  const h = o.heads;
+  const missingHeads = h === undefined ? undefined : h.kind === 'random' ? h : { kind: 'file' as const, file: path.basename(h.file) };
+  return { kind: 'file', file: path.basename(o.file!), ...(missingHeads ? { missingHeads } : {}) };
 }

@@ -25,7 +25,13 @@ const DESCR: Record<string, { dtype: NpyDtype; size: number }> = {
   '<u1': { dtype: 'uint8', size: 1 },
 };
 
-const ALLOWED = 'float32, float64, int8, int16, int32, int64 or uint8, little-endian, C order';
+const ALL_DTYPES: readonly NpyDtype[] = ['float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8'];
+
+/** What messages say is allowed: the dtypes the caller accepts, not every dtype the parser reads. */
+function allowed(dtypes: readonly NpyDtype[]): string {
+  const list = dtypes.length > 1 ? `${dtypes.slice(0, -1).join(', ')} or ${dtypes[dtypes.length - 1]}` : dtypes[0];
+  return `${list}, little-endian, C order`;
+}
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
 export interface NpyArray {
@@ -35,11 +41,11 @@ export interface NpyArray {
   data: Float64Array;
 }
 
-/** Parses .npy bytes; `file` names the source in error messages. */
-export function parseNpy(buf: Uint8Array, file: string): NpyArray {
+/** Parses .npy bytes; `file` names the source in error messages, `accepts` are the dtypes the caller takes (for those messages). */
+export function parseNpy(buf: Uint8Array, file: string, accepts: readonly NpyDtype[] = ALL_DTYPES): NpyArray {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const fail = (msg: string): never => {
-    throw new UserError(file, [`not a readable .npy array: ${msg}; allowed: ${ALLOWED}`]);
+    throw new UserError(file, [`not a readable .npy array: ${msg}; allowed: ${allowed(accepts)}`]);
   };
   if (b.length < 10 || !b.subarray(0, 6).equals(MAGIC)) fail('missing the \\x93NUMPY magic (is it a .npy file?)');
   const major = b[6];
@@ -93,8 +99,8 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
   return { dtype: kind.dtype, shape, data };
 }
 
-export function readNpy(file: string): NpyArray {
-  return parseNpy(readUserFile(file, 'npy'), file);
+export function readNpy(file: string, accepts: readonly NpyDtype[] = ALL_DTYPES): NpyArray {
+  return parseNpy(readUserFile(file, 'npy'), file, accepts);
 }
 
 /** float32 .npy bytes, format 1.0, header padded to a multiple of 64 bytes as numpy does. */

@@ -56,6 +56,12 @@ export function loadModel(modelFile: string, displayName = modelFile): LoadedMod
   // Every file the description pulls in is checked (a const imported from a file with a
   // type error would otherwise be evaluated as if it were fine).
   const fileName = fileNamer(sf, displayName);
+  const syntax = project.getProgram().getSyntacticDiagnostics().filter((d) => d.getCategory() === ts.DiagnosticCategory.Error);
+  if (syntax.length > 0) {
+    throw new UserError(displayName, syntax.map((d) => formatDiagnostic(d, fileName)), `syntax errors in the model description (${syntax.length})`);
+  }
+  // Before type-checking: tsc would answer `import fs` with advice to install @types/node.
+  checkImports(project.getSourceFiles(), fileName, displayName);
   const diagnostics = project.getPreEmitDiagnostics().filter((d) => d.getCategory() === ts.DiagnosticCategory.Error);
   if (diagnostics.length > 0) {
     throw new UserError(
@@ -68,9 +74,28 @@ export function loadModel(modelFile: string, displayName = modelFile): LoadedMod
   const evaluator = new StaticEvaluator(displayName, fileName);
   const expr = defaultExportExpression(sf, displayName);
   const value = evaluator.evaluate(expr, '');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const p = positionOf(expr, fileName);
+    throw new UserError(displayName, [`${p.file}:${p.line}:${p.col}: the default export must be defineModel({ ... }), an object describing the model; found ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`]);
+  }
   const loaded: LoadedModel = { spec: value as ModelSpec, file: displayName, positions: evaluator.positions.toMap() };
   validateModelSpec(loaded);
   return loaded;
+}
+
+/** A model may import only defineModel's module ("m3vit-gen") and other model files (relative paths). */
+function checkImports(files: SourceFile[], fileName: FileNamer, displayName: string): void {
+  const problems: string[] = [];
+  for (const f of files) {
+    if (f.isDeclarationFile()) continue;
+    for (const imp of f.getImportDeclarations()) {
+      const from = imp.getModuleSpecifierValue();
+      if (from === 'm3vit-gen' || from.startsWith('./') || from.startsWith('../')) continue;
+      const p = positionOf(imp, fileName);
+      problems.push(`${p.file}:${p.line}:${p.col}: imports from "${from}" are not allowed: a model description is evaluated, never run, and may import only from "m3vit-gen" and other model files (relative paths)`);
+    }
+  }
+  if (problems.length > 0) throw new UserError(displayName, problems);
 }
 
 /** How a source file is named in messages: the entry file as the caller named it, other

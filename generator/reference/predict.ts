@@ -11,6 +11,7 @@ import { displayPath, loadProject, projectInputs, type LoadedProject } from '../
 import { UserError } from '../util/errors';
 import { checkOutputFile, prepareOutputFolder, writeOutputFolder, writeUserFile, type PreparedOutput } from '../util/output';
 import { progress, type Progress } from '../util/progress';
+import { cliWeightsFile, setMissingHeads } from '../weights/source';
 import { compareRuns, errorOf, formatErrorTable, type LayerError } from './compare';
 import { runFloat } from './float';
 import { runIntOnImage } from './int';
@@ -128,6 +129,8 @@ export interface PredictCommandArgs {
   report: boolean;
   trace?: string;
   force?: boolean;
+  quiet?: boolean;
+  heads?: string;
 }
 
 /** `m3vit-gen predict`: writes the output .npy (float32) and prints a summary (and the report). */
@@ -157,14 +160,16 @@ function predictAndWrite(
   log: (s: string) => void,
   warn: (s: string) => void,
 ): void {
+  const weightsFile = cliWeightsFile(args.weights);
+  setMissingHeads(project, args.heads, weightsFile);
   const r = predict(project, {
     task: args.task,
     inputFile: args.input,
-    weightsFile: args.weights !== undefined ? path.resolve(args.weights) : undefined,
+    weightsFile,
     mode: args.mode,
     report: args.report,
     trace: args.trace !== undefined,
-    progress: progress(),
+    progress: progress({ quiet: args.quiet }),
   });
   writeUserFile(outFile, formatNpyFloat32(r.output.shape, r.output.data), args.out);
   const warning = args.mode === 'int' && r.int ? saturationWarning(r.int, args.input) : undefined;

@@ -11,8 +11,10 @@
  *
  * Every missing, unexpected or misshapen tensor is reported in one UserError.
  */
+import type { RandomInit } from '../config/types';
 import type { ModelIR, TensorIR } from '../ir/types';
 import { UserError } from '../util/errors';
+import { randomTensor } from './random';
 import type { FloatTensor, WeightSet } from './types';
 
 export interface CheckpointEntry {
@@ -34,7 +36,12 @@ export interface CheckpointSource {
 export interface MapOptions {
   /** BatchNorm epsilon of the task heads (PyTorch and mmcv default: 1e-5). The file's metadata "bn_eps" overrides it. */
   bnEps?: number;
+  /** Heads of tasks the file has no decoders.<task>.* for (a backbone-only checkpoint): seeded random (--heads random). Without it a missing task is an error. */
+  randomHeads?: { seed: number; init: RandomInit };
 }
+
+/** How to tell the user what a backbone-only file needs (also used by the CLI's --heads help). */
+export const MISSING_HEADS_HINT = 'a backbone-only checkpoint? --heads random gives the missing heads seeded random weights, --heads FILE takes them from another .safetensors file';
 
 export interface MappedWeights {
   weights: WeightSet;
@@ -46,6 +53,8 @@ export interface MappedWeights {
 export const META_TASKS = 'm3vit.tasks';
 export const META_BN_EPS = 'bn_eps';
 export const META_BN_FOLDED = 'm3vit.bn_folded';
+/** The model description's name, written by `m3vit-gen export-weights`. */
+export const META_MODEL = 'm3vit.model';
 
 const FLOAT_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
 
@@ -58,6 +67,8 @@ const TRAINING_ONLY: { what: string; re: RegExp }[] = [
   { what: 'deep-supervision outputs (decoders.*.output_level_*)', re: /^decoders\.[^.]+\.output_level_\d+\./ },
 ];
 
+const CLS_TOKEN = 'backbone.cls_token';
+
 /** Backbone roots that checkpoints of the bare backbone store without "backbone.". */
 const BACKBONE_ROOTS = /^(patch_embed\.|cls_token$|pos_embed$|blocks\.)/;
 
@@ -67,6 +78,8 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.len
 /** Where the values of one IR tensor come from. */
 type Source =
   | { kind: 'direct'; name: string }
+  | { kind: 'random' }
+  | { kind: 'zeros' }
   | { kind: 'bn_fold'; conv: string; bias: string; bn: string; channels: number };
 
 export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptions = {}): MappedWeights {
@@ -122,10 +135,14 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   }
   const modelTasks = ir.tasks.map((t) => t.name);
   const missingTasks = modelTasks.filter((t) => !ckptTasks.includes(t));
-  for (const t of modelTasks) {
-    if (!ckptTasks.includes(t)) {
-      problems.push(`missing task "${t}": no decoders.${t}.* tensors (the file has tasks: ${ckptTasks.join(', ') || 'none'})`);
+  const randomTasks = opts.randomHeads ? missingTasks : [];
+  if (!opts.randomHeads) {
+    for (const t of missingTasks) {
+      problems.push(`missing task "${t}": no decoders.${t}.* tensors (the file has tasks: ${ckptTasks.join(', ') || 'none'}; ${MISSING_HEADS_HINT})`);
     }
+  } else if (randomTasks.length > 0) {
+    const r = opts.randomHeads;
+    notes.push(`no decoders.* tensors for task${randomTasks.length > 1 ? 's' : ''} ${randomTasks.join(', ')}: ${randomTasks.length > 1 ? 'their heads are' : 'its head is'} seeded random (seed ${r.seed}, init ${r.init}; --heads random)`);
   }
   const extraTasks = ckptTasks.filter((t) => !modelTasks.includes(t));
   for (const t of extraTasks) {
@@ -142,6 +159,15 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   let folded = 0;
   const foldedAbsent: string[] = [];
   for (const t of ir.tensors) {
+    if (randomTasks.some((task) => t.name.startsWith(`decoders.${task}.`))) {
+      sources.set(t.name, { kind: 'random' });
+      continue;
+    }
+    if (t.name === CLS_TOKEN && !byName.has(CLS_TOKEN)) {
+      sources.set(t.name, { kind: 'zeros' });
+      notes.push(`${CLS_TOKEN}: not in the file, taken as zeros (checkpoints such as Edge-MoE's fold the class token into pos_embed[0])`);
+      continue;
+    }
     const gate = /^backbone\.blocks\.(\d+)\.mlp\.gate\.(\d+)\.w_gate$/.exec(t.name);
     if (gate) {
       const taskName = ir.tasks[Number(gate[2])].name;
@@ -180,7 +206,6 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
       `the file has one shared gate per MoE block; the model is multi-gate, so each shared gate was copied to all ${ir.tasks.length} tasks' gates (${broadcastGates} gate tensors)`,
     );
   }
-  if (folded > 0) notes.push(`folded BatchNorm (eval mode, eps ${eps}) into ${folded} head convolutions`);
   if (foldedAbsent.length > 0) notes.push(`${foldedAbsent.length} head convolutions have no BatchNorm in the file (metadata says it is folded already)`);
 
   // 5. Structure: every expected tensor present with its shape and a float dtype; nothing left over.
@@ -208,6 +233,7 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   const convBiasAbsent: string[] = [];
   for (const [irName, s] of sources) {
     const t = irByName.get(irName)!;
+    if (s.kind === 'random' || s.kind === 'zeros') continue;
     if (s.kind === 'direct') {
       expect(s.name, t.shape, shapeHint(t, ir, byName.get(s.name)?.shape));
     } else {
@@ -227,6 +253,7 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
   // 6. Values: float32 (as the checkpoint was trained), finite, BatchNorm folded.
   const weights: WeightSet = new Map();
   let rounded = 0;
+  let nonIdentity = 0;
   const values = (name: string): Float64Array => {
     const e = byName.get(name)!;
     const data = src.read(e.key);
@@ -246,6 +273,14 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
       weights.set(t.name, { shape: [...t.shape], data: values(s.name) });
       continue;
     }
+    if (s.kind === 'zeros') {
+      weights.set(t.name, { shape: [...t.shape], data: new Float64Array(t.shape.reduce((a, b) => a * b, 1)) });
+      continue;
+    }
+    if (s.kind === 'random') {
+      weights.set(t.name, randomTensor(t, opts.randomHeads!.seed, opts.randomHeads!.init));
+      continue;
+    }
     const bias = byName.has(s.bias) ? values(s.bias) : new Float64Array(s.channels);
     const bn = {
       gamma: values(`${s.bn}.weight`),
@@ -253,18 +288,28 @@ export function mapCheckpoint(src: CheckpointSource, ir: ModelIR, opts: MapOptio
       mean: values(`${s.bn}.running_mean`),
       variance: values(`${s.bn}.running_var`),
     };
+    if (!isIdentity(bn, eps)) nonIdentity++;
     const negative = bn.variance.filter((v) => v < 0).length;
     if (negative > 0) problems.push(`${byName.get(`${s.bn}.running_var`)!.key}: ${negative} negative variances`);
     const f = foldBatchNorm({ shape: [...t.shape], data: values(s.conv) }, bias, bn, eps);
     weights.set(t.name, f.weight);
     weights.set(s.bias, f.bias);
   }
+  // An exported file's BatchNorm is already folded (identity statistics): nothing to tell.
+  if (folded > 0 && (!bnOptional || nonIdentity > 0)) notes.push(`folded BatchNorm (eval mode, eps ${eps}) into ${folded} head convolutions`);
   if (rounded > 0) notes.push(`rounded ${rounded} F64 tensors to float32`);
   if (problems.length > 0) throw mismatch(src, ir, problems);
   return { weights, notes };
 }
 
 function mismatch(src: CheckpointSource, ir: ModelIR, problems: string[]): UserError {
+  // A file that says it holds another model's weights: that, not every tensor that differs.
+  const other = src.metadata[META_MODEL];
+  if (other !== undefined && other !== ir.dims.name) {
+    return new UserError(src.file, [
+      `holds the weights of model "${other}" (metadata ${META_MODEL}), but the config's model description is "${ir.dims.name}" (${problems.length} tensor problem${problems.length > 1 ? 's' : ''}); nothing was written. Use the description of "${other}", or weights of "${ir.dims.name}"`,
+    ]);
+  }
   return new UserError(src.file, problems, `does not match model "${ir.dims.name}" (${problems.length} problem${problems.length > 1 ? 's' : ''}); nothing was written`);
 }
 
@@ -276,7 +321,8 @@ function mismatch(src: CheckpointSource, ir: ModelIR, problems: string[]): UserE
 function checkpointTaskOrder(src: CheckpointSource, ir: ModelIR, ckptTasks: string[], problems: string[], notes: string[]): string[] {
   const meta = src.metadata[META_TASKS];
   const multiGate = ir.dims.moe?.gate === 'multi';
-  if (meta === undefined) {
+  // An empty list is what the exporter records for a backbone-only checkpoint: no order either.
+  if (meta === undefined || meta.trim() === '') {
     const order = ir.tasks.map((t) => t.name);
     if (multiGate && ir.tasks.length > 1) notes.push(`the file does not record its task order; gate t is taken to be task t of the model description (${order.join(', ')})`);
     return order;
@@ -302,6 +348,9 @@ function bnEpsilon(src: CheckpointSource, opts: MapOptions, problems: string[]):
 function shapeHint(t: TensorIR, ir: ModelIR, found: number[] | undefined): string | undefined {
   if (!found) return undefined;
   const d = ir.dims;
+  if (t.role === 'gate_weight' && found.length === 2 && sameShape(found, [...t.shape].reverse())) {
+    return `(looks transposed: M³ViT stores w_gate as [embed dim, experts] and computes x @ w_gate; transpose it before exporting, in PyTorch state_dict[key] = state_dict[key].t().contiguous())`;
+  }
   if (t.name === 'backbone.pos_embed' && found.length === 3) {
     return `(the model description's ${d.imageH}x${d.imageW} image and patch ${d.patch} give ${d.tokens} tokens; the file has ${found[1]})`;
   }
@@ -319,6 +368,12 @@ function unexpectedHint(name: string, ir: ModelIR): string {
   if (/\.mlp\.(fc1|fc2|experts)\./.test(name)) return ' (dense vs MoE blocks differ from the model description: check moe.blocks)';
   if (/^decoders\.[^.]+\.(conv_|syncbn_fc_|linear\.)/.test(name)) return ' (the head differs from the model description: check the task\'s head kind and the patch size)';
   return '';
+}
+
+/** What export-weights writes: gamma 1, beta 0, mean 0, var + eps = 1 (to float32 rounding). */
+function isIdentity(bn: BatchNormStats, eps: number): boolean {
+  const near = (v: number, want: number): boolean => Math.abs(v - want) <= 1e-6;
+  return [...bn.gamma].every((v) => near(v, 1)) && [...bn.beta].every((v) => v === 0) && [...bn.mean].every((v) => v === 0) && [...bn.variance].every((v) => near(v + eps, 1));
 }
 
 export interface BatchNormStats {

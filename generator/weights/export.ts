@@ -10,7 +10,7 @@
  * identity back to the same float32 values.
  */
 import type { ModelIR } from '../ir/types';
-import { META_BN_EPS, META_BN_FOLDED, META_TASKS } from './checkpoint-names';
+import { META_BN_EPS, META_BN_FOLDED, META_MODEL, META_TASKS } from './checkpoint-names';
 import { encodeSafetensors, type TensorToWrite } from './safetensors';
 import type { WeightSet } from './types';
 
@@ -37,7 +37,7 @@ export function exportWeightSet(weights: WeightSet, ir: ModelIR, extraMetadata: 
   }
   const metadata: Record<string, string> = {
     format: 'pt',
-    'm3vit.model': ir.dims.name,
+    [META_MODEL]: ir.dims.name,
     [META_TASKS]: ir.tasks.map((t) => t.name).join(','),
     [META_BN_FOLDED]: 'true',
     [META_BN_EPS]: String(bnEps),

@@ -17,6 +17,8 @@ export interface ImportOptions extends MapOptions {
   onNote?: (note: string) => void;
   /** How the file is named in messages (default: relative to the working folder when below it). */
   displayName?: string;
+  /** A .safetensors file whose decoders.<task>.* give the heads of tasks the file lacks (--heads FILE). */
+  headsFile?: string;
 }
 
 export interface ImportResult {
@@ -27,16 +29,50 @@ export interface ImportResult {
 
 /** Reads a weights file and maps it onto the model; throws a UserError naming every problem. */
 export function importWeights(file: string, ir: ModelIR, options: ImportOptions = {}): ImportResult {
-  const name = options.displayName ?? displayPath(file);
+  const st = readWeightsFile(file, options.displayName ?? displayPath(file));
+  const headNotes: string[] = [];
+  let source = sourceOf(st);
+  if (options.headsFile !== undefined) {
+    source = withHeadsFrom(source, sourceOf(readWeightsFile(options.headsFile, displayPath(options.headsFile))), ir, headNotes);
+  }
+  const { weights, notes } = mapCheckpoint(source, ir, options);
+  return { weights, notes: [...headNotes, ...notes], metadata: st.metadata };
+}
+
+function readWeightsFile(file: string, name: string): SafetensorsFile {
   if (!/\.safetensors$/i.test(file)) {
     const hint = /\.(pth|pt|ckpt|bin)$/i.test(file)
       ? 'convert the PyTorch checkpoint first: python3 tools/export_m3vit.py CHECKPOINT --out weights.safetensors'
       : 'expected a .safetensors file';
     throw new UserError(name, [`not a .safetensors file; ${hint}`]);
   }
-  const st = readSafetensorsFile(file, name);
-  const { weights, notes } = mapCheckpoint(sourceOf(st), ir, options);
-  return { weights, notes, metadata: st.metadata };
+  return readSafetensorsFile(file, name);
+}
+
+/**
+ * The file's tensors plus, for every model task the file has no decoders.<task>.* for,
+ * the heads file's decoders.<task>.* (with or without "module."), read from there.
+ */
+function withHeadsFrom(main: CheckpointSource, heads: CheckpointSource, ir: ModelIR, notes: string[]): CheckpointSource {
+  const strip = (k: string): string => k.replace(/^(module\.)+/, '');
+  const has = (src: CheckpointSource, task: string): boolean => src.entries.some((e) => strip(e.key).startsWith(`decoders.${task}.`));
+  const taken = new Set<string>();
+  for (const t of ir.tasks) {
+    if (has(main, t.name)) continue;
+    const entries = heads.entries.filter((e) => strip(e.key).startsWith(`decoders.${t.name}.`));
+    for (const e of entries) taken.add(e.key);
+    notes.push(
+      entries.length > 0
+        ? `task ${t.name}: head (${entries.length} decoders.${t.name}.* tensors) from ${heads.file} (--heads)`
+        : `task ${t.name}: ${heads.file} (--heads) has no decoders.${t.name}.* tensors either`,
+    );
+  }
+  const extra = heads.entries.filter((e) => taken.has(e.key));
+  return {
+    ...main,
+    entries: [...main.entries, ...extra],
+    read: (key) => (taken.has(key) ? heads.read(key) : main.read(key)),
+  };
 }
 
 /** The entry point the weights source uses (config "weights" or --weights). */
