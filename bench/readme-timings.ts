@@ -40,6 +40,7 @@ function steps(tmp: string, freshClone: boolean): Step[] {
     ...clone,
     { shown: 'm3vit-gen --config zcu104.json', what: 'the main job on m3vit-tiny', argv: [...gen, ...cfg, '--out', path.join(tmp, 'main'), '--quiet'] },
     { shown: 'make -C hls-out/<name> csim', what: 'compile (g++) and run the C simulation of that project', argv: ['make', '-s', '-C', path.join(tmp, 'main'), 'csim'] },
+    { shown: 'm3vit-gen check-structure', what: 'the structural check of that project\'s kernels (clang++ AST)', argv: [...gen, 'check-structure', path.join(tmp, 'main')] },
     { shown: 'm3vit-gen inspect', what: 'the model IR table', argv: [...gen, 'inspect', ...cfg] },
     { shown: 'm3vit-gen estimate', what: 'the estimate summary', argv: [...gen, 'estimate', ...cfg] },
     { shown: 'm3vit-gen predict', what: 'one task, int mode, one image', argv: [...gen, 'predict', ...cfg, '--task', 'semseg', '--input', image, '--out', path.join(tmp, 'y.npy'), '--quiet'] },

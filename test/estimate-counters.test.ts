@@ -11,6 +11,7 @@ import { buildIR } from '../generator/ir/build';
 import type { ModelSpec } from '../generator/model/spec';
 import { loadProject } from '../generator/project';
 import * as path from 'path';
+import { smallSpec } from './helpers/project';
 
 const ROOT = path.resolve(__dirname, '..');
 const ROLE: Record<string, string> = { gmem_w: 'weights', gmem_s: 'scratch', gmem_i: 'input', gmem_o: 'output' };
@@ -20,16 +21,7 @@ function base(): BuildConfig {
   return p.config;
 }
 
-const dense: ModelSpec = {
-  name: 'dense',
-  image: { height: 16, width: 16 },
-  patch: 4,
-  embedDim: 16,
-  depth: 2,
-  heads: 2,
-  mlpRatio: 2,
-  tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }],
-};
+const dense: ModelSpec = { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] };
 const moe: ModelSpec = { ...dense, moe: { experts: 4, topK: 2, hidden: 16 }, tasks: [...dense.tasks, { name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }] };
 
 /** Per layer of `task`'s pathway: [estimate read bytes, write bytes] and [16 x counted read words, write words]. */

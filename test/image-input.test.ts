@@ -17,11 +17,11 @@ import { loadProject } from '../generator/project';
 import { SiteAccumulator } from '../generator/reference/site-stats';
 import { prepareModel } from '../generator/reference/prepare';
 import { formatCalibrationReport, siteCalibrations } from '../generator/golden/calibration-report';
-import { UserError } from '../generator/util/errors';
 import { ensureBuilt, runCli } from './helpers/cli';
 import { tempDir } from './helpers/cpp';
 import { encodePng, naturalish, type Pixels } from './helpers/images';
 import { smallSpec, writeProject } from './helpers/project';
+import { userErrorMessage } from './helpers/user-error';
 
 const RAW: PreprocessConfig = { resize: 'refuse', normalize: 'none', mean: [0], std: [1] };
 const dims = (C: number, H: number, W: number) => ({ name: 'm', inChannels: C, imageH: H, imageW: W });
@@ -36,15 +36,7 @@ const PIX: Pixels = {
   ]),
 };
 
-function message(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
+const message = userErrorMessage;
 
 let tmp: string;
 beforeAll(() => {

@@ -155,7 +155,7 @@ describe('the command line', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')[0]).toBe(
-      'm3vit-gen: unknown command "inpsect"; did you mean "inspect"? (commands: inspect, estimate, report, predict, golden, export-weights, quant-report; without a command: the main job)',
+      'm3vit-gen: unknown command "inpsect"; did you mean "inspect"? (commands: inspect, estimate, report, predict, golden, export-weights, quant-report, check-structure; without a command: the main job)',
     );
     expect(runCli(['frobnicate']).stderr).toMatch(/^m3vit-gen: unknown command "frobnicate" \(commands: /);
   });

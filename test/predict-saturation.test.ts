@@ -31,13 +31,13 @@ function image(name: string, f: (c: number, y: number, x: number) => number): st
 describe('predict --mode int warns on stderr when values are clipped', () => {
   it('a 0..255 image: warning with the count and the first layers, input first, exit 0', () => {
     const input = image('raw.npy', (c, y, x) => (16 * y + x + 7 * c) % 256);
-    const r = runCli(['predict', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'y.npy')]);
+    const r = runCli(['predict', '--quiet', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'y.npy')]);
     expect(r.code).toBe(0);
     const m = /^warning: int mode clipped (\d+) value\(s\) to the fixed-point formats, so the output is not what the model computes: input (\d+)(, [\w.]+ \d+)*( and \d+ more layer\(s\))?; .*raw\.npy has values outside the input format: is the image normalised \(mean\/std\), not 0\.\.255\? \(--report shows every layer and the error against float\)\n$/.exec(r.stderr);
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeGreaterThan(0);
     // The same counts as the --report summary line.
-    const rep = runCli(['predict', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'y2.npy'), '--report']);
+    const rep = runCli(['predict', '--quiet', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'y2.npy'), '--report']);
     const total = /^saturation: (\d+) value\(s\) clipped: input (\d+)/m.exec(rep.stdout);
     expect(total).not.toBeNull();
     expect([total![1], total![2]]).toEqual([m![1], m![2]]);
@@ -46,14 +46,14 @@ describe('predict --mode int warns on stderr when values are clipped', () => {
 
   it('a normalised image: no warning', () => {
     const input = image('norm.npy', (c, y, x) => 0.5 * Math.sin(0.4 * x + c) * Math.cos(0.3 * y));
-    const r = runCli(['predict', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'z.npy')]);
+    const r = runCli(['predict', '--quiet', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'z.npy')]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
   });
 
   it('float mode does not clip and does not warn', () => {
     const input = image('raw2.npy', (c, y, x) => (16 * y + x + 7 * c) % 256);
-    const r = runCli(['predict', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'f.npy'), '--mode', 'float']);
+    const r = runCli(['predict', '--quiet', '--config', config, '--task', 'seg', '--input', input, '--out', path.join(dir, 'f.npy'), '--mode', 'float']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
   });

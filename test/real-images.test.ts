@@ -1,6 +1,9 @@
 /**
- * From the user's images to a verified project, through the CLI (dist/): a small model with
- * seeded weights saved as a .safetensors file, a folder of PNG images made here, calibration
+ * From the user's checkpoint and images to a verified project, through the CLI (dist/): a
+ * small model's seeded weights saved as an Edge-MoE-style backbone-only .safetensors file (no
+ * heads, the class token folded into the position embedding, so absent), first with a gate
+ * stored [E, D] (refused with the transpose hint), then right (its missing heads filled by
+ * --heads random), a folder of PNG images made here, calibration
  * on that folder, `predict --trace`, then the main job with --weights and --input one of the
  * PNGs, and its csim bit-exact on that image. The expected values are computed here from the
  * pixels (normalisation, quantization of the input) or come from the csim's C++ kernels.
@@ -11,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { GoldenManifest } from '../generator/golden/vectors';
 import { parseNpy } from '../generator/io/npy';
+import { decodeTensor, encodeSafetensors, readSafetensorsFile, type TensorToWrite } from '../generator/weights/safetensors';
 import type { TraceIndex } from '../generator/reference/trace';
 import { type CliRun, ensureBuilt, runCli } from './helpers/cli';
 import { tempDir } from './helpers/cpp';
@@ -57,15 +61,45 @@ beforeAll(() => {
   scenes = [0, 1, 2, 3].map((i) => naturalish(16, 16, 100 + i));
   scenes.forEach((s, i) => fs.writeFileSync(png(i), encodePng(s)));
   fs.writeFileSync(path.join(dir, 'calib', 'notes.txt'), 'not an image: ignored by the folder listing\n');
-  const w = runCli(['export-weights', '--config', config, '--out', path.join(dir, 'w.safetensors')]);
+  const w = runCli(['export-weights', '--config', config, '--out', path.join(dir, 'full.safetensors')]);
   if (w.code !== 0) throw new Error(w.stderr);
+  fs.writeFileSync(path.join(dir, 'w.safetensors'), backboneOnly(path.join(dir, 'full.safetensors'), false));
+  fs.writeFileSync(path.join(dir, 'w-transposed.safetensors'), backboneOnly(path.join(dir, 'full.safetensors'), true));
 });
+
+/** The backbone of an exported file as Edge-MoE publishes it: keys without "backbone.", no
+ * decoders.*, no cls_token; `transposed` stores block 1's first gate [E, D] as nn.Linear would. */
+function backboneOnly(file: string, transposed: boolean): Uint8Array {
+  const f = readSafetensorsFile(file);
+  const out: TensorToWrite[] = [];
+  for (const e of f.entries) {
+    if (e.name.startsWith('decoders.') || e.name === 'backbone.cls_token') continue;
+    const name = e.name.replace(/^backbone\./, '');
+    let data = Array.from(decodeTensor(f, e));
+    let shape = e.shape;
+    if (transposed && name === 'blocks.1.mlp.gate.0.w_gate') {
+      const [r, c] = shape;
+      data = Array.from({ length: r * c }, (_, i) => data[(i % r) * c + Math.floor(i / r)]);
+      shape = [c, r];
+    }
+    out.push({ name, shape, data, dtype: 'F64' });
+  }
+  return encodeSafetensors(out, f.metadata);
+}
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('real images end to end', () => {
+  it('refuses the backbone-only file with a [E, D] gate, saying it looks transposed, and names --heads', () => {
+    const r = runCli(['predict', '--config', config, '--weights', path.join(dir, 'w-transposed.safetensors'), '--task', 'seg', '--input', png(1), '--out', path.join(dir, 'x.npy')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/blocks\.1\.mlp\.gate\.0\.w_gate: expected shape \[16, 4\], found \[4, 16\] \(looks transposed/);
+    expect(r.stderr).toMatch(/--heads random/);
+    expect(fs.existsSync(path.join(dir, 'x.npy'))).toBe(false);
+  });
+
   it('traces every checkpointed layer of an int run on a PNG, with the error table', () => {
     const trace = path.join(dir, 'trace');
-    const r = runCli(['predict', '--config', config, '--weights', path.join(dir, 'w.safetensors'), '--task', 'seg', '--input', png(1), '--out', path.join(dir, 'seg.npy'), '--trace', trace, '--report']);
+    const r = runCli(['predict', '--config', config, '--weights', path.join(dir, 'w.safetensors'), '--heads', 'random', '--task', 'seg', '--input', png(1), '--out', path.join(dir, 'seg.npy'), '--trace', trace, '--report']);
     succeeded(r);
     const index = JSON.parse(fs.readFileSync(path.join(trace, 'trace.json'), 'utf8')) as TraceIndex;
     expect([index.mode, index.task, index.input]).toEqual(['int', 'seg', 'scene1.png']);
@@ -88,7 +122,7 @@ describe('real images end to end', () => {
   });
 
   it('calibrates on the PNG folder and runs csim bit-exactly on one of those images', () => {
-    const r = runCli(['--config', config, '--weights', path.join(dir, 'w.safetensors'), '--input', png(2)]);
+    const r = runCli(['--config', config, '--weights', path.join(dir, 'w.safetensors'), '--heads', 'random', '--input', png(2)]);
     succeeded(r);
     const plan = JSON.parse(fs.readFileSync(path.join(out(), 'model/quant-plan.json'), 'utf8'));
     expect(plan.calibration.inputs).toEqual(['scene0.png', 'scene1.png', 'scene2.png', 'scene3.png']);
@@ -102,7 +136,8 @@ describe('real images end to end', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(out(), 'golden/manifest.json'), 'utf8')) as GoldenManifest;
     const sha = createHash('sha256').update(fs.readFileSync(png(2))).digest('hex');
     expect(manifest.image).toEqual({ kind: 'file', file: 'scene2.png', sha256: sha, shape: [3, 16, 16], preprocess: { resize: 'refuse', normalize: 'imagenet', mean: MEAN, std: STD } });
-    expect(manifest.weights).toEqual({ kind: 'file', file: 'w.safetensors' });
+    expect(manifest.weights).toMatchObject({ kind: 'file', file: 'w.safetensors' });
+    expect(JSON.stringify(manifest.weights)).toMatch(/random/); // the heads it filled in are recorded
     // The golden input words are the PNG's pixels, normalised and rounded half up at the input site's binary point.
     const frac = manifest.input.frac!;
     expect(readWords(path.join(out(), 'golden', manifest.input.file), 'int16')).toEqual(Array.from(normalised(scenes[2]), (v) => Math.floor(v * 2 ** frac + 0.5)));
@@ -117,7 +152,7 @@ describe('real images end to end', () => {
   it('the trace of the int run holds the words the csim checked', () => {
     // Same weights, calibration and image as the csim's golden vectors: trace scene2 and compare every layer.
     const trace = path.join(dir, 'trace2');
-    const r = runCli(['predict', '--config', config, '--weights', path.join(dir, 'w.safetensors'), '--task', 'cls', '--input', png(2), '--out', path.join(dir, 'cls.npy'), '--trace', trace]);
+    const r = runCli(['predict', '--config', config, '--weights', path.join(dir, 'w.safetensors'), '--heads', 'random', '--task', 'cls', '--input', png(2), '--out', path.join(dir, 'cls.npy'), '--trace', trace]);
     succeeded(r);
     const index = JSON.parse(fs.readFileSync(path.join(trace, 'trace.json'), 'utf8')) as TraceIndex;
     const manifest = JSON.parse(fs.readFileSync(path.join(out(), 'golden/manifest.json'), 'utf8')) as GoldenManifest;

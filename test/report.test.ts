@@ -186,7 +186,7 @@ describe('m3vit-gen report', () => {
     expect(dsp[5]).toBe((est.resources.DSP.used / 1024).toFixed(2));
     for (const t of est.tasks) {
       const row = text.split('\n').find((l) => new RegExp(`^\\s+${t}\\s`).test(l))!.trim().split(/\s+/);
-      expect(Number(row[1])).toBeCloseTo(est.latency_ms[t], 3);
+      expect(Number(row[1])).toBeCloseTo(est.latency_ms[t], 2); // estimate.json keeps 4 decimals, the table prints 3: two roundings
     }
   });
 
