@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { compile, compileFails, haveCompiler, rng, runExe, SHIM_DIR, tempDir, vendorInclude } from './helpers/cpp';
+import { figure } from './helpers/figures';
 
 const R = rng(20261201);
 const FLAGS = ['-std=c++14', '-O0', '-Wall', '-Wextra', '-Werror', `-I${SHIM_DIR}`, `-I${path.join(__dirname, 'cpp')}`];
@@ -185,7 +186,7 @@ describe('ap_int shim', () => {
       const diff = firstDifferences(want, got);
       if (diff.length) throw new Error(`shim (${cxx}) differs from the real headers:\n${diff.join('\n')}`);
     }
-    console.log(`ap_int shim vs real headers: ${want.length} lines equal (g++, clang++), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    figure(`ap_int shim vs real headers: ${want.length} lines equal (g++, clang++), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
   /** Every static_assert of the shim, each with a snippet that must trip it (and only it). */

@@ -135,7 +135,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(`csim matrix wall time: shim (g++) ${(wall.shim / 1000).toFixed(1)} s, real headers ${(wall.vitis / 1000).toFixed(1)} s`);
+  figure(`csim matrix wall time: shim (g++) ${(wall.shim / 1000).toFixed(1)} s, real headers ${(wall.vitis / 1000).toFixed(1)} s`);
 });
 
 function make(out: string, target: string, vars: string[] = []): { status: number | null; stdout: string; stderr: string } {
