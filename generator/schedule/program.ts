@@ -3,7 +3,7 @@
  * as the kernels execute it), as the iterations of every pipelined loop (by its label in
  * src/m3vit_top.cpp) and the 128-bit bus words moved on every m_axi channel. C simulation
  * counts the same things (csim_result.json `counters`), the estimator turns them into
- * cycles and bytes, and test/counters.test.ts holds csim and this model equal, key by key.
+ * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
 import type { Schedule, TaskSchedule, UpStage } from './schedule';
 
