@@ -224,6 +224,9 @@ describe('numerics.h (C++) equals generator/numerics (TypeScript)', () => {
   beforeAll(() => {
     dir = tempDir('numerics');
     fs.writeFileSync(path.join(dir, 'numerics.h'), numericsHeader());
+    // numerics.h writes its products on ap_int: the shim m3vit-gen ships beside it in src/shim/.
+    fs.mkdirSync(path.join(dir, 'shim'));
+    fs.copyFileSync(path.join(__dirname, '../testbench/shim/ap_int_shim.h'), path.join(dir, 'shim/ap_int_shim.h'));
     compile([path.join(__dirname, 'cpp/numerics-driver.cpp')], path.join(dir, 'driver'), [...STRICT_FLAGS, '-Wno-unknown-pragmas', `-I${dir}`]);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

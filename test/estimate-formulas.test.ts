@@ -103,6 +103,8 @@ describe('DSP48E2 multipliers (27 x 18 signed)', () => {
     [48, 16, 2], // ceil(47/26) = 2 x ceil(15/17) = 1
     [32, 32, 4], // 2 x 2
     [24, 24, 2], // big 24 <= 27 but small 24 > 18: ceil(23/26) = 1 x ceil(23/17) = 2
+    [45, 23, 3], // 23 on the 27-bit port (1 piece), 45 on the 18-bit port: 1 + ceil(27/17) = 3
+    [64, 64, 12], // 27-bit port: 1 + ceil(37/26) = 3 pieces, 18-bit port: 1 + ceil(46/17) = 4
   ])('%i x %i bits -> %i DSP', (a, b, n) => {
     expect(dspsPerMultiplier(a, b)).toBe(n);
   });

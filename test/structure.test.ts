@@ -31,7 +31,7 @@ describe('instances (one per call site in each calling module)', () => {
     // top -> caller_a -> mac16, top -> caller_b -> mac16: each caller is a module with one call site.
     const r = check('instances.cpp');
     expect(instances(r)).toEqual({ mac16: 2, caller_a: 1, caller_b: 1, top: 1 });
-    expect(r.multipliers).toEqual([{ aBits: 16, bBits: 16, count: 2, dspEach: 1, dsp: 2 }]);
+    expect(r.multipliers).toEqual([{ aBits: 16, bBits: 16, count: 2, pipelined: 0, dspEach: 1, dsp: 2 }]);
   });
 
   test('the same callers inlined: their call sites are top\'s, so the allocation limit=1 in top makes 1 instance', () => {
@@ -47,7 +47,7 @@ describe('instances (one per call site in each calling module)', () => {
   test('each construction of an object is a call site of its constructor, whose member initialisers are its own', () => {
     const r = check('constructor.cpp');
     expect(instances(r)).toEqual({ 'Scaled::Scaled': 2, two: 1 });
-    expect(r.multipliers).toEqual([{ aBits: 16, bBits: 16, count: 2, dspEach: 1, dsp: 2 }]);
+    expect(r.multipliers).toEqual([{ aBits: 16, bBits: 16, count: 2, pipelined: 0, dspEach: 1, dsp: 2 }]);
   });
 
   test('a call inside a loop of 4: unrolled 4 instances, rolled 1', () => {
@@ -135,14 +135,20 @@ describe('pipelined loops', () => {
     ]);
   });
 
-  test('a run-time divide in a pipelined loop is a violation; a constant modulo and a divide outside the loop are not', () => {
+  test('a run-time divide in a pipelined loop is a pipelined divider; a constant modulo and a divide outside the loop are neither', () => {
     const r = check('divide.cpp');
     expect(r.pipelineOps.map((o) => [o.op, o.bits, o.amountBits, o.line])).toEqual([
       ['/', 32, 32, 7],
       ['>>', 32, 32, 7],
     ]);
-    expect(r.violations.map((v) => [v.kind, v.line])).toEqual([['runtime-divide', 7]]);
-    expect(r.violations[0].message).toContain('32-bit divide by a run-time 32-bit value');
+    expect(r.dividers).toEqual([{ pipeline: 'NORM', function: 'norm', dividend: 32, divisor: 32, count: 1 }]);
+    expect(r.violations).toEqual([]);
+  });
+
+  test('a run-time modulo beside the divide is a second divider: a violation', () => {
+    const r = check('divide.cpp', 'RUNTIME_MODULO');
+    expect(r.violations.map((v) => [v.kind, v.line])).toEqual([['runtime-divide', 9]]);
+    expect(r.violations[0].message).toContain('32-bit modulo by a run-time 32-bit value');
   });
 
   test('a dependence pragma on a scalar is listed and flagged; on an array it is listed only', () => {

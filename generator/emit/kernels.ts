@@ -8,6 +8,7 @@ import type { ModelIR } from '../ir/types';
 import { layerNormConsts, type LayerNormConsts } from '../numerics/ops';
 import type { QuantPlan } from '../numerics/plan';
 import { attnScaleQ } from '../numerics/tables';
+import { modelWidths } from '../numerics/widths';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
 import { words16, type BufferSpec, type Schedule } from '../schedule/schedule';
@@ -199,6 +200,7 @@ export function modelConfigView(inp: KernelInputs): object {
     fPos: tf('backbone.pos_embed'),
     fTokens: act('tokens'),
     attScaleQ: cInt(attnScaleQ(d.headDim)),
+    widths: modelWidths({ keys: sched.N, dim: d.embedDim, actBits: plan.bits.activation, eps: d.layerNormEps }),
     blockFields: blockTable.fields,
     blocks: blockTable.rows.map((values, index) => ({ index, values })),
     moe: sched.moe !== undefined,

@@ -5,6 +5,7 @@
  */
 import { FRAC_MAX, FRAC_MIN } from '../numerics/fixed';
 import * as T from '../numerics/tables';
+import { tableWidths } from '../numerics/widths';
 import { cIntRows, renderTemplate } from './render';
 
 export function numericsHeader(): string {
@@ -30,5 +31,6 @@ export function numericsHeader(): string {
     geluRows: cIntRows(gelu, 10),
     exp2Length: exp2.length,
     exp2Rows: cIntRows(exp2, 10),
+    ...tableWidths(),
   });
 }

@@ -115,13 +115,18 @@ export function memoryBlocks(m: { width: number; depth: number; count: number },
 // ---------------------------------------------------------------------------------------
 // Arithmetic (UG579)
 
-/** DSP48E2 slices for one signed a x b multiplier: one when the operands fit 27 x 18 (either
- * way round); wider products are split into 26 x 17 unsigned partial products (the sign
- * bit stays with the top part), one DSP each. */
+/** Pieces of a `bits`-wide signed operand on a `port`-bit signed DSP input: a signed top
+ * piece and unsigned lower pieces of port - 1 bits. */
+function operandPieces(bits: number, port: number): number {
+  return bits <= port ? 1 : 1 + Math.ceil((bits - port) / (port - 1));
+}
+
+/** DSP48E2 slices for one signed a x b multiplier (operands in signed bits). The multiplier
+ * is 27 x 18 two's complement; a wider product is tiled, every pair of operand pieces one
+ * slice (the PCIN cascade's 17-bit shift adds the partial products), with the better of the
+ * two port assignments: 16 x 16 -> 1, 32 x 32 -> 4, 45 x 23 -> 3, 64 x 64 -> 12. */
 export function dspsPerMultiplier(aBits: number, bBits: number): number {
-  const [big, small] = aBits >= bBits ? [aBits, bBits] : [bBits, aBits];
-  if (big <= 27 && small <= 18) return 1;
-  return Math.ceil((big - 1) / 26) * Math.ceil((small - 1) / 17);
+  return Math.min(operandPieces(aBits, 27) * operandPieces(bBits, 18), operandPieces(bBits, 27) * operandPieces(aBits, 18));
 }
 
 // ---------------------------------------------------------------------------------------

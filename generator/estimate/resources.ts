@@ -8,94 +8,136 @@ import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
 import { adderTreeLogic, bankMuxLuts, defaultStorage, dspsPerMultiplier, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
 import { bufferBytes, bufferMemories, type HardwarePlan } from './hardware';
-import type { BufferEstimate, Overflow, ResourceFigure, UnitEstimate } from './types';
+import { dividerShapes, modelWidths, tableWidths, type TableWidths } from '../numerics/widths';
+import type { BufferEstimate, DividerUse, MultiplierUse, Overflow, ResourceFigure, UnitEstimate } from './types';
 
-const zero = (unit: string): UnitEstimate => ({ unit, LUT: 0, FF: 0, DSP: 0, BRAM_18K: 0, URAM: 0 });
+const zero = (unit: string): UnitEstimate => ({ unit, LUT: 0, FF: 0, DSP: 0, BRAM_18K: 0, URAM: 0, multipliers: [], dividers: [] });
 
-/** i64 in the kernel source: HLS keeps the declared width unless the operands are casts of
- * narrow values, so a product of two i64 variables is a 64 x 64 multiplier. */
-const I64 = 64;
+/** A unit with its multipliers and dividers: DSP from the multipliers, divider logic added. */
+function unit(name: string, logic: { LUT: number; FF: number }, multipliers: MultiplierUse[], dividers: DividerUse[] = []): UnitEstimate {
+  const muls = multipliers.filter((m) => m.count > 0).map((m) => (m.a >= m.b ? m : { ...m, a: m.b, b: m.a }));
+  let { LUT, FF } = logic;
+  for (const d of dividers) {
+    const l = pipelinedDividerLogic(d.dividend);
+    LUT += d.count * l.LUT;
+    FF += d.count * l.FF;
+  }
+  return { ...zero(name), LUT, FF, DSP: muls.reduce((s, m) => s + m.count * dspsPerMultiplier(m.a, m.b), 0), multipliers: muls, dividers };
+}
 
+const mul = (a: number, b: number, count: number, what: string, pipelined = true): MultiplierUse => ({ a, b, count, pipelined, what });
+
+/** exp_neg (numerics.h) of a `diffBits` difference: d * log2(e), then the exp2 table's
+ * interpolation. */
+function expMultipliers(t: TableWidths, diffBits: number, count: number, where: string, pipelined: boolean): MultiplierUse[] {
+  return [mul(diffBits, t.log2eBits, count, `${where}: d * log2(e)`, pipelined), mul(t.exp2DiffBits, t.exp2RemBits, count, `${where}: exp2 interpolation`, pipelined)];
+}
+
+/** Every hardware unit of the design with its multipliers (operand widths from
+ * generator/numerics/widths.ts, the same figures the kernels are written with) and logic. */
 export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean): UnitEstimate[] {
   const { pe, simd, bits } = hw;
   const s = hw.sched;
+  const t = tableWidths();
+  const w = modelWidths({ keys: s.N, dim: ir.dims.embedDim, actBits: bits.act, eps: ir.dims.layerNormEps });
+  const div = dividerShapes(w);
+  const moe = ir.dims.moe !== undefined;
+  const dense = s.dense !== undefined;
   const units: UnitEstimate[] = [];
   const product = bits.weight + bits.act;
+  const gelu = (lanes: number, where: string): MultiplierUse => mul(t.geluDiffBits, t.geluRemBits, lanes, `${where}: GELU interpolation`);
 
-  // mac_run (allocation limit = 1; pe_simd_dot inlined in it): PE x SIMD multipliers, one adder tree and accumulator
-  // per PE; every matrix product of the design (engine, experts, convs) runs on it.
+  // mac_run (allocation limit = 1; pe_simd_dot inlined in it): PE x SIMD multipliers, one adder
+  // tree and accumulator per PE; every matrix product of the design runs on it. Its PE output
+  // lanes requantize (shifts, no multiplier), and for experts apply GELU (FC1) or the gate
+  // weight (FC2, combine_term).
   const tree = adderTreeLogic(simd, product, bits.acc);
-  units.push({
-    ...zero(`mac_run: ${pe} x ${simd} MAC array (linear layers, gates, experts${hasUphead ? ', convs' : ''})`),
-    DSP: pe * simd * dspsPerMultiplier(bits.weight, bits.act),
-    LUT: pe * (tree.LUT + UNIT_LOGIC.requantLane.LUT),
-    FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF),
-  });
+  units.push(
+    unit(
+      `mac_run: ${pe} x ${simd} MAC array (linear layers, gates, experts${hasUphead ? ', convs' : ''})`,
+      { LUT: pe * (tree.LUT + UNIT_LOGIC.requantLane.LUT), FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF) },
+      [
+        mul(bits.weight, bits.act, pe * simd, 'MAC array: weight x activation'),
+        ...(moe ? [gelu(pe, 'expert FC1 lanes'), mul(t.probBits, bits.act, pe, 'expert FC2 lanes: gate weight x output')] : []),
+      ],
+    ),
+  );
 
   // Weight-store block feed (mac_run's FC1/FC2, conv and conv1x1 jobs): the block in use and
   // the next block's registers (parts written in turn), and BLOCK_PARTS x PE accumulators.
   if (s.ws) {
-    // One feed: mac_run's (static) registers serve every job that reads the weight store.
-    const users = 1;
     const regs = 2 * pe * simd * bits.weight + s.ws.parts * pe * bits.acc;
     // acc[k][p] is read at the group position k: a BLOCK_PARTS:1 mux per accumulator bit.
     const mux = bankMuxLuts(s.ws.parts, bits.acc, pe);
-    units.push({ ...zero(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[ir.dims.moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`), FF: users * regs, LUT: users * mux });
+    units.push(unit(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`, { FF: regs, LUT: mux }, []));
   }
 
-  // ATT_STEPS: ATT_LANES products of Q.K (16 x 16 casts) and ATT_LANES updates of o per step;
-  // the o rescale is an i64 x factor product, the score scale, exp and l updates a few more
-  // wide products (one softmax step per step at most).
+  // ATT_STEPS: ATT_LANES products of Q.K and ATT_LANES updates of o per step (o * factor when
+  // the maximum moved, factor * v else: both are built); per step one score scale, one exp and
+  // one l update. ATT_OUT: round(o / l), a pipelined divider.
   const lanes = s.attnLanes;
   const atree = adderTreeLogic(lanes, 2 * bits.act, bits.acc);
-  units.push({
-    ...zero(`attention (${lanes} Q.K and ${lanes} P.V lanes at II 1, ${s.attnRows} rows interleaved, online softmax)`),
-    DSP: lanes * (dspsPerMultiplier(bits.act, bits.act) + dspsPerMultiplier(18, bits.act) + dspsPerMultiplier(I64, 18)) + 3 * dspsPerMultiplier(I64, 18),
-    LUT: 2 * atree.LUT + UNIT_LOGIC.softmax.LUT,
-    FF: 2 * atree.FF + UNIT_LOGIC.softmax.FF,
-  });
+  units.push(
+    unit(
+      `attention (${lanes} Q.K and ${lanes} P.V lanes at II 1, ${s.attnRows} rows interleaved, online softmax)`,
+      { LUT: 2 * atree.LUT + UNIT_LOGIC.softmax.LUT, FF: 2 * atree.FF + UNIT_LOGIC.softmax.FF },
+      [
+        mul(bits.act, bits.act, lanes, 'Q.K lanes'),
+        mul(w.softmaxOutBits, t.probBits, lanes, 'P.V lanes: o * rescale factor'),
+        mul(t.probBits, bits.act, lanes, 'P.V lanes: p * v'),
+        mul(bits.acc, t.attnScaleBits, 1, 'score scale'),
+        mul(w.softmaxSumBits, t.probBits, 1, 'softmax sum rescale'),
+        ...expMultipliers(t, w.diffBits, 1, 'softmax exp', true),
+      ],
+      [{ ...div.softmaxOut, count: 1, what: 'ATT_OUT: round(o / l)' }],
+    ),
+  );
 
-  // layer_norm: per lane c * c, c * r (i64 x i64) and n * gamma; LN_MEAN and LN_RSQRT each a
-  // 64-bit divider pipelined at II = 1, LN_RSQRT's isqrt unrolled into 32 stages.
+  // layer_norm: per lane c * c (LN_VAR), c * r and n * gamma (LN_OUT); LN_RSQRT's divide is a
+  // pipelined divider and its isqrt 32 compare-subtract stages.
+  units.push(
+    unit(
+      `LayerNorm (${s.lnLanes} element(s) per cycle, pipelined divide)`,
+      { LUT: UNIT_LOGIC.layerNorm.LUT + 32 * 3 * 64, FF: UNIT_LOGIC.layerNorm.FF + 32 * 2 * 64 },
+      [
+        mul(w.lnCenterBits, w.lnCenterBits, s.lnLanes, 'LN_VAR: c * c'),
+        mul(w.lnCenterBits, w.lnRsqrtBits, s.lnLanes, 'LN_OUT: c * r'),
+        mul(w.lnNormBits, bits.weight, s.lnLanes, 'LN_OUT: n * gamma'),
+      ],
+      [{ ...div.lnRsqrt, count: 1, what: 'LN_RSQRT: sqrt(D) / isqrt(v)' }],
+    ),
+  );
+
+  // Element-wise passes (PASS_LANES lanes): linear_out / add_aligned are shifts and adds; the
+  // dense GELU pass interpolates its table.
   const passLanes = s.passLanes;
-  const div = pipelinedDividerLogic(I64);
-  units.push({
-    ...zero(`LayerNorm (${s.lnLanes} element(s) per cycle, pipelined divides)`),
-    DSP: s.lnLanes * (2 * dspsPerMultiplier(I64, I64) + dspsPerMultiplier(I64, bits.weight)),
-    LUT: UNIT_LOGIC.layerNorm.LUT + 2 * div.LUT + 32 * 3 * I64,
-    FF: UNIT_LOGIC.layerNorm.FF + 2 * div.FF + 32 * 2 * I64,
-  });
+  units.push(
+    unit(
+      `requant, residual and GELU passes (${passLanes} lane(s))`,
+      { LUT: passLanes * 4 * UNIT_LOGIC.requantLane.LUT, FF: passLanes * 4 * UNIT_LOGIC.requantLane.FF },
+      dense ? [gelu(passLanes, 'DENSE_GELU lanes')] : [],
+    ),
+  );
 
-  // Element-wise passes (PASS_LANES lanes): linear_out / add_aligned (shifts, adds), GELU
-  // table interpolation.
-  units.push({
-    ...zero(`requant, residual and GELU passes (${passLanes} lane(s))`),
-    DSP: passLanes * 2 * dspsPerMultiplier(I64, 18),
-    LUT: passLanes * 4 * UNIT_LOGIC.requantLane.LUT,
-    FF: passLanes * 4 * UNIT_LOGIC.requantLane.FF,
-  });
-
-  if (ir.dims.moe) {
-    // gate_top_k (exp, divide), combine_term g * y (i64 x int).
-    units.push({
-      ...zero('MoE gate top-k, queues and combine'),
-      DSP: dspsPerMultiplier(I64, 32) + dspsPerMultiplier(I64, 18),
-      LUT: UNIT_LOGIC.topK.LUT + UNIT_LOGIC.requantLane.LUT,
-      FF: UNIT_LOGIC.topK.FF + UNIT_LOGIC.requantLane.FF,
-    });
+  if (moe) {
+    // gate_top_k: two exps per expert scan (sum, then the chosen ones), outside any pipeline.
+    units.push(
+      unit('MoE gate top-k, queues and combine', { LUT: UNIT_LOGIC.topK.LUT + UNIT_LOGIC.requantLane.LUT, FF: UNIT_LOGIC.topK.FF + UNIT_LOGIC.requantLane.FF }, expMultipliers(t, w.diffBits, 2, 'gate exp', false)),
+    );
   }
   if (hasUphead) {
     // upsample_tap: 9, 3, 3, 1 weights are shifts and adds.
-    units.push({ ...zero('upsample (one channel per cycle)'), LUT: 4 * bits.act * 4, FF: 4 * bits.act * 4 });
+    units.push(unit('upsample (one channel per cycle)', { LUT: 4 * bits.act * 4, FF: 4 * bits.act * 4 }, []));
   }
 
   // Interfaces and control: 4 m_axi adapters, s_axilite, one FSM per loop nest.
   const loopNests = 30 + (hasUphead ? 12 : 0);
-  units.push({
-    ...zero('AXI interfaces and control'),
-    LUT: 4 * UNIT_LOGIC.maxiPort.LUT + UNIT_LOGIC.axiliteControl.LUT + loopNests * UNIT_LOGIC.controller.LUT,
-    FF: 4 * UNIT_LOGIC.maxiPort.FF + UNIT_LOGIC.axiliteControl.FF + loopNests * UNIT_LOGIC.controller.FF,
-  });
+  units.push(
+    unit('AXI interfaces and control', {
+      LUT: 4 * UNIT_LOGIC.maxiPort.LUT + UNIT_LOGIC.axiliteControl.LUT + loopNests * UNIT_LOGIC.controller.LUT,
+      FF: 4 * UNIT_LOGIC.maxiPort.FF + UNIT_LOGIC.axiliteControl.FF + loopNests * UNIT_LOGIC.controller.FF,
+    }, []),
+  );
   return units;
 }
 

@@ -53,13 +53,34 @@ export interface BufferEstimate {
   LUT: number;
 }
 
+/** Multipliers of one shape in a unit: operands in signed bits (a >= b). `pipelined`: inside a
+ * pipelined loop (the datapath the structural check compares, shape by shape). */
+export interface MultiplierUse {
+  a: number;
+  b: number;
+  count: number;
+  pipelined: boolean;
+  what: string;
+}
+
+/** A divider pipelined at II = 1 (a run-time divide in a pipelined loop), in signed bits. */
+export interface DividerUse {
+  dividend: number;
+  divisor: number;
+  count: number;
+  what: string;
+}
+
 export interface UnitEstimate {
   unit: string;
   LUT: number;
   FF: number;
+  /** Sum of the multipliers' DSP48E2 slices. */
   DSP: number;
   BRAM_18K: number;
   URAM: number;
+  multipliers: MultiplierUse[];
+  dividers: DividerUse[];
 }
 
 export type Bound = 'compute' | 'memory' | 'none';

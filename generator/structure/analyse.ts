@@ -10,7 +10,7 @@ import type { MulShape } from './instances';
 import { analysePipeline } from './pipelines';
 import { PortModel } from './ports';
 import type { Program } from './program';
-import type { DependenceReport, FunctionReport, MultiplierCount, MultiplierGroup, PipelineOp, PipelineReport, StructureReport, Violation } from './types';
+import type { DependenceReport, DividerCount, FunctionReport, MultiplierCount, MultiplierGroup, PipelineOp, PipelineReport, StructureReport, Violation } from './types';
 import type { FunctionFacts } from './walk';
 
 /** `facts`: each function as written; `inPipeline`: as inlined into a pipelined loop. Roots
@@ -31,13 +31,15 @@ export function analyse(program: Program, facts: Map<string, FunctionFacts>, inP
     ...dependenceViolations(dependences),
   ];
   const multipliers = groupDsp(totalMultipliers(counts));
+  const functions = functionReports(facts, counts.instances);
   return {
     file: program.mainFile,
-    functions: functionReports(facts, counts.instances),
+    functions,
     pipelines: pipelines.reports.sort(byPlace),
     multipliers,
     dsp: multipliers.reduce((s, m) => s + m.dsp, 0),
     pipelineOps: pipelines.ops.sort((a, b) => byPlace(a, b) || a.pipeline.localeCompare(b.pipeline)),
+    dividers: dividerCounts(pipelines.ops, pipelines.reports, functions),
     dependences,
     violations: distinct(violations).sort((a, b) => byPlace(a, b) || a.message.localeCompare(b.message)),
   };
@@ -54,6 +56,18 @@ function pipelineFindings(program: Program, facts: Map<string, FunctionFacts>, i
     }
   }
   return out;
+}
+
+/** Every `/` of a pipelined loop, times the instances of the loop's function. */
+function dividerCounts(ops: PipelineOp[], pipelines: PipelineReport[], functions: FunctionReport[]): DividerCount[] {
+  const instances = (fn: string): number => Math.max(1, functions.find((f) => f.name === fn)?.instances ?? 1);
+  return ops
+    .filter((o) => o.op === '/')
+    .map((o) => {
+      const region = pipelines.find((p) => p.name === o.pipeline);
+      return { pipeline: o.pipeline, function: o.function, dividend: o.bits, divisor: o.amountBits, count: o.copies * instances(region?.function ?? '') };
+    })
+    .sort((a, b) => a.pipeline.localeCompare(b.pipeline) || b.dividend - a.dividend);
 }
 
 function unrollBoundViolations(facts: Map<string, FunctionFacts>): Violation[] {
@@ -110,8 +124,9 @@ function groupDsp(shapes: MulShape[]): MultiplierGroup[] {
     const [a, b] = orderOperands(m.a, m.b);
     const key = `${a.bits}x${b.bits}`;
     const dspEach = dspPerProduct(signedBits(a), signedBits(b));
-    const g = groups.get(key) ?? { aBits: a.bits, bBits: b.bits, count: 0, dspEach: 0, dsp: 0 };
+    const g = groups.get(key) ?? { aBits: a.bits, bBits: b.bits, count: 0, pipelined: 0, dspEach: 0, dsp: 0 };
     g.count += m.count;
+    if (m.pipelined) g.pipelined += m.count;
     g.dspEach = Math.max(g.dspEach, dspEach);
     g.dsp += dspEach * m.count;
     groups.set(key, g);

@@ -35,9 +35,9 @@ export function formatStructure(r: StructureReport): string {
   out.push('', 'multipliers over all instances (DSP48E2: one 27x18 signed product per slice, wider products tiled)');
   out.push(
     ...table([
-      ['a x b bits', 'count', 'DSP each', 'DSP'],
-      ...r.multipliers.map((m) => [`${m.aBits} x ${m.bBits}`, String(m.count), String(m.dspEach), String(m.dsp)]),
-      ['total', String(r.multipliers.reduce((s, m) => s + m.count, 0)), '', String(r.dsp)],
+      ['a x b bits', 'count', 'in pipelines', 'DSP each', 'DSP'],
+      ...r.multipliers.map((m) => [`${m.aBits} x ${m.bBits}`, String(m.count), String(m.pipelined), String(m.dspEach), String(m.dsp)]),
+      ['total', String(r.multipliers.reduce((s, m) => s + m.count, 0)), String(r.multipliers.reduce((s, m) => s + m.pipelined, 0)), '', String(r.dsp)],
     ]),
   );
   out.push('', 'pipelined loops (accesses per iteration / ports of each array)');
@@ -59,6 +59,9 @@ export function formatStructure(r: StructureReport): string {
     out.push('', 'dependence pragmas');
     for (const d of r.dependences) out.push(`  ${d.file}:${d.line} ${d.function}: ${d.variable} (${d.target})`);
   }
+  out.push('', 'pipelined dividers (a run-time divide inside a pipelined loop)');
+  if (r.dividers.length === 0) out.push('  none');
+  for (const d of r.dividers) out.push(`  ${d.pipeline} (${d.function}): ${d.count} x ${d.dividend} / ${d.divisor} bits`);
   out.push('', `violations: ${r.violations.length}`);
   for (const v of r.violations) out.push(`  ${v.file}:${v.line} [${v.kind}] ${v.message}`);
   return `${out.join('\n')}\n`;

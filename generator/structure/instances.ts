@@ -17,6 +17,9 @@ export interface MulShape {
   a: Operand;
   b: Operand;
   count: number;
+  /** Inside a pipelined loop (its own, or the one its inlined function is called from): a
+   * datapath multiplier busy every cycle; else control (setup, addresses), once per job. */
+  pipelined: boolean;
 }
 
 /** What one instance of a module holds once its inlined callees are folded in. */
@@ -43,11 +46,11 @@ export function orderOperands(a: Operand, b: Operand): [Operand, Operand] {
   return a.bits >= b.bits ? [a, b] : [b, a];
 }
 
-function addMul(into: Map<string, MulShape>, a: Operand, b: Operand, count: number): void {
-  const key = mulKey(a, b);
+function addMul(into: Map<string, MulShape>, a: Operand, b: Operand, count: number, pipelined: boolean): void {
+  const key = `${mulKey(a, b)}${pipelined ? ' pipelined' : ''}`;
   const cur = into.get(key);
   if (cur) cur.count += count;
-  else into.set(key, { a, b, count });
+  else into.set(key, { a, b, count, pipelined });
 }
 
 /** The limit an `allocation function` pragma of `fn` puts on calls of `callee`, if any. */
@@ -90,7 +93,7 @@ export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Ma
       if (facts.get(calleeId)?.inline === 'inline') {
         const inner = fold(calleeId, call.region !== null);
         for (const [k, n] of inner.sites) add(k, n * call.copies);
-        for (const m of inner.muls.values()) addMul(out.muls, m.a, m.b, m.count * call.copies);
+        for (const m of inner.muls.values()) addMul(out.muls, m.a, m.b, m.count * call.copies, m.pipelined || call.region !== null);
       } else {
         add(calleeId, call.copies);
       }
@@ -99,7 +102,7 @@ export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Ma
       const limit = allocationLimit(f.fn, facts.get(k)!.fn);
       out.sites.set(k, limit !== null ? Math.min(n, limit) : n);
     }
-    for (const op of f.ops) if (op.op === '*') addMul(out.muls, op.a, op.b, op.copies);
+    for (const op of f.ops) if (op.op === '*') addMul(out.muls, op.a, op.b, op.copies, pipelined || op.region !== null);
     onStack.delete(id);
     (pipelined ? foldedInPipeline : folded).set(id, out);
     return out;
@@ -131,7 +134,7 @@ export function totalMultipliers(counts: InstanceCounts): MulShape[] {
   const total = new Map<string, MulShape>();
   for (const [id, f] of counts.folded) {
     const n = counts.instances.get(id) ?? 0;
-    if (n > 0) for (const m of f.muls.values()) addMul(total, m.a, m.b, m.count * n);
+    if (n > 0) for (const m of f.muls.values()) addMul(total, m.a, m.b, m.count * n, m.pipelined);
   }
   return [...total.values()];
 }

@@ -102,6 +102,9 @@ export interface MultiplierGroup {
   aBits: number;
   bBits: number;
   count: number;
+  /** Of `count`, inside pipelined loops (the datapath); the rest is control: job setup and
+   * address arithmetic outside any pipeline. */
+  pipelined: number;
   dspEach: number;
   dsp: number;
 }
@@ -127,6 +130,17 @@ export interface StructureReport {
   multipliers: MultiplierGroup[];
   dsp: number;
   pipelineOps: PipelineOp[];
+  /** Run-time divides inside pipelined loops: one pipelined divider per copy and instance. */
+  dividers: DividerCount[];
   dependences: DependenceReport[];
   violations: Violation[];
+}
+
+export interface DividerCount {
+  pipeline: string;
+  function: string;
+  /** Signed bits of the dividend and the divisor. */
+  dividend: number;
+  divisor: number;
+  count: number;
 }
