@@ -81,14 +81,15 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     //   -> 64 latency + 32/16 = 66 cycles.
     // engine_tile: ENGINE_CLEAR 1 (unrolled) + ENGINE_STEPS 9 tokens x 8/4 = 2 blocks = 18 steps
     //   at II 1, depth DOT 2+3+log2(4)+1+1 = 9, + 2 (the store) -> 17 + 11 = 28: 29.
-    // linear_engine(4 rows): 2 tiles, each its load then its compute (the two calls are states
-    //   of one FSM: no DATAFLOW, no overlap): 2 x (66 + 29) = 190, + 2 per tile = 194.
+    // linear_engine(4 rows): 2 tiles; tile 0's load, then tile 0's compute beside tile 1's load
+    //   (mac_engine's DATAFLOW), then tile 1's compute: 66 + max(66, 29) + 29 = 161, + 2 per
+    //   mac_engine call (3: the load-only job and one per tile) = 167.
     // load_vec32(4): 64 + 4 reads x 64/16 = 80.  ATT_QKV_OUT, QKV_LANES = gcd(PASS_LANES 2,
     //   ATT_LANES 4) = 2 per cycle: 9 x (2 + 6 - 1 + 2) = 81.
-    // One (head, q/k/v): 194 + 80 + 81 = 355; 6 of them in a loop: 6 x (355 + 2) = 2142.
+    // One (head, q/k/v): 167 + 80 + 81 = 328; 6 of them in a loop: 6 x (328 + 2) = 1980.
     const q = layer('blocks.0.attn.qkv');
-    expect(q.cycles).toBe(2142);
-    expect(q.overlap).toBe('serial');
+    expect(q.cycles).toBe(1980);
+    expect(q.overlap).toBe('ping-pong');
     // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
     expect(q.ddr_read_bytes).toBe(6 * 128);
     expect(q.roofline.compute_bound_cycles).toBe(Math.round((9 * 24 * 8) / 8)); // MACs / (PE x SIMD)

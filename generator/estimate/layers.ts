@@ -12,7 +12,7 @@ import {
   sequentialLoopCycles as seqLoop,
   singleReadsCycles,
   transferCycles,
-  serialLoadComputeCycles,
+  uniformPingPongCycles,
 } from './formulas';
 import type { UpStage } from '../schedule/schedule';
 import type { HardwarePlan } from './hardware';
@@ -88,7 +88,7 @@ export class KernelModel {
     return { cycles: Math.max(compute, dma) + (channel.endsWith('.read') ? this.t.axiLatency : 0), compute, traffic: { [channel]: words * WORD_BYTES } };
   }
 
-  /** load_tile: PE rows of a [rows][K] matrix in PE x SIMD blocks, (K / SIMD) x BLOCK_WORDS words in one burst. */
+  /** One row tile on the weight stream (weight_reader): PE rows of a [rows][K] matrix in PE x SIMD blocks, (K / SIMD) x BLOCK_WORDS words in one burst. */
   loadTile(k: number): Cost {
     return this.burst('weights.read', (k / this.hw.simd) * this.s.blockWords);
   }
@@ -110,14 +110,15 @@ export class KernelModel {
   engineTile(k: number, n: number): number {
     return 1 + linearTileComputeCycles(n, k, this.hw.simd, this.t.dot + 2);
   }
-  /** linear_engine: first tile load, then ENGINE_TILES: the next tile's load (into the other
-   * half of WT_A / WT_B) and the current tile's compute, one after the other (no DATAFLOW). */
+  /** linear_engine: a job that loads tile 0, then ENGINE_TILES: each tile's compute while
+   * mac_engine's loader streams the next tile into the other half of WT_A / WT_B (a DATAFLOW
+   * region in canonical form, checked by test/structure-kernels.test.ts): ping-pong. */
   linearEngine(rows: number, k: number, n: number): Cost {
     const tiles = Math.ceil(rows / this.hw.pe);
     const load = this.loadTile(k);
     const compute = this.engineTile(k, n);
     return {
-      cycles: serialLoadComputeCycles(tiles, load.cycles, compute) + 2 * tiles,
+      cycles: uniformPingPongCycles(tiles, load.cycles, compute) + 2 * (tiles + 1),
       compute: tiles * compute,
       traffic: mergeTraffic({}, load.traffic, tiles),
     };
@@ -303,13 +304,13 @@ export function layerCost(l: LayerIR, ir: ModelIR, hw: HardwarePlan, moeExperts:
         // bus words are ceil(NP * C / 8), not a partial word per row.
         const rows = times(s.NP, k.stream('output.write', task.channels, 0));
         const out: Cost = { ...rows, traffic: { 'output.write': 16 * Math.ceil((s.NP * task.channels) / 8) } };
-        return as('linear', seq(k.linearEngine(task.channelsPadded, D, s.NP), k.loadVec32(task.channelsPadded), out), 'serial', engineMacs(hw));
+        return as('linear', seq(k.linearEngine(task.channelsPadded, D, s.NP), k.loadVec32(task.channelsPadded), out), 'ping-pong', engineMacs(hw));
       }
-      if (l.name.endsWith('attn.qkv')) return as('linear', k.qkv(), 'serial', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
-      if (l.name.endsWith('attn.proj')) return as('linear', seq(k.linearEngine(D, D, N), k.loadVec32(D)), 'serial', engineMacs(hw));
+      if (l.name.endsWith('attn.qkv')) return as('linear', k.qkv(), 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
+      if (l.name.endsWith('attn.proj')) return as('linear', seq(k.linearEngine(D, D, N), k.loadVec32(D)), 'ping-pong', engineMacs(hw));
       const dense = s.dense!;
-      if (l.name.endsWith('mlp.fc1')) return as('linear', times(dense.tiles, seq(k.linearEngine(dense.tile, D, N), k.loadVec32(dense.tile))), 'serial', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
-      return as('linear', seq(times(dense.tiles, k.linearEngine(D, dense.tile, N)), k.loadVec32(D)), 'serial', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
+      if (l.name.endsWith('mlp.fc1')) return as('linear', times(dense.tiles, seq(k.linearEngine(dense.tile, D, N), k.loadVec32(dense.tile))), 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
+      return as('linear', seq(times(dense.tiles, k.linearEngine(D, dense.tile, N)), k.loadVec32(D)), 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
     }
     case 'attention':
       return as('attention', k.attentionCore(), 'none', 2 * s.attnLanes, `ATT_STEPS at II 1: ${s.attnRows} query rows interleaved, ${s.attnLanes} q.k + ${s.attnLanes} P.V lanes`);

@@ -88,10 +88,6 @@ class KernelCounts {
     return out;
   }
 
-  loadBlocks(count: number): void {
-    this.cur.loop('BLOCKS_LOAD', count * this.s.blockWords);
-    this.cur.word('gmem_w.read', count * this.s.blockWords);
-  }
   /** One word read per element (load_vec32 reads the element's word each iteration). */
   loadVec32(n: number): void {
     this.cur.loop('VEC32_LOAD', n);
@@ -101,12 +97,17 @@ class KernelCounts {
     this.cur.loop('VEC16_LOAD', n);
     this.cur.word('gmem_w.read', elemReaderWords(0, n));
   }
-  /** linear_engine: every row tile loaded once (the first before the loop), each computed over the tokens. */
+  /** linear_engine: a mac_engine job that only loads tile 0 (MAC_STEPS runs once per arriving
+   * word), then one per tile: max(its compute steps, the next tile's words) MAC_STEPS while
+   * WEIGHT_READ streams that tile; every tile's words read once. */
   linearEngine(rows: number, k: number, tokens: number): void {
     const tiles = rows / this.s.pe;
     const kb = k / this.s.simd;
-    this.loadBlocks(tiles * kb);
-    this.cur.loop('MAC_STEPS', tiles * tokens * kb);
+    const tileWords = kb * this.s.blockWords;
+    this.cur.loop('WEIGHT_READ', tiles * tileWords);
+    this.cur.word('gmem_w.read', tiles * tileWords);
+    const steps = tokens * kb;
+    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps);
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
