@@ -44,6 +44,14 @@ describe('instances (one per call site in each calling module)', () => {
     expect(instances(check('instances.cpp', 'INLINE_CALLERS', 'NO_ALLOCATION'))).toEqual({ mac16: 2, caller_a: 0, caller_b: 0, top: 1 });
   });
 
+  test('an inlined function is costed per call site with its constant arguments bound (as HLS folds them)', () => {
+    const r = check('const-args.cpp');
+    expect(r.multipliers.map((m) => [m.aBits, m.bBits, m.count])).toEqual([
+      [32, 32, 1],
+      [32, 4, 1],
+    ]);
+  });
+
   test('each construction of an object is a call site of its constructor, whose member initialisers are its own', () => {
     const r = check('constructor.cpp');
     expect(instances(r)).toEqual({ 'Scaled::Scaled': 2, two: 1 });

@@ -6,7 +6,7 @@
 import { arrayDims } from './ast';
 import { dspPerProduct } from './dsp';
 import { countInstances, mulKey, orderOperands, totalMultipliers } from './instances';
-import type { MulShape } from './instances';
+import type { MulShape, Specialise } from './instances';
 import { analysePipeline } from './pipelines';
 import { PortModel } from './ports';
 import type { Program } from './program';
@@ -15,12 +15,12 @@ import type { FunctionFacts } from './walk';
 
 /** `facts`: each function as written; `inPipeline`: as inlined into a pipelined loop. Roots
  * (one instance each) are the functions of the main file no one calls. */
-export function analyse(program: Program, facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>): StructureReport {
+export function analyse(program: Program, facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, specialise?: Specialise): StructureReport {
   const called = new Set([...facts.values()].flatMap((f) => f.calls.map((c) => c.callee.id)));
   const roots = [...facts.values()]
     .filter((f) => f.fn.file === program.mainFile && !called.has(f.fn.id) && f.inline !== 'inline')
     .map((f) => f.fn.id);
-  const counts = countInstances(facts, inPipeline, roots);
+  const counts = countInstances(facts, inPipeline, roots, specialise);
   const ports = new PortModel(program, facts);
   const pipelines = pipelineFindings(program, facts, inPipeline, ports);
   const dependences = dependenceReports(program, ports);

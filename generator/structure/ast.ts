@@ -44,6 +44,19 @@ export function stripCasts(n: AstNode): AstNode {
 /** Declarations by id for constant folding: variables (const ones with an initialiser fold)
  * and the values of enumerators. */
 export type DeclIndex = Map<string, AstNode | number>;
+/** What constValue reads: the program's declarations, or those with an inlined function's
+ * parameters bound to the constants of one call site (DeclOverlay). */
+export interface DeclLookup {
+  get(id: string): AstNode | number | undefined;
+}
+
+/** Declarations with some parameters bound to constants. */
+export class DeclOverlay implements DeclLookup {
+  constructor(private readonly base: DeclLookup, private readonly bound: Map<string, number>) {}
+  get(id: string): AstNode | number | undefined {
+    return this.bound.get(id) ?? this.base.get(id);
+  }
+}
 
 const BINARY: Partial<Record<string, (a: number, b: number) => number | null>> = {
   '+': (a, b) => a + b,
@@ -75,7 +88,7 @@ const UNARY: Partial<Record<string, (a: number) => number>> = {
 
 /** The value of an integer constant expression (literals, const variables with constant
  * initialisers, template arguments, arithmetic on those), or null. */
-export function constValue(n: AstNode, decls: DeclIndex, depth = 0): number | null {
+export function constValue(n: AstNode, decls: DeclLookup, depth = 0): number | null {
   if (depth > 64) return null;
   const c = kids(n);
   const rec = (x: AstNode | undefined): number | null => (x ? constValue(x, decls, depth + 1) : null);
@@ -155,7 +168,7 @@ export function signedBitsOf(v: number): number {
 
 /** The operand as HLS sizes it: a constant by its value, else the narrowest type along its
  * chain of casts and conversions. */
-export function operandOf(n: AstNode, decls: DeclIndex): Operand & { value: number | null } {
+export function operandOf(n: AstNode, decls: DeclLookup): Operand & { value: number | null } {
   const value = constValue(n, decls);
   if (value !== null) return { bits: signedBitsOf(value), signed: true, constant: true, value };
   let best = typeWidth(n.type);

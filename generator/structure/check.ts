@@ -62,7 +62,12 @@ export function checkStructureFile(file: string, opts: CheckOptions = {}): Struc
     facts.set(fn.id, walkFunction(program, fn, lines));
     inPipeline.set(fn.id, walkFunction(program, fn, lines, true));
   }
-  const analysed = analyse(program, facts, inPipeline);
+  // An inlined function at a call site with constant arguments, as HLS folds it there.
+  const specialise = (id: string, pipelined: boolean, constArgs: (number | null)[]): FunctionFacts | undefined => {
+    const fn = program.functions.get(id);
+    return fn ? walkFunction(program, fn, lines, pipelined, constArgs) : undefined;
+  };
+  const analysed = analyse(program, facts, inPipeline, specialise);
   const dataflow = dataflowRegions(program, lines);
   analysed.dataflow = dataflow.regions;
   analysed.violations = [...analysed.violations, ...dataflow.violations].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.message.localeCompare(b.message));

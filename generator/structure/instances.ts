@@ -65,15 +65,22 @@ function allocationLimit(fn: FunctionDef, callee: FunctionDef): number | null {
 
 /** `inPipeline`: the facts of each function once inlined into a pipelined loop (its loops
  * unrolled, so its call sites multiplied by their trip counts). */
-export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, roots: string[]): InstanceCounts {
+/** `specialise`: the facts of a function as inlined at a call site with these constant
+ * arguments (walk.ts walkFunction with constArgs). */
+export type Specialise = (id: string, pipelined: boolean, constArgs: (number | null)[]) => FunctionFacts | undefined;
+
+export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Map<string, FunctionFacts>, roots: string[], specialise?: Specialise): InstanceCounts {
   const folded = new Map<string, Folded>();
   const foldedInPipeline = new Map<string, Folded>();
+  const foldedSpecial = new Map<string, Folded>();
   const recursive = new Set<string>();
   const onStack = new Set<string>();
-  const fold = (id: string, pipelined = false): Folded => {
-    const memo = (pipelined ? foldedInPipeline : folded).get(id);
+  const fold = (id: string, pipelined = false, constArgs: (number | null)[] = []): Folded => {
+    const special = specialise !== undefined && constArgs.some((v) => v !== null);
+    const key = `${id} ${pipelined} ${constArgs.join(',')}`;
+    const memo = special ? foldedSpecial.get(key) : (pipelined ? foldedInPipeline : folded).get(id);
     if (memo) return memo;
-    const f = (pipelined ? inPipeline : facts).get(id);
+    const f = special ? specialise(id, pipelined, constArgs) : (pipelined ? inPipeline : facts).get(id);
     const out: Folded = { sites: new Map(), muls: new Map() };
     if (!f || onStack.has(id)) {
       recursive.add(id);
@@ -91,7 +98,7 @@ export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Ma
         continue;
       }
       if (facts.get(calleeId)?.inline === 'inline') {
-        const inner = fold(calleeId, call.region !== null);
+        const inner = fold(calleeId, call.region !== null, call.constArgs);
         for (const [k, n] of inner.sites) add(k, n * call.copies);
         for (const m of inner.muls.values()) addMul(out.muls, m.a, m.b, m.count * call.copies, m.pipelined || call.region !== null);
       } else {
@@ -104,7 +111,8 @@ export function countInstances(facts: Map<string, FunctionFacts>, inPipeline: Ma
     }
     for (const op of f.ops) if (op.op === '*') addMul(out.muls, op.a, op.b, op.copies, pipelined || op.region !== null);
     onStack.delete(id);
-    (pipelined ? foldedInPipeline : folded).set(id, out);
+    if (special) foldedSpecial.set(key, out);
+    else (pipelined ? foldedInPipeline : folded).set(id, out);
     return out;
   };
   for (const id of facts.keys()) fold(id);

@@ -6,7 +6,8 @@
  */
 import type { AstNode } from './clang';
 import { fileLoc, LineIndex } from './clang';
-import { constValue, kids, operandOf, stripCasts, typeWidth } from './ast';
+import { constValue, DeclOverlay, kids, operandOf, stripCasts, typeWidth } from './ast';
+import type { DeclLookup } from './ast';
 import { intOption, isPipelinePragma } from './pragmas';
 import type { FunctionDef, LoopDef, Program } from './program';
 import { constructorKey, resolveFunction } from './program';
@@ -36,6 +37,9 @@ export interface CallEvent extends Where {
   callee: FunctionDef;
   /** Per callee parameter: the id of the caller's variable passed (arrays), or null. */
   bindings: (string | null)[];
+  /** Per callee parameter: the argument's value when it is a compile-time constant here. An
+   * inlined callee is specialised on them (HLS folds its constant arithmetic once inlined). */
+  constArgs: (number | null)[];
 }
 
 export type OpKind = '*' | '/' | '%' | '<<' | '>>';
@@ -79,9 +83,17 @@ export function inlineStatus(fn: FunctionDef): InlineStatus {
 }
 
 /** `inPipeline`: the function as it is once inlined into a pipelined loop, every loop of it
- * unrolled (its events then sit in a stand-in region that is not reported on its own). */
-export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex, inPipeline = false): FunctionFacts {
+ * unrolled (its events then sit in a stand-in region that is not reported on its own).
+ * `constArgs`: the function as inlined at a call site whose arguments are these constants
+ * (null: not constant), so products of constants cost nothing, as after HLS's folding. */
+export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex, inPipeline = false, constArgs: (number | null)[] = []): FunctionFacts {
   const facts: FunctionFacts = { fn, inline: inlineStatus(fn), regions: [], calls: [], ops: [], accesses: [], unknownBounds: [] };
+  const bound = new Map<string, number>();
+  constArgs.forEach((v, i) => {
+    const id = fn.params[i]?.id;
+    if (v !== null && id) bound.set(id, v);
+  });
+  const decls: DeclLookup = bound.size > 0 ? new DeclOverlay(program.decls, bound) : program.decls;
   const where = (n: AstNode, ctx: Ctx): Where => {
     const b = fileLoc(n.range?.begin);
     const file = b?.file ?? fn.file;
@@ -152,8 +164,8 @@ export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex
   };
 
   const recordOp = (op: OpKind, lhs: AstNode, rhs: AstNode, n: AstNode, ctx: Ctx): void => {
-    const a = operandOf(lhs, program.decls);
-    const b = operandOf(rhs, program.decls);
+    const a = operandOf(lhs, decls);
+    const b = operandOf(rhs, decls);
     if (op === '*' ? isFreeProduct(a.value, b.value) : b.constant) return;
     // A shift by a run-time amount is a barrel shifter as wide as its result.
     const shifted = op === '<<' || op === '>>' ? typeWidth(n.type) : null;
@@ -171,14 +183,14 @@ export function walkFunction(program: Program, fn: FunctionDef, lines: LineIndex
     const calleeId = head.kind === 'MemberExpr' ? head.referencedMemberDecl : head.referencedDecl?.id;
     const callee = resolveFunction(program, calleeId);
     if (!callee) return;
-    facts.calls.push({ ...where(n, ctx), callee, bindings: bindArguments(callee, c.slice(1)) });
+    facts.calls.push({ ...where(n, ctx), callee, bindings: bindArguments(callee, c.slice(1)), constArgs: constArguments(callee, c.slice(1), decls) });
   };
 
   const visitConstruct = (n: AstNode, ctx: Ctx): void => {
     const cls = n.type?.desugaredQualType ?? n.type?.qualType;
     const callee = cls && n.ctorType ? program.constructors.get(constructorKey(cls, n.ctorType.qualType)) : undefined;
     if (!callee) return;
-    facts.calls.push({ ...where(n, ctx), callee, bindings: bindArguments(callee, kids(n)) });
+    facts.calls.push({ ...where(n, ctx), callee, bindings: bindArguments(callee, kids(n)), constArgs: constArguments(callee, kids(n), decls) });
   };
 
   for (const init of kids(fn.node)) if (init.kind === 'CXXCtorInitializer') visit(init, top);
@@ -197,6 +209,11 @@ function isFreeProduct(a: number | null, b: number | null): boolean {
   if (k === null) return false;
   const m = Math.abs(k);
   return m === 0 || (m & (m - 1)) === 0;
+}
+
+/** Per parameter of `callee`, its argument's constant value (or null). */
+function constArguments(callee: FunctionDef, args: AstNode[], decls: DeclLookup): (number | null)[] {
+  return callee.params.map((_, i) => (args[i] ? constValue(args[i], decls) : null));
 }
 
 /** Per parameter of `callee`, the variable its argument passes (or null). */
