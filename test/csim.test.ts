@@ -21,7 +21,7 @@ import type { ModelSpec } from '../generator/model/spec';
 import { loadProject } from '../generator/project';
 import { tempDir, vendorInclude } from './helpers/cpp';
 import { ensureBuilt, runCli } from './helpers/cli';
-import { csimCounters, modelCounters } from './helpers/counters';
+import { counterDiffs, csimCounters, modelCounters } from './helpers/counters';
 import { smallSpec, writeProject } from './helpers/project';
 import { figure } from './helpers/figures';
 
@@ -226,7 +226,7 @@ describe.each(CASES)('csim $name', (c) => {
 });
 
 describe.each(CASES)('csim $name counters', (c) => {
-  it('equal the estimator program\'s, op by op (loop iterations, bus words per channel), with the golden routing', () => {
+  it('equal the estimator program\'s, op by op (loop iterations, loop entries, bus words per channel), with the golden routing', () => {
     const r = results.get(c.name);
     if (!r) throw new Error('the csim run failed');
     const project = loadProject(path.join(dir, `${c.name}.json`));
@@ -235,9 +235,13 @@ describe.each(CASES)('csim $name counters', (c) => {
     expect(Object.keys(csim).sort()).toEqual(project.tasks.map((t) => t.name).sort());
     for (const task of Object.keys(csim)) {
       expect(Object.keys(csim[task]).length).toBeGreaterThan(5);
-      // Key by key, so that a difference names the op, the loop or the channel.
+      // Key by key (iterations, loops, starts, words), so that a difference names the op,
+      // the field and the loop or the channel; then the whole objects (no extra keys either).
+      expect({ task, diffs: counterDiffs(csim[task], model[task]) }).toEqual({ task, diffs: [] });
       for (const op of new Set([...Object.keys(csim[task]), ...Object.keys(model[task])])) {
         expect({ task, op, ...csim[task][op] }).toEqual({ task, op, ...model[task][op] });
+        // Every loop that iterated was entered (each entry is one pipeline fill the cycle model pays).
+        for (const label of Object.keys(csim[task][op].loops)) expect({ op, label, entered: (csim[task][op].starts[label] ?? 0) > 0 }).toEqual({ op, label, entered: true });
       }
     }
   });

@@ -1,7 +1,8 @@
 /**
  * The kernel program: what one inference of one task runs, op by op (an op is an IR layer
  * as the kernels execute it), as the iterations of every pipelined loop (by its label in
- * src/m3vit_top.cpp) and the 128-bit bus words moved on every m_axi channel. C simulation
+ * src/m3vit_top.cpp), the entries of every pipelined loop (one pipeline fill and drain
+ * each), and the 128-bit bus words moved on every m_axi channel. C simulation
  * counts the same things (csim_result.json `counters`), the estimator turns them into
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
@@ -19,10 +20,12 @@ export const CSIM_CHANNELS = [
 ] as const;
 export type CsimChannel = (typeof CSIM_CHANNELS)[number];
 
-/** Counters of one op: iterations of its pipelined loops (and their sum), bus words per channel. */
+/** Counters of one op: iterations of its pipelined loops (and their sum), entries of each
+ * pipelined loop (M3VIT_LOOP_START), bus words per channel. */
 export interface OpCounters {
   iterations: number;
   loops: Record<string, number>;
+  starts: Record<string, number>;
   words: Partial<Record<CsimChannel, number>>;
 }
 /** Op name (IR layer) -> counters; one inference of one task, without debug dumps. */
@@ -37,18 +40,22 @@ function uniformQueues(sched: Schedule): number[] {
   return Array.from({ length: m.experts }, () => (sched.N * m.topK) / m.experts);
 }
 
-/** Accumulates one op's loop iterations and bus words. */
+/** Accumulates one op's loop iterations, loop entries and bus words. */
 class OpCount {
   readonly loops: Record<string, number> = {};
+  readonly starts: Record<string, number> = {};
   readonly words: Partial<Record<CsimChannel, number>> = {};
-  loop(label: string, n: number): void {
+  /** `n` iterations of pipelined loop `label` over `entries` entries of it (each entry
+   * counted even when it runs no iteration, as M3VIT_LOOP_START does). */
+  loop(label: string, n: number, entries = 1): void {
     if (n > 0) this.loops[label] = (this.loops[label] ?? 0) + n;
+    if (entries > 0) this.starts[label] = (this.starts[label] ?? 0) + entries;
   }
   word(ch: CsimChannel, n: number): void {
     if (n > 0) this.words[ch] = (this.words[ch] ?? 0) + n;
   }
   done(): OpCounters {
-    return { iterations: Object.values(this.loops).reduce((a, b) => a + b, 0), loops: this.loops, words: this.words };
+    return { iterations: Object.values(this.loops).reduce((a, b) => a + b, 0), loops: this.loops, starts: this.starts, words: this.words };
   }
 }
 
@@ -105,8 +112,8 @@ class KernelCounts {
   linearEngine(rows: number, k: number, tokens: number): void {
     const tiles = rows / this.s.pe;
     const kb = k / this.s.simd;
-    this.loadBlocks(tiles * kb);
-    this.cur.loop('MAC_STEPS', tiles * tokens * kb);
+    for (let t = 0; t < tiles; t++) this.loadBlocks(kb);
+    this.cur.loop('MAC_STEPS', tiles * tokens * kb, tiles);
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
@@ -118,9 +125,9 @@ class KernelCounts {
     this.cur.loop('LN_RSQRT', rows);
     this.cur.loop('LN_OUT', steps);
   }
-  /** A row-by-row pass of `cols / lanes` iterations per row (label *_COLS). */
+  /** A row-by-row pass of `cols / lanes` iterations per row (label *_COLS), entered once per row. */
   pass(label: string, rows: number, cols: number, lanes = this.s.passLanes): void {
-    this.cur.loop(label, rows * (cols / lanes));
+    this.cur.loop(label, rows * (cols / lanes), rows);
   }
   /** Writer16/Writer32: a word per full lane set, the partial last one at flush. */
   writer(ch: CsimChannel, elems: number, lanes: 8 | 4): void {
@@ -132,8 +139,8 @@ class KernelCounts {
     for (let c = 0; c < pe.chunks; c++) {
       for (let gy = 0; gy < im.gridH; gy++) {
         for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, im.patch * im.w));
-        this.cur.loop('BAND_PIXELS', im.c * im.patch * im.w);
-        this.cur.loop('PATCH_GATHER', im.gridW * pe.chunk);
+        this.cur.loop('BAND_PIXELS', im.c * im.patch * im.w, im.c);
+        this.cur.loop('PATCH_GATHER', im.gridW * pe.chunk, im.gridW);
       }
       this.linearEngine(this.s.D, pe.chunk, this.s.NP);
     }
@@ -143,7 +150,7 @@ class KernelCounts {
     this.loadVec32(D);
     this.cur.word('gmem_w.read', elemReaderWords(0, D)); // class token
     this.cur.word('gmem_w.read', N * elemReaderWords(0, D)); // a row of the positional embedding per token
-    this.cur.loop('TOKENS_COLS', N * D);
+    this.cur.loop('TOKENS_COLS', N * D, N);
   }
   qkv(): void {
     const { heads, hd, D, N } = this.s;
@@ -156,8 +163,8 @@ class KernelCounts {
   attentionCore(): void {
     const { heads, hd, N, attnRows, attnChunks } = this.s;
     const groups = heads * Math.ceil(N / attnRows);
-    this.cur.loop('ATT_STEPS', groups * (N + 1) * attnRows * attnChunks);
-    this.cur.loop('ATT_OUT', groups * attnRows * hd);
+    this.cur.loop('ATT_STEPS', groups * (N + 1) * attnRows * attnChunks, groups);
+    this.cur.loop('ATT_OUT', groups * attnRows * hd, groups);
   }
   /** load_parts: `count` blocks into the weight store, a word per iteration. */
   loadParts(count: number): void {
@@ -174,7 +181,7 @@ class KernelCounts {
   /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each. */
   expertGroup(): void {
     const steps = ((this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd)) * this.s.ws!.parts;
-    this.cur.loop('MAC_STEPS', 2 * steps); // the FC1 and the FC2 job
+    this.cur.loop('MAC_STEPS', 2 * steps, 2); // the FC1 and the FC2 job
   }
   /** expert_major: every used expert loaded once, its queue in groups of BLOCK_PARTS tokens. */
   expertMajor(queues: number[]): void {
@@ -213,7 +220,8 @@ class KernelCounts {
     fn();
     const once = this.cur;
     this.cur = outer;
-    for (const [label, v] of Object.entries(once.loops)) outer.loop(label, n * v);
+    for (const [label, v] of Object.entries(once.loops)) outer.loop(label, n * v, 0);
+    for (const [label, v] of Object.entries(once.starts)) outer.loop(label, 0, n * v);
     for (const [ch, v] of Object.entries(once.words) as Array<[CsimChannel, number]>) outer.word(ch, n * v);
   }
   /** load_conv_group: `blocks` blocks into the weight store, bank by bank. */
@@ -238,16 +246,16 @@ class KernelCounts {
       this.loadConvGroup((sp.group / pe) * ((9 * sp.cin) / simd));
       for (let y = 0; y < sp.h; y++) this.loadRow(sp.w, sp.cinStride);
       const nblk = (sp.group / pe) * 9 * (sp.cin / simd);
-      this.cur.loop('MAC_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts);
+      this.cur.loop('MAC_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts, sp.h);
       const rowWords = sp.w * ((sp.group === ch ? t.upStride : sp.group) / 8);
-      this.cur.loop('CONV_WRITE', sp.h * rowWords);
+      this.cur.loop('CONV_WRITE', sp.h * rowWords, sp.h);
       this.cur.word('gmem_s.write', sp.h * rowWords);
     }
   }
   upsample2x(h: number, w: number, stride: number): void {
     for (let y = 0; y < h; y++) this.loadRow(w, stride);
     const steps = 2 * w * (stride / this.s.head.mapLanes);
-    this.cur.loop('UP_STEPS', h * 2 * steps);
+    this.cur.loop('UP_STEPS', h * 2 * steps, h * 2);
     this.cur.word('gmem_s.write', h * 2 * steps * (this.s.head.mapLanes / 8));
   }
   /** put_row: OUTROW[c] to elements e .. e + n - 1 of the result. */
