@@ -6,6 +6,7 @@
  * counts the same things (csim_result.json `counters`), the estimator turns them into
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
+import { expectedExpertsUsed, expectedTokenGroups } from '../estimate/formulas';
 import type { Schedule, TaskSchedule, UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
@@ -34,11 +35,6 @@ export type ProgramCounters = Record<string, OpCounters>;
 /** Which experts each token chose, rank order (golden `blocks.B.gate.experts`), per MoE block. */
 export type TaskRouting = Record<number, number[][]>;
 
-/** Expected queue lengths when no routing is given: every expert gets N*k/E tokens (uniform). */
-function uniformQueues(sched: Schedule): number[] {
-  const m = sched.moe!;
-  return Array.from({ length: m.experts }, () => (sched.N * m.topK) / m.experts);
-}
 
 /** Accumulates one op's loop iterations, loop entries and bus words. */
 class OpCount {
@@ -191,6 +187,11 @@ class KernelCounts {
       for (let g = 0; g < Math.ceil(q / this.s.ws!.parts); g++) this.expertGroup();
     }
   }
+  /** expert_major under a routing model: `used` expert loads and `groups` token groups. */
+  expertMajorExpected(used: number, groups: number): void {
+    this.repeat(used, () => this.loadExpert());
+    this.repeat(groups, () => this.expertGroup());
+  }
   /** token_major: tokens in order, a token's experts in rank order, an LRU cache of slots. */
   tokenMajor(chosen: number[][]): void {
     const slots: Array<{ expert: number; stamp: number }> = Array.from({ length: this.s.moe!.cacheSlots }, () => ({ expert: -1, stamp: 0 }));
@@ -299,8 +300,9 @@ class KernelCounts {
 
 /**
  * Counters of one inference of task `task` (no debug dumps), with the MoE queues of
- * `routing` (the golden run's measured routing) or, without it, expected values: uniform
- * queues (expert-major) or `expectedMisses` cache misses per MoE layer (token-major).
+ * `routing` (the golden run's measured routing) or, without it, expected values of the
+ * uniform routing model: experts used and token groups (expert-major) or `expectedMisses`
+ * cache misses per MoE layer (token-major).
  */
 export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boolean, routing?: TaskRouting, expectedMisses?: number): ProgramCounters {
   const k = new KernelCounts(s);
@@ -336,9 +338,12 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
       if (m.scheduler === 'token-major') {
         if (chosen) k.tokenMajor(chosen);
         else k.tokenMajorExpected(expectedMisses ?? 0, N * m.topK);
+      } else if (chosen) {
+        k.expertMajor(queueLengths(chosen, m.experts));
       } else {
-        const queues = chosen ? queueLengths(chosen, m.experts) : uniformQueues(s);
-        k.expertMajor(queues);
+        // The routing model's expectations: experts used, and groups of BLOCK_PARTS tokens
+        // over Binomial(N, k / E) queues (generator/estimate/formulas.ts, exact).
+        k.expertMajorExpected(expectedExpertsUsed(m.experts, m.topK, N), expectedTokenGroups(m.experts, m.topK, N, s.ws!.parts));
       }
       k.op(blk('residual2'));
       k.pass('MOE_RES2_COLS', N, D);
