@@ -3,12 +3,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadRouting } from '../../generator/estimate/routing';
 import { estimateProject } from '../../generator/estimate/stage';
+import type { Estimate } from '../../generator/estimate/types';
 import type { LoadedProject } from '../../generator/project';
 import type { ProgramCounters } from '../../generator/schedule/program';
 
+/** The estimate with the project's golden routing (`estimate --routing`). */
+export function routedEstimate(project: LoadedProject, projectDir: string): Estimate {
+  return estimateProject(project, loadRouting(path.join(projectDir, 'golden', 'manifest.json')));
+}
+
 /** Per task: estimate.json's `counters` with the project's golden routing (`estimate --routing`). */
 export function modelCounters(project: LoadedProject, projectDir: string): Record<string, ProgramCounters> {
-  return estimateProject(project, loadRouting(path.join(projectDir, 'golden', 'manifest.json'))).counters;
+  return routedEstimate(project, projectDir).counters;
 }
 
 /** csim's counters per task, without the debug dumps (the estimate is of a run without them).
