@@ -17,7 +17,7 @@ import type { LayerKind } from '../ir/types';
 import type { OpCounters } from '../schedule/program';
 import type { Schedule } from '../schedule/schedule';
 import { isLoopLabel, LOOP_TIMING, loopInterval, type LoopFigures, type LoopLabel, type PortRates } from '../schedule/timing';
-import { LOOP_ITERATION_OVERHEAD, pipelinedLoopCycles } from './formulas';
+import { pipelinedLoopCycles, sequentialLoopCycles } from './formulas';
 
 /** What the model needs besides the counters: the schedule, the timing figures, the port rates. */
 export interface CycleContext {
@@ -42,12 +42,13 @@ export function loopCycles(iterations: number, starts: number, interval: number,
   return iterations * interval + starts * depth;
 }
 
-/** Which op kinds have a MoE expert scheduler's control (expert_major / token_major). */
+/** The MoE expert scheduler whose control an experts op pays (expert_major / token_major). */
 export type ExpertScheduler = 'expert-major' | 'token-major';
 
 /**
  * Non-pipelined control of an op, from its counters (every term is a loop of the C++ that
- * has no pipeline pragma, at LOOP_ITERATION_OVERHEAD per iteration plus its body):
+ * has no pipeline pragma: sequentialLoopCycles, LOOP_ITERATION_OVERHEAD per iteration plus
+ * its body; gate_top_k's inner loops as pipelined loops, as before):
  * - moe_gate: ROUTE_TOPK (gate_top_k per token: a max pass, an exp pass, the sum, then per
  *   rank a selection pass and a divide), ROUTE_PREFIX, ROUTE_FILL;
  * - moe_experts: FEED_PRIME (BLOCK_PARTS parts per FC1 job, half the MAC_STEPS entries) and
@@ -63,7 +64,7 @@ export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext
   const s = ctx.sched;
   const f = ctx.figures;
   const macJobs = op.starts.MAC_STEPS ?? 0;
-  const seq = (trip: number, body: number): number => trip * (body + LOOP_ITERATION_OVERHEAD);
+  const seq = sequentialLoopCycles;
   const parts = s.ws?.parts ?? 1;
   switch (kind) {
     case 'linear':

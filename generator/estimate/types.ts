@@ -98,7 +98,7 @@ export interface LayerEstimate {
   fused_into?: string;
   macs: number;
   cycles: number;
-  /** Compute cycles alone (no DDR waits). */
+  /** Of `cycles`, the loops that move no bus words and the non-pipelined control. */
   compute_cycles: number;
   /** DDR transfer cycles alone, on the busiest port. */
   ddr_cycles: number;

@@ -12,7 +12,8 @@
  *   interval(L) = max(II(L), bus cycles per iteration of L),
  *
  * with iterations and starts from the kernel program (./program.ts), which C simulation
- * counts too (test/csim.test.ts holds the two equal).
+ * counts too (test/csim.test.ts holds the two equal). Per entry this is UG1399's
+ * (trip - 1) x II + depth plus one interval for entering and leaving the loop.
  */
 import type { Schedule } from './schedule';
 
