@@ -162,7 +162,7 @@ describe('kernel sources', () => {
     }
     const top = fs.readFileSync(path.join(out, 'src/m3vit_top.cpp'), 'utf8');
     expect(top).toContain('#pragma HLS interface mode=m_axi port=weights bundle=gmem_w');
-    expect(top).toContain('#pragma HLS allocation function instances=mac_run limit=1');
+    expect(top).toContain('#pragma HLS allocation function instances=mac_engine limit=1');
     expect(top).toMatch(/EXPERT_PINGPONG:/);
     expect(top).not.toMatch(/token_major/);
   });

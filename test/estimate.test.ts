@@ -88,20 +88,23 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   const MAC = DOT + EW + 2; // MAC_STEPS depth: 17
   const LOOP = 2; // a non-pipelined loop iteration (enter + leave)
   const vec32 = (n: number): number => n * SINGLE + (AXI + 1); // VEC32_LOAD: n single reads, one entry
-  const blocks = (words: number): number => words * 1 + (AXI + 2); // BLOCKS_LOAD / PARTS_LOAD: a word per cycle, one entry
+  const blocks = (words: number): number => words * 1 + (AXI + 2); // PARTS_LOAD: a word per cycle, one start
 
   it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases and requant', () => {
-    // One (head, q/k/v) call, linear_engine(4 rows, K = 8): 2 tiles of PE 2; per tile
-    //   BLOCKS_LOAD K / SIMD = 2 blocks x BLOCK_WORDS 1 = 2 words (2 + 66 = 68), MAC_STEPS 9
-    //   tokens x 2 blocks = 18 steps (18 + 17 = 35), ENGINE_TILES one iteration (2):
-    //   2 x (68 + 35 + 2) = 210.
-    // load_vec32(4): 4 x 4 + 65 = 81. ATT_QKV_COLS (QKV_LANES 2): 9 entries of 4 / 2 = 2 steps:
-    //   18 + 9 x 6 = 72. One call: 210 + 81 + 72 = 363; 6 calls: 2178.
-    const perCall = 2 * (blocks(2) + (18 + MAC) + LOOP) + vec32(4) + (18 + 9 * EW);
-    expect(perCall).toBe(363);
+    // One (head, q/k/v) call, linear_engine(4 rows, K = 8): 2 tiles of PE 2, a tile K / SIMD =
+    //   2 blocks x BLOCK_WORDS 1 = 2 words; 3 mac_engine jobs (load tile 0; tile 0's 9 tokens x
+    //   2 blocks = 18 steps while tile 1 streams in; tile 1's 18 steps).
+    //   MAC_STEPS: max(steps, words) per job = 2 + 18 + 18 = 38 iterations, 3 starts of 17: 89.
+    //   WEIGHT_READ (in mac_engine's DATAFLOW region beside MAC_STEPS, which takes its words):
+    //   its 4 iterations add nothing, its 2 starts (the jobs that load) the round trip 65: 130.
+    //   ENGINE_TILES: one non-pipelined iteration (2) per job: 6.
+    // load_vec32(4): 4 x 4 + 65 = 81. ATT_QKV_COLS (QKV_LANES 2): 9 starts of 4 / 2 = 2 steps:
+    //   18 + 9 x 6 = 72. One call: 89 + 130 + 6 + 81 + 72 = 378; 6 calls: 2268.
+    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4) + (18 + 9 * EW);
+    expect(perCall).toBe(378);
     const q = layer('blocks.0.attn.qkv');
     expect(q.cycles).toBe(6 * perCall);
-    expect(q.overlap).toBe('serial');
+    expect(q.overlap).toBe('ping-pong');
     // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
     expect(q.ddr_read_bytes).toBe(6 * 128);
     expect(q.roofline.compute_bound_cycles).toBe(Math.round((9 * 24 * 8) / 8)); // MACs / (PE x SIMD)

@@ -135,15 +135,23 @@ describe('the cycle model by hand (a tiny op)', () => {
   });
 
   it('a bus slower than the II stretches only the loops that move words', () => {
-    // BLOCKS_LOAD: 40 words at a port of 4 B/cycle: 16 / 4 = 4 cycles per word, depth 50 + 2.
-    // MAC_STEPS: 200 steps at II 1 in 2 entries, depth 10 + 5 + 2 = 17. One linear job per
-    // entry: ENGINE_TILES 2 iterations of 2 cycles.
-    const op: OpCounters = { iterations: 240, loops: { BLOCKS_LOAD: 40, MAC_STEPS: 200 }, starts: { BLOCKS_LOAD: 2, MAC_STEPS: 2 }, words: { 'gmem_w.read': 40 } };
-    expect(opCycles('linear', op, ctx(4)).cycles).toBe(40 * 4 + 2 * 52 + 200 + 2 * 17 + 2 * 2);
-    expect(opCycles('linear', op, ctx(16)).cycles).toBe(40 * 1 + 2 * 52 + 200 + 2 * 17 + 2 * 2);
-    expect(loopInterval('BLOCKS_LOAD', sched, figures, ctx(4).ports)).toBe(4);
+    // PARTS_LOAD: 40 words at a port of 4 B/cycle: 16 / 4 = 4 cycles per word, depth 50 + 2.
+    // MAC_STEPS: 200 steps at II 1 in 2 starts, depth 10 + 5 + 2 = 17. (A kind without control.)
+    const op: OpCounters = { iterations: 240, loops: { PARTS_LOAD: 40, MAC_STEPS: 200 }, starts: { PARTS_LOAD: 2, MAC_STEPS: 2 }, words: { 'gmem_w.read': 40 } };
+    expect(opCycles('gelu', op, ctx(4)).cycles).toBe(40 * 4 + 2 * 52 + 200 + 2 * 17);
+    expect(opCycles('gelu', op, ctx(16)).cycles).toBe(40 * 1 + 2 * 52 + 200 + 2 * 17);
+    expect(loopInterval('PARTS_LOAD', sched, figures, ctx(4).ports)).toBe(4);
     // LB_LOAD's II is the schedule's: max(MAP_LANES / 8, MAP_LANES / SIMD) = 1 at SIMD 8.
     expect(LOOP_TIMING.LB_LOAD.ii(sched)).toBe(1);
+  });
+
+  it('DATAFLOW: WEIGHT_READ beside MAC_STEPS adds only its starts', () => {
+    // A linear layer of 2 tiles: 3 mac_engine jobs (MAC_STEPS starts), 2 of them load a tile of
+    // 20 words (WEIGHT_READ starts). MAC_STEPS counts max(compute, words) per job: 220
+    // iterations; WEIGHT_READ's 40 iterations run beside them; each loading job waits for its
+    // first word (depth 50 + 1). ENGINE_TILES: 3 non-pipelined iterations of 2.
+    const op: OpCounters = { iterations: 260, loops: { WEIGHT_READ: 40, MAC_STEPS: 220 }, starts: { WEIGHT_READ: 2, MAC_STEPS: 3 }, words: { 'gmem_w.read': 40 } };
+    expect(opCycles('linear', op, ctx(16)).cycles).toBe(220 + 3 * 17 + 2 * 51 + 3 * 2);
   });
 
   it('a loop the table does not know is an error, not zero cycles', () => {

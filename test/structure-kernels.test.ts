@@ -36,6 +36,12 @@ function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: numbe
   // One MAC engine and one LayerNorm, whatever the number of layers and call sites.
   expect({ name: 'mac_run', inline: fn('mac_run')?.inline, instances: fn('mac_run')?.instances }).toEqual({ name: 'mac_run', inline: 'off', instances: 1 });
   expect({ name: 'layer_norm', instances: fn('layer_norm')?.instances }).toEqual({ name: 'layer_norm', instances: 1 });
+  // The MAC engine is a DATAFLOW region in canonical form: the weight loader streams into
+  // mac_run (the overlap the estimate's linear layers claim), and it is the only region.
+  expect(r.dataflow.map((d) => [d.function, d.processes, d.channels.map((c) => `${c.kind}: ${c.producers} -> ${c.consumers}`)])).toEqual([
+    ['mac_engine', ['weight_reader', 'mac_run'], ['stream: weight_reader -> mac_run']],
+  ]);
+  expect({ name: 'mac_engine', instances: fn('mac_engine')?.instances, callers: fn('mac_run')?.callers }).toEqual({ name: 'mac_engine', instances: 1, callers: ['mac_engine'] });
   // The MAC array: PE x SIMD 16 x 16 products, in pe_simd_dot, which is inlined into mac_run only.
   const dot = fn('pe_simd_dot')!;
   expect({ inline: dot.inline, callers: dot.callers, multipliers: dot.multipliers.map((m) => [m.aBits, m.bBits, m.count]) }).toEqual({

@@ -163,6 +163,26 @@ describe('pipelined loops', () => {
   });
 });
 
+describe('DATAFLOW regions (UG1399 canonical form)', () => {
+  test('a producer and a consumer joined by one stream: processes in call order, no violation', () => {
+    const r = check('dataflow.cpp');
+    expect(r.dataflow.map((d) => [d.function, d.processes, d.channels])).toEqual([
+      ['region', ['produce', 'consume'], [{ name: 's', kind: 'stream', producers: ['produce'], consumers: ['consume'] }]],
+    ]);
+    expect(r.violations).toEqual([]);
+  });
+
+  test.each([
+    ['CONDITIONAL', 'a IfStmt in the region'],
+    ['SCALAR', 'declares m, not a channel'],
+    ['INLINED_PROCESS', 'process consume is inlined'],
+    ['FEEDBACK', 'channel s runs backwards'],
+  ])('%s breaks the form', (variant, message) => {
+    const r = check('dataflow.cpp', variant);
+    expect(r.violations.filter((v) => v.kind === 'dataflow-form').map((v) => v.message).join('\n')).toContain(message);
+  });
+});
+
 describe('what HLS cannot build', () => {
   test('recursion, and loops that must unroll without a constant trip count', () => {
     expect(check('unbuildable.cpp').violations.map((v) => [v.kind, v.line])).toEqual([

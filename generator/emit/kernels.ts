@@ -225,6 +225,8 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
   const m = sched.moe;
   const t: Record<string, number> = {
     blockWordsMax: sched.blockWords * (sched.kMax / sched.simd),
+    // Weights of one bus word that land in a tile (fewer than 8 when PE x SIMD < 8).
+    loadLanes: Math.min(8, sched.pe * sched.simd),
     // load_parts: at most a bank's worth of blocks per call.
     partWordsMax: sched.ws ? sched.blockWords * (sched.ws.depth / sched.ws.parts) : 1,
     wsBanks: sched.ws?.banks ?? 1,

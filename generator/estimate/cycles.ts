@@ -8,15 +8,17 @@
  *                + control(op kind)
  *   interval(L) = max(II(L), bus cycles per iteration of L)
  *
- * Loads and compute are separate loops of one FSM (no DATAFLOW region), so their cycles add
- * (the serialLoadComputeCycles form of ./formulas.ts); a transfer overlaps work only inside
- * the one pipelined loop that moves it, which is what the bus interval of that loop stands
- * for. `control` is the op kind's non-pipelined work, each term named after its C++ loop.
+ * Loads and compute overlap only where the code overlaps them: inside the one pipelined loop
+ * that moves a transfer (its bus interval), and in mac_engine's DATAFLOW region, where
+ * WEIGHT_READ streams the next row tile while MAC_STEPS computes (MAC_STEPS's counted
+ * iterations are already max(compute steps, words) per job, so WEIGHT_READ adds only its
+ * fill). Elsewhere a load and a compute are separate loops of one FSM and their cycles add
+ * (the serialLoadComputeCycles form of ./formulas.ts: the expert loads, the conv weights). `control` is the op kind's non-pipelined work, each term named after its C++ loop.
  */
 import type { LayerKind } from '../ir/types';
 import type { OpCounters } from '../schedule/program';
 import type { Schedule } from '../schedule/schedule';
-import { isLoopLabel, LOOP_TIMING, loopInterval, type LoopFigures, type LoopLabel, type PortRates } from '../schedule/timing';
+import { isLoopLabel, LOOP_TIMING, loopInterval, type LoopFigures, type LoopLabel, type LoopTiming, type PortRates } from '../schedule/timing';
 import { pipelinedLoopCycles, sequentialLoopCycles } from './formulas';
 
 /** What the model needs besides the counters: the schedule, the timing figures, the port rates. */
@@ -57,7 +59,8 @@ export type ExpertScheduler = 'expert-major' | 'token-major';
  *   rank) and TM_VICTIM (the slots) per load;
  * - conv3x3 / conv1x1: FEED_PRIME per MAC job (every conv row job primes the feed), and
  *   CONV_SLOTS (3) per conv3x3 row;
- * - linear layers (and the gate's engine): ENGINE_TILES, one iteration per MAC job;
+ * - linear layers (and the gate's engine): ENGINE_TILES, one iteration per MAC job (the
+ *   load-only first job included);
  * - every other kind: none (its loops are all pipelined).
  */
 export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext, scheduler?: ExpertScheduler): number {
@@ -110,11 +113,13 @@ export function opCycles(kind: LayerKind, op: OpCounters | undefined, ctx: Cycle
   let compute = 0;
   for (const label of new Set([...Object.keys(op.loops), ...Object.keys(op.starts)])) {
     if (!isLoopLabel(label)) throw new Error(`no timing for pipelined loop ${label} (generator/schedule/timing.ts LOOP_TIMING)`);
-    const t = LOOP_TIMING[label];
-    const c = loopCycles(op.loops[label] ?? 0, op.starts[label] ?? 0, loopInterval(label, ctx.sched, ctx.figures, ctx.ports), t.depth(ctx.sched, ctx.figures));
+    const t: LoopTiming = LOOP_TIMING[label];
+    // A loop beside another in a DATAFLOW region: its iterations run during the other's.
+    const iterations = t.overlappedBy ? 0 : (op.loops[label] ?? 0);
+    const c = loopCycles(iterations, op.starts[label] ?? 0, loopInterval(label, ctx.sched, ctx.figures, ctx.ports), t.depth(ctx.sched, ctx.figures));
     loops[label] = c;
     total += c;
-    if (!('bus' in t)) compute += c;
+    if (!t.bus) compute += c;
   }
   const control = controlCycles(kind, op, ctx, scheduler);
   return { cycles: total + control, compute: compute + control, loops, control };

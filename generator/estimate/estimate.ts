@@ -229,10 +229,10 @@ function loopTiming(hw: HardwarePlan): Estimate['loop_timing'] {
 }
 
 export const CYCLE_MODEL =
-  'Cycles of an op (IR layer) = sum over its pipelined loops of iterations x interval + entries x depth, plus the non-pipelined control of its kind ' +
-  '(generator/estimate/cycles.ts); iterations and entries are the kernel program\'s counters (generator/schedule/program.ts, equal to what C simulation counts); ' +
+  'Cycles of an op (IR layer) = sum over its pipelined loops of iterations x interval + starts x depth (a loop beside another in a DATAFLOW region: starts x depth), plus the non-pipelined control of its kind ' +
+  '(generator/estimate/cycles.ts); iterations and starts (entries that ran) are the kernel program\'s counters (generator/schedule/program.ts, equal to what C simulation counts); ' +
   'interval = max(II of the pipeline pragma, bus cycles per iteration); depths and bus intervals are assumptions (loop_timing, generator/schedule/timing.ts). ' +
-  'Loads and compute are separate loops of one FSM (no DATAFLOW): they add.';
+  'Loads overlap compute only in the MAC engine\'s DATAFLOW region (linear weight tiles) and inside the loop that moves them; elsewhere they are separate loops of one FSM and add.';
 
 function assumptions(hw: HardwarePlan, config: BuildConfig): string[] {
   const port = hw.ports.weights;

@@ -187,17 +187,17 @@ export function pingPongCycles(loads: number[], computes: number[]): number {
   return total + computes[n - 1];
 }
 
-/** n items, each a load then its compute, as the kernels run them today: the load of item
- * i + 1 and the compute of item i are calls in one function without DATAFLOW, i.e. states of
- * one FSM (UG1399 "Function Instantiation" / pragma HLS dataflow), so they do not overlap.
- * The cycle model (./cycles.ts) has this form: the load loops and the compute loops of an op
- * are separate loops of its counters, and their cycles add. */
+/** n items, each a load then its compute, where the kernels run them as calls in one function
+ * without DATAFLOW, i.e. states of one FSM (UG1399 "Function Instantiation" / pragma HLS
+ * dataflow), so they do not overlap (the expert loads of expert_major). The cycle model
+ * (./cycles.ts) has this form there: the load loops and the compute loops of an op are
+ * separate loops of its counters, and their cycles add. */
 export function serialLoadComputeCycles(n: number, load: number, compute: number): number {
   return n <= 0 ? 0 : n * (load + compute);
 }
 
-/** pingPongCycles for n identical steps: L + (n - 1) * max(L, C) + C. The model of a
- * DATAFLOW form of the engine (not generated yet: today's kernels use serialLoadComputeCycles). */
+/** pingPongCycles for n identical steps: L + (n - 1) * max(L, C) + C: linear_engine, whose
+ * loads run in mac_engine's DATAFLOW region beside the compute. */
 export function uniformPingPongCycles(n: number, load: number, compute: number): number {
   return n <= 0 ? 0 : load + (n - 1) * Math.max(load, compute) + compute;
 }

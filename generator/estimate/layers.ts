@@ -78,17 +78,17 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
   const blk = (name: string): string => `blocks.${l.block}.${name}`;
   switch (l.kind) {
     case 'patch_embed':
-      return as('linear', 'serial', engineMacs(hw), `${s.patchEmbed.chunks} chunk(s) of ${s.patchEmbed.chunk}: the image is read once per chunk`);
+      return as('linear', 'ping-pong', engineMacs(hw), `${s.patchEmbed.chunks} chunk(s) of ${s.patchEmbed.chunk}: the image is read once per chunk`);
     case 'cls_pos_embed':
       return as('stream', 'streamed', 0, 'patch bias, class token and positional embedding');
     case 'layernorm':
       return as('layernorm', 'serial', 0, task?.head === 'uphead' ? 'then UP_TOKENS writes the [GRID_H][GRID_W][D] map to scratch' : undefined);
     case 'linear': {
-      if (task || l.name.endsWith('attn.proj')) return as('linear', 'serial', engineMacs(hw));
-      if (l.name.endsWith('attn.qkv')) return as('linear', 'serial', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
+      if (task || l.name.endsWith('attn.proj')) return as('linear', 'ping-pong', engineMacs(hw));
+      if (l.name.endsWith('attn.qkv')) return as('linear', 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
       const dense = s.dense!;
-      if (l.name.endsWith('mlp.fc1')) return as('linear', 'serial', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
-      return as('linear', 'serial', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
+      if (l.name.endsWith('mlp.fc1')) return as('linear', 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
+      return as('linear', 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
     }
     case 'attention':
       return as('attention', 'none', 2 * s.attnLanes, `ATT_STEPS at II 1: ${s.attnRows} query rows interleaved, ${s.attnLanes} q.k + ${s.attnLanes} P.V lanes`);

@@ -227,6 +227,6 @@ export interface Estimate {
   assumptions: string[];
   /** Per pipelined loop label: the II of its pragma, the cycles per iteration the model uses
    * (more than the II where the bus is slower), the assumed pipeline depth and why
-   * (generator/schedule/timing.ts). Cycles of an op = sum of iterations x interval + entries x depth. */
+   * (generator/schedule/timing.ts). Cycles of an op = sum of iterations x interval + starts x depth. */
   loop_timing: Record<string, { ii: number; interval: number; depth: number; reason: string }>;
 }

@@ -1,7 +1,7 @@
 /**
  * The kernel program: what one inference of one task runs, op by op (an op is an IR layer
  * as the kernels execute it), as the iterations of every pipelined loop (by its label in
- * src/m3vit_top.cpp), the entries of every pipelined loop (one pipeline fill and drain
+ * src/m3vit_top.cpp), the starts of every pipelined loop (entries that run an iteration: one pipeline fill and drain
  * each), and the 128-bit bus words moved on every m_axi channel. C simulation
  * counts the same things (csim_result.json `counters`), the estimator turns them into
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
@@ -21,8 +21,8 @@ export const CSIM_CHANNELS = [
 ] as const;
 export type CsimChannel = (typeof CSIM_CHANNELS)[number];
 
-/** Counters of one op: iterations of its pipelined loops (and their sum), entries of each
- * pipelined loop (M3VIT_LOOP_START), bus words per channel. */
+/** Counters of one op: iterations of its pipelined loops (and their sum), starts of each
+ * pipelined loop (M3VIT_LOOP_START: entries that run an iteration), bus words per channel. */
 export interface OpCounters {
   iterations: number;
   loops: Record<string, number>;
@@ -41,8 +41,8 @@ class OpCount {
   readonly loops: Record<string, number> = {};
   readonly starts: Record<string, number> = {};
   readonly words: Partial<Record<CsimChannel, number>> = {};
-  /** `n` iterations of pipelined loop `label` over `entries` entries of it (each entry
-   * counted even when it runs no iteration, as M3VIT_LOOP_START does). */
+  /** `n` iterations of pipelined loop `label` over `entries` starts of it (entries that run
+   * at least one iteration: pipeline fills, as M3VIT_LOOP_START with M3VIT_COUNT count them). */
   loop(label: string, n: number, entries = 1): void {
     if (n > 0) this.loops[label] = (this.loops[label] ?? 0) + n;
     if (entries > 0) this.starts[label] = (this.starts[label] ?? 0) + entries;
@@ -91,10 +91,6 @@ class KernelCounts {
     return out;
   }
 
-  loadBlocks(count: number): void {
-    this.cur.loop('BLOCKS_LOAD', count * this.s.blockWords);
-    this.cur.word('gmem_w.read', count * this.s.blockWords);
-  }
   /** One word read per element (load_vec32 reads the element's word each iteration). */
   loadVec32(n: number): void {
     this.cur.loop('VEC32_LOAD', n);
@@ -104,12 +100,19 @@ class KernelCounts {
     this.cur.loop('VEC16_LOAD', n);
     this.cur.word('gmem_w.read', elemReaderWords(0, n));
   }
-  /** linear_engine: every row tile loaded once (the first before the loop), each computed over the tokens. */
+  /** linear_engine: a mac_engine job that only loads tile 0 (MAC_STEPS runs once per arriving
+   * word), then one per tile: max(its compute steps, the next tile's words) MAC_STEPS while
+   * WEIGHT_READ streams that tile; every tile's words read once. */
   linearEngine(rows: number, k: number, tokens: number): void {
     const tiles = rows / this.s.pe;
     const kb = k / this.s.simd;
-    for (let t = 0; t < tiles; t++) this.loadBlocks(kb);
-    this.cur.loop('MAC_STEPS', tiles * tokens * kb, tiles);
+    const tileWords = kb * this.s.blockWords;
+    // tiles + 1 mac_engine jobs (the load-only first one, then one per tile), each starting
+    // MAC_STEPS once; all but the last read a tile (WEIGHT_READ starts).
+    this.cur.loop('WEIGHT_READ', tiles * tileWords, tiles);
+    this.cur.word('gmem_w.read', tiles * tileWords);
+    const steps = tokens * kb;
+    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps, tiles + 1);
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
@@ -177,7 +180,7 @@ class KernelCounts {
   /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each. */
   expertGroup(): void {
     const steps = ((this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd)) * this.s.ws!.parts;
-    this.cur.loop('MAC_STEPS', 2 * steps, 2); // the FC1 and the FC2 job
+    this.cur.loop('MAC_STEPS', 2 * steps, 2); // the FC1 and the FC2 job (their loader reads nothing)
   }
   /** expert_major: every used expert loaded once, its queue in groups of BLOCK_PARTS tokens. */
   expertMajor(queues: number[]): void {

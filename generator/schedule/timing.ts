@@ -1,7 +1,8 @@
 /**
  * The timing of every pipelined loop of src/m3vit_top.cpp, by its label: the II its
  * `#pragma HLS pipeline II=` states, and the pipeline DEPTH (cycles from an iteration's start
- * to its end, paid once per entry of the loop: one fill and drain). The IIs are the code's
+ * to its end, paid once per start of the loop: an entry that runs an iteration, one fill and
+ * drain). The IIs are the code's
  * (test/loop-timing.test.ts reads them from the generated kernels); every depth is an
  * ASSUMPTION (no Vitis HLS here: csynth reports the real ones), as is the bus interval of
  * the loops that move m_axi words. The cycle model (generator/estimate/cycles.ts) is
@@ -11,6 +12,8 @@
  *                + the op kind's non-pipelined control (cycles.ts, each term stated),
  *   interval(L) = max(II(L), bus cycles per iteration of L),
  *
+ * (a loop that runs in a DATAFLOW region beside another, `overlappedBy`, adds only
+ * starts x depth: its iterations overlap the other loop's, which counts the max of the two),
  * with iterations and starts from the kernel program (./program.ts), which C simulation
  * counts too (test/csim.test.ts holds the two equal). Per entry this is UG1399's
  * (trip - 1) x II + depth plus one interval for entering and leaving the loop.
@@ -57,6 +60,11 @@ export interface LoopTiming {
   bus?: LoopBus;
   /** Runs only in debug dumps (never in an estimated run). */
   debugOnly?: boolean;
+  /** The loop runs in a DATAFLOW region beside this one (mac_engine: WEIGHT_READ beside
+   * MAC_STEPS), which consumes its words one per iteration: the overlap is already in that
+   * loop's iterations (max(compute steps, words) per job), so this loop's iterations add no
+   * cycles; its starts still pay its depth. */
+  overlappedBy?: string;
 }
 
 const log2 = (n: number): number => Math.ceil(Math.log2(Math.max(1, n)));
@@ -64,11 +72,12 @@ const one = (): number => 1;
 
 /** Every pipelined loop of the kernels (test/loop-timing.test.ts: no more, no fewer). */
 export const LOOP_TIMING = {
-  BLOCKS_LOAD: {
+  WEIGHT_READ: {
     ii: one,
-    depth: (_s, f) => f.axiLatency + 2,
-    reason: 'm_axi read round trip, then a word unpacked into the tile half (1) and written (1)',
+    depth: (_s, f) => f.axiLatency + 1,
+    reason: 'm_axi read round trip, then the word onto the stream (1): a job that loads a tile waits for its first word (MAC_STEPS takes the words first)',
     bus: { role: 'weights', dir: 'read', words: one },
+    overlappedBy: 'MAC_STEPS',
   },
   PARTS_LOAD: {
     ii: one,

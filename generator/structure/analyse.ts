@@ -40,6 +40,7 @@ export function analyse(program: Program, facts: Map<string, FunctionFacts>, inP
     dsp: multipliers.reduce((s, m) => s + m.dsp, 0),
     pipelineOps: pipelines.ops.sort((a, b) => byPlace(a, b) || a.pipeline.localeCompare(b.pipeline)),
     dividers: dividerCounts(pipelines.ops, pipelines.reports, functions),
+    dataflow: [],
     dependences,
     violations: distinct(violations).sort((a, b) => byPlace(a, b) || a.message.localeCompare(b.message)),
   };

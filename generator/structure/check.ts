@@ -8,6 +8,7 @@ import * as path from 'path';
 import { UserError } from '../util/errors';
 import type { Progress } from '../util/progress';
 import { analyse } from './analyse';
+import { dataflowRegions } from './dataflow';
 import { LineIndex, parseCpp, preprocessCpp } from './clang';
 import { readPragmas } from './pragmas';
 import type { HlsPragma } from './pragmas';
@@ -61,7 +62,11 @@ export function checkStructureFile(file: string, opts: CheckOptions = {}): Struc
     facts.set(fn.id, walkFunction(program, fn, lines));
     inPipeline.set(fn.id, walkFunction(program, fn, lines, true));
   }
-  const report = relativeFiles(analyse(program, facts, inPipeline), projectDir);
+  const analysed = analyse(program, facts, inPipeline);
+  const dataflow = dataflowRegions(program, lines);
+  analysed.dataflow = dataflow.regions;
+  analysed.violations = [...analysed.violations, ...dataflow.violations].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.message.localeCompare(b.message));
+  const report = relativeFiles(analysed, projectDir);
   opts.progress?.done();
   return report;
 }

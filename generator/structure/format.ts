@@ -62,6 +62,12 @@ export function formatStructure(r: StructureReport): string {
   out.push('', 'pipelined dividers (a run-time divide inside a pipelined loop)');
   if (r.dividers.length === 0) out.push('  none');
   for (const d of r.dividers) out.push(`  ${d.pipeline} (${d.function}): ${d.count} x ${d.dividend} / ${d.divisor} bits`);
+  out.push('', 'DATAFLOW regions (processes in call order; channels producer -> consumer)');
+  if (r.dataflow.length === 0) out.push('  none');
+  for (const d of r.dataflow) {
+    const ch = d.channels.map((c) => `${c.name} (${c.kind}): ${c.producers.join('+') || '-'} -> ${c.consumers.join('+') || '-'}`).join('; ');
+    out.push(`  ${d.function} (${d.file}:${d.line}): ${d.processes.join(', ')}${ch ? `; ${ch}` : ''}`);
+  }
   out.push('', `violations: ${r.violations.length}`);
   for (const v of r.violations) out.push(`  ${v.file}:${v.line} [${v.kind}] ${v.message}`);
   return `${out.join('\n')}\n`;

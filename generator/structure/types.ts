@@ -113,6 +113,7 @@ export type ViolationKind =
   | 'call-not-inlined'
   | 'array-ports'
   | 'runtime-divide'
+  | 'dataflow-form'
   | 'dependence-on-register'
   | 'unroll-bound'
   | 'recursion';
@@ -132,6 +133,8 @@ export interface StructureReport {
   pipelineOps: PipelineOp[];
   /** Run-time divides inside pipelined loops: one pipelined divider per copy and instance. */
   dividers: DividerCount[];
+  /** Functions with `#pragma HLS dataflow`, their processes in call order and channels. */
+  dataflow: DataflowRegion[];
   dependences: DependenceReport[];
   violations: Violation[];
 }
@@ -143,4 +146,17 @@ export interface DividerCount {
   dividend: number;
   divisor: number;
   count: number;
+}
+
+export interface DataflowChannel {
+  name: string;
+  kind: 'stream' | 'array';
+  producers: string[];
+  consumers: string[];
+}
+
+export interface DataflowRegion extends Place {
+  function: string;
+  processes: string[];
+  channels: DataflowChannel[];
 }
