@@ -21,7 +21,10 @@ import type { ModelSpec } from '../generator/model/spec';
 import { loadProject } from '../generator/project';
 import { tempDir, vendorInclude } from './helpers/cpp';
 import { ensureBuilt, runCli } from './helpers/cli';
-import { csimCounters, modelCounters } from './helpers/counters';
+import { counterDiffs, csimCounters, modelCounters, routedEstimate } from './helpers/counters';
+import { opCycles } from '../generator/estimate/cycles';
+import { hardwarePlan } from '../generator/estimate/hardware';
+import { cycleContext } from '../generator/estimate/layers';
 import { smallSpec, writeProject } from './helpers/project';
 import { figure } from './helpers/figures';
 
@@ -226,7 +229,7 @@ describe.each(CASES)('csim $name', (c) => {
 });
 
 describe.each(CASES)('csim $name counters', (c) => {
-  it('equal the estimator program\'s, op by op (loop iterations, bus words per channel), with the golden routing', () => {
+  it('equal the estimator program\'s, op by op (loop iterations, loop entries, bus words per channel), with the golden routing', () => {
     const r = results.get(c.name);
     if (!r) throw new Error('the csim run failed');
     const project = loadProject(path.join(dir, `${c.name}.json`));
@@ -235,10 +238,42 @@ describe.each(CASES)('csim $name counters', (c) => {
     expect(Object.keys(csim).sort()).toEqual(project.tasks.map((t) => t.name).sort());
     for (const task of Object.keys(csim)) {
       expect(Object.keys(csim[task]).length).toBeGreaterThan(5);
-      // Key by key, so that a difference names the op, the loop or the channel.
+      // Key by key (iterations, loops, starts, words), so that a difference names the op,
+      // the field and the loop or the channel; then the whole objects (no extra keys either).
+      expect({ task, diffs: counterDiffs(csim[task], model[task]) }).toEqual({ task, diffs: [] });
       for (const op of new Set([...Object.keys(csim[task]), ...Object.keys(model[task])])) {
         expect({ task, op, ...csim[task][op] }).toEqual({ task, op, ...model[task][op] });
+        // A loop iterated exactly when it started (each start is one pipeline fill the cycle model pays).
+        for (const label of new Set([...Object.keys(csim[task][op].loops), ...Object.keys(csim[task][op].starts)])) {
+          expect({ op, label, started: (csim[task][op].starts[label] ?? 0) > 0 }).toEqual({ op, label, started: (csim[task][op].loops[label] ?? 0) > 0 });
+        }
       }
+    }
+  });
+});
+
+describe.each(CASES)('csim $name cycles', (c) => {
+  it('are the estimate\'s: every layer\'s cycles are the cycle model on the counters csim measured, and the tasks\' sums', () => {
+    const r = results.get(c.name);
+    if (!r) throw new Error('the csim run failed');
+    const project = loadProject(path.join(dir, `${c.name}.json`));
+    const est = routedEstimate(project, r.out);
+    const ctx = cycleContext(hardwarePlan(project.ir, project.tasks, project.config));
+    const csim = csimCounters(r.out);
+    const kinds = new Map(project.ir.layers.map((l) => [l.name, l.kind]));
+    for (const task of est.tasks) {
+      // Every op csim counted is a layer of the estimate: no op's loops are left out of a sum.
+      for (const op of Object.keys(csim[task])) expect({ task, op, layer: kinds.has(op) }).toEqual({ task, op, layer: true });
+      const run = est.layers.filter((l) => (l.scope === 'backbone' || l.scope === `task:${task}`) && !(l.kind === 'moe_gate' && l.scope !== 'backbone' && l.scope !== `task:${task}`));
+      let sum = 0;
+      for (const l of run) {
+        const model = Math.round(opCycles(l.kind, csim[task][l.layer], ctx).cycles);
+        sum += model;
+        // Layers list backbone layers with the first task's counters, a task's own with its own.
+        if (l.scope === `task:${task}` || task === est.tasks[0]) expect({ task, layer: l.layer, cycles: l.cycles }).toEqual({ task, layer: l.layer, cycles: model });
+        if (l.engine !== 'fused') expect({ task, layer: l.layer, counted: csim[task][l.layer] !== undefined }).toEqual({ task, layer: l.layer, counted: true });
+      }
+      expect({ task, cycles: est.per_task[task].cycles }).toEqual({ task, cycles: sum });
     }
   });
 });

@@ -14,7 +14,6 @@ import {
   expectedExpertsUsed,
   expectedLruMisses,
   expectedTokenGroups,
-  linearTileComputeCycles,
   lutramLuts,
   memoryBlocks,
   memoryBoundCycles,
@@ -24,9 +23,7 @@ import {
   portBytesPerCycle,
   sequentialLoopCycles,
   divLatency,
-  singleReadsCycles,
   defaultStorage,
-  transferCycles,
   serialLoadComputeCycles,
   uniformPingPongCycles,
   uramBlocks,
@@ -124,10 +121,6 @@ describe('loop latency (UG1399)', () => {
     expect(dotPipelineDepth(1)).toBe(7);
     expect(dotPipelineDepth(12)).toBe(11); // ceil(log2 12) = 4
   });
-  it('linear engine tile: one pipelined loop over tokens x K/SIMD, depth paid once', () => {
-    // m3vit-tiny qkv tile: 129 tokens x 192 / 16 = 12 blocks = 1548 steps, depth 11 -> 1547 + 11.
-    expect(linearTileComputeCycles(129, 192, 16, 11)).toBe(1558);
-  });
   it('a 64-bit divide takes one cycle per quotient bit plus 4', () => {
     expect(divLatency(64)).toBe(68);
   });
@@ -139,16 +132,6 @@ describe('DDR transfers and double buffering', () => {
     expect(portBytesPerCycle(128, 3, 300)).toBeCloseTo(10, 12); // 3e9 / 300e6
     expect(portBytesPerCycle(128, 17, 300, 4)).toBeCloseTo(56.6667 / 4, 3);
     expect(portBytesPerCycle(64, 17, 300)).toBe(8);
-  });
-  it('single-beat reads: latency, then one per latency / outstanding cycles', () => {
-    expect(singleReadsCycles(192, 64, 16)).toBe(64 + 192 * 4); // a 192-element bias vector
-    expect(singleReadsCycles(10, 64, 128)).toBe(64 + 10); // never faster than one per cycle
-    expect(singleReadsCycles(0, 64, 16)).toBe(0);
-  });
-  it('a transfer is latency + ceil(bytes / rate)', () => {
-    expect(transferCycles(3072, 16)).toBe(64 + 192); // one 8 x 192 int16 weight tile
-    expect(transferCycles(1, 16)).toBe(65);
-    expect(transferCycles(0, 16)).toBe(0);
   });
   it('ping-pong: first load, then the longer of load and compute per step, then the last compute', () => {
     expect(uniformPingPongCycles(3, 10, 4)).toBe(10 + 10 + 10 + 4); // load-bound

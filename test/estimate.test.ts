@@ -76,19 +76,34 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   const est = estimate(ir, ir.tasks, config());
   const layer = (name: string) => est.layers.find((l) => l.layer === name)!;
 
+  // The cycle model by hand: an op's cycles = sum over its pipelined loops of iterations x
+  // interval + entries x depth (+ its kind's non-pipelined control). The iterations and entries
+  // below are read off the C++ loop nests of m3vit_top.cpp; the intervals and depths are the
+  // stated assumptions of generator/schedule/timing.ts, instantiated here by hand:
+  const AXI = 64; // m_axi round trip
+  const SINGLE = AXI / 16; // a single-beat read completes every latency / outstanding cycles
+  const DOT = 2 + 3 + 2 + 1 + 1; // operand read, DSP, adder tree log2(SIMD 4), accumulate, write
+  const EW = 6; // element-wise depth
+  const DIV = 64 + 4;
+  const MAC = DOT + EW + 2; // MAC_STEPS depth: 17
+  const LOOP = 2; // a non-pipelined loop iteration (enter + leave)
+  const vec32 = (n: number): number => n * SINGLE + (AXI + 1); // VEC32_LOAD: n single reads, one entry
+  const blocks = (words: number): number => words * 1 + (AXI + 2); // PARTS_LOAD: a word per cycle, one start
+
   it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases and requant', () => {
-    // load_tile(K = 8): K / SIMD = 2 blocks x BLOCK_WORDS ceil(2 x 4 / 8) = 1 = 2 words = 32 B
-    //   -> 64 latency + 32/16 = 66 cycles.
-    // engine_tile: ENGINE_CLEAR 1 (unrolled) + ENGINE_STEPS 9 tokens x 8/4 = 2 blocks = 18 steps
-    //   at II 1, depth DOT 2+3+log2(4)+1+1 = 9, + 2 (the store) -> 17 + 11 = 28: 29.
-    // linear_engine(4 rows): 2 tiles; tile 0's load, then tile 0's compute beside tile 1's load
-    //   (mac_engine's DATAFLOW), then tile 1's compute: 66 + max(66, 29) + 29 = 161, + 2 per
-    //   mac_engine call (3: the load-only job and one per tile) = 167.
-    // load_vec32(4): 64 + 4 reads x 64/16 = 80.  ATT_QKV_OUT, QKV_LANES = gcd(PASS_LANES 2,
-    //   ATT_LANES 4) = 2 per cycle: 9 x (2 + 6 - 1 + 2) = 81.
-    // One (head, q/k/v): 167 + 80 + 81 = 328; 6 of them in a loop: 6 x (328 + 2) = 1980.
+    // One (head, q/k/v) call, linear_engine(4 rows, K = 8): 2 tiles of PE 2, a tile K / SIMD =
+    //   2 blocks x BLOCK_WORDS 1 = 2 words; 3 mac_engine jobs (load tile 0; tile 0's 9 tokens x
+    //   2 blocks = 18 steps while tile 1 streams in; tile 1's 18 steps).
+    //   MAC_STEPS: max(steps, words) per job = 2 + 18 + 18 = 38 iterations, 3 starts of 17: 89.
+    //   WEIGHT_READ (in mac_engine's DATAFLOW region beside MAC_STEPS, which takes its words):
+    //   its 4 iterations add nothing, its 2 starts (the jobs that load) the round trip 65: 130.
+    //   ENGINE_TILES: one non-pipelined iteration (2) per job: 6.
+    // load_vec32(4): 4 x 4 + 65 = 81. ATT_QKV_COLS (QKV_LANES 2): 9 starts of 4 / 2 = 2 steps:
+    //   18 + 9 x 6 = 72. One call: 89 + 130 + 6 + 81 + 72 = 378; 6 calls: 2268.
+    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4) + (18 + 9 * EW);
+    expect(perCall).toBe(378);
     const q = layer('blocks.0.attn.qkv');
-    expect(q.cycles).toBe(1980);
+    expect(q.cycles).toBe(6 * perCall);
     expect(q.overlap).toBe('ping-pong');
     // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
     expect(q.ddr_read_bytes).toBe(6 * 128);
@@ -96,42 +111,40 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(q.roofline.bound).toBe('compute');
   });
 
-  it('LayerNorm: five loops over all rows, PASS_LANES elements per cycle, divides pipelined across rows', () => {
-    // PASS_LANES = largest divisor of gcd(PE 2, SIMD 4) up to 8 = 2: 9 rows x 8 / 2 = 36 steps.
-    // LN_SUM depth 3 + log2(2) -> 39; LN_MEAN 9 rows, depth div 68 + 2 -> 78; LN_VAR depth
-    // 6 + 1 -> 42; LN_RSQRT depth isqrt 34 + div 68 -> 110; LN_OUT depth 6 + 4 -> 45: 314.
-    // Gamma (load_vec16: 8 elements in one word, depth 2 -> 9, + 64) 73; beta (load_vec32)
-    // 64 + 8 x 4 = 96. 73 + 96 + 314 = 483.
-    expect(layer('blocks.0.norm1').cycles).toBe(483);
-    // RES1: 9 rows x (8 / 2 = 4 iterations + depth 6 - 1 + 2) = 99.
-    expect(layer('blocks.0.residual1').cycles).toBe(99);
+  it('LayerNorm: five loops over all rows, LN_LANES elements per cycle, divides pipelined across rows', () => {
+    // Gamma: VEC16_LOAD 8 elements (a word per 8: the bus allows II 1), depth 65 -> 73; beta:
+    // load_vec32(8) 8 x 4 + 65 = 97. LN_LANES 2: 9 rows x 8 / 2 = 36 steps. LN_SUM depth 3 +
+    // log2(2) = 4 -> 40; LN_MEAN 9 rows, depth 68 + 2 -> 79; LN_VAR depth 6 + 1 -> 43;
+    // LN_RSQRT depth isqrt 34 + 68 -> 111; LN_OUT depth 6 + 4 -> 46. Each entered once.
+    expect(layer('blocks.0.norm1').cycles).toBe(8 + 65 + vec32(8) + (36 + 4) + (9 + DIV + 2) + (36 + EW + 1) + (9 + 34 + DIV) + (36 + EW + 4));
+    expect(layer('blocks.0.norm1').cycles).toBe(489);
+    // RES1_COLS: 9 entries (one per row) of 8 / PASS_LANES 2 = 4 steps: 36 + 9 x 6 = 90.
+    expect(layer('blocks.0.residual1').cycles).toBe(36 + 9 * EW);
   });
 
   it('attention: query rows interleaved in one II = 1 step loop per group, then the divides', () => {
     // HD = 4, ATT_LANES = 4 (SIMD 4): 1 chunk per (key, row); ATT_ROWS = ceil(15 / 1) + 1 = 16,
-    // so the 9 rows make one group. ATT_STEPS: (9 + 1) x 16 x 1 = 160 steps, depth DOT(4) 9 +
-    // ATT_STEP_LATENCY 16 = 25 -> 184. ATT_OUT: 16 x 4 divides at II 1, depth 68 + 2 -> 133.
-    // Per head 317; 2 heads x 1 group in a loop: 2 x (317 + 2) = 638.
+    // so the 9 rows make one group per head, 2 groups. ATT_STEPS: (9 + 1) x 16 x 1 = 160 steps
+    // per entry, depth DOT(4) 9 + ATT_STEP_LATENCY 16 = 25: 2 x 160 + 2 x 25 = 370. ATT_OUT:
+    // 16 x 4 = 64 divides per entry, depth 68 + 2: 128 + 2 x 70 = 268. Total 638.
     const a = layer('blocks.0.attn.core');
-    expect(a.cycles).toBe(638);
+    expect(a.cycles).toBe(2 * 160 + 2 * (DOT + 16) + 2 * 64 + 2 * (DIV + 2));
     expect(a.macs_per_cycle).toBe(8); // 4 q.k + 4 P.V lanes
     expect(est.timing.attention_ii).toBe(1);
   });
 
   it('conv3x3 (UpHead of task b, stage 0): one channel group, weights once, one pipelined loop per output row', () => {
-    // Stage 0: 2 x 4 map, cin = D = 8, 8 output channels. MAP_LANES = lcm(SIMD 4, 8) = 8, so
-    // strides stay 8; CW holds all 8 channels (one group of 4 tiles of PE 2).
-    // load_vec32(8): 64 + 8 x 4 = 96.
-    // Weights: 4 tiles x (72 / 4 = 18 blocks) x BLOCK_WORDS 1 = 72 words = 1152 B: 64 + 72 = 136.
-    // load_row: 4 x 8 / 8 = 4 iterations at II max(8/8, 8/4) = 2, depth 3 -> 9 (the 4-word
-    //   transfer takes 4), + 64 latency = 73.
-    // conv_row: CONV_SLOTS 3, CONV_CLEAR and CONV_PRIME (1 part per block at PE x SIMD = 8:
-    //   1 step, depth 2 -> 2 each), then 4 pixels x 4 tiles x 9 taps x 2 blocks x 1 part = 288
-    //   steps at II 1, depth DOT 9 + 6 -> 302: 3 + 2 + 2 + 302 = 309.
-    // write_row: 4 words at II 1, depth 6 -> 9.
-    // CONV_ROWS: 2 x (73 + 309 + 9 + 2) = 786; CONV_GROUPS: 1 x (136 + 786 + 2) = 924; + 96 = 1020.
+    // Stage 0: 2 x 4 map, cin = D = 8, 8 output channels in one group of 4 tiles of PE 2;
+    // MAP_LANES = lcm(SIMD 4, 8) = 8, strides 8.
+    // load_vec32(8) 97. load_conv_group: 4 tiles x 9 x 8 / 4 = 72 blocks of 1 word, one
+    //   PARTS_LOAD entry: 72 + 66 = 138.
+    // load_row x 2 rows: LB_LOAD 4 x 8 / 8 = 4 steps at II max(8 / 8, 8 / 4) = 2, depth 67:
+    //   2 x (8 + 67) = 150.
+    // conv_row x 2: MAC_STEPS 4 pixels x 72 blocks x 1 part = 288 steps: 2 x (288 + 17) = 610,
+    //   and per job FEED_PRIME (1 part) + CONV_SLOTS (3): 2 x 4 = 8.
+    // write_row x 2: CONV_WRITE 4 words, depth 2: 2 x (4 + 2) = 12. Total 1015.
     const c = layer('head.b.conv_0');
-    expect(c.cycles).toBe(1020);
+    expect(c.cycles).toBe(vec32(8) + blocks(72) + 2 * (4 * 2 + (AXI + 3)) + 2 * (288 + MAC) + 2 * (1 + 3) + 2 * (4 + 2));
     // Read: biases 8 words (one word per element), weights 1152 B, two input rows of 4 words.
     expect(c.ddr_read_bytes).toBe(128 + 1152 + 2 * 4 * 16);
     expect(c.ddr_write_bytes).toBe(2 * 4 * 16);
@@ -140,28 +153,26 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   });
 
   it('upsample2x, conv1x1 and the final upsample of task b, row by row', () => {
-    // up_0: 2 x 4 map, stride 8 (MAP_LANES 8). load_row of each of the 2 input rows: 73 (above)
-    //   -> 2 x (73 + 2) = 150. Per input row 2 output rows, each UP_STEPS: 2 x 4 pixels x 8 / 8
-    //   = 8 iterations at II max(2 x 8 / SIMD 4, 8 / 8) = 4, depth 6 -> 34 (the 8 words take 8):
-    //   2 x (34 + 2) = 72 per input row, 2 x (72 + 2) = 148. Total 298.
+    // up_0: 2 x 4 map, stride 8. load_row of the 2 input rows: 2 x (4 x 2 + 67) = 150. Per
+    //   input row 2 output rows, each UP_STEPS 2 x 4 pixels x 8 / 8 = 8 steps at II max(2 x 8 /
+    //   SIMD 4, 8 / 8) = 4, depth 6: 4 entries, 4 x (8 x 4 + 6) = 152. Total 302.
     const up = layer('head.b.up_0');
-    expect(up.cycles).toBe(298);
+    expect(up.cycles).toBe(2 * (4 * 2 + (AXI + 3)) + 4 * (8 * 4 + EW));
     expect(up.ddr_write_bytes).toBe(4 * 8 * 8 * 2); // the 4 x 8 map of 8 channels
-    // conv_2 (conv1x1 at 4 x 8, 8 -> 2 channels, C_pad 2 = one tile): load_vec32(2) 64 + 2 x 4
-    //   = 72; weights 1 tile x 8 / 4 = 2 blocks of 1 word: 64 + 2 = 66. Per map row: load_row
-    //   8 iterations at II 2, depth 3 -> 17, + 64 = 81; c1x1_row: C1X1_CLEAR 1, prime 2,
-    //   C1X1_STEPS 8 pixels x 2 blocks = 16 at II 1, depth 15 -> 30: 33. 4 x (81 + 33 + 2) = 464.
-    //   72 + 66 + 464 = 602.
-    expect(layer('head.b.conv_2').cycles).toBe(602);
-    // up_out: per conv1x1 row, 2 output rows: UP_OUT_COLS 1 tile x 16 columns at II 2, depth 8
-    //   -> 38; UP_OUT_WRITE 2 channels x a 2-word row (depth 6: 7) -> 2 x (7 + 2) = 18: 56.
-    //   4 rows x (2 x (56 + 2) + 2) = 472; writes 2 channels x 8 x 16 int16.
+    // conv_2 (conv1x1 at 4 x 8, 8 -> 2 channels, C_pad 2 = one tile): load_vec32(2) 73;
+    //   weights 1 tile x 8 / 4 = 2 blocks of 1 word: 2 + 66 = 68. Per map row (4): load_row 8
+    //   steps at II 2 (16 + 67 = 83), c1x1_row MAC_STEPS 8 pixels x 2 blocks = 16 (16 + 17) and
+    //   FEED_PRIME 1: 4 x (83 + 33 + 1) = 468. Total 609.
+    expect(layer('head.b.conv_2').cycles).toBe(vec32(2) + blocks(2) + 4 * (8 * 2 + (AXI + 3) + (16 + MAC) + 1));
+    // up_out: 4 emit_rows of 2 output rows each: UP_OUT_COLS 1 tile x 16 columns at II 2, depth
+    //   8: 8 x (32 + 8) = 320; per output row and channel (2) PUT_WORDS 2 words, depth 66 (the
+    //   read of a partial last word is in the pipeline, taken or not): 16 x (2 + 66) = 1088.
     const out = layer('head.b.up_out');
-    expect(out.cycles).toBe(472);
+    expect(out.cycles).toBe(8 * (16 * 2 + (EW + 2)) + 16 * (2 + (AXI + 2)));
     expect(out.ddr_write_bytes).toBe(2 * 8 * 16 * 2);
   });
 
-  it('MoE experts, expert-major: EXPERT_PINGPONG over the expected used experts, each loaded once', () => {
+  it('MoE experts, expert-major: the expected used experts each loaded once, the expected token groups', () => {
     // load_expert's bus words: W1 and W2 8 x 8 / (PE 2 x SIMD 4) = 8 blocks of 1 word each,
     // b1 and b2 a word per element (8 + 8): 32 words = 512 B.
     const m = est.moe.layers[0];
@@ -172,19 +183,20 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     // On chip: two halves of W1 8x8 + W2 8x8 int16 (256 B) + b1, b2 16 int32 (64 B).
     expect(em.onchip_weight_bytes).toBe(2 * 320);
     expect(em.expert_weight_ddr_bytes).toBeCloseTo(used * 512, 9);
-    // load_expert: W1 burst 8 words (64 + 8), b1 8 single reads (64 + 32), W2 (72), b2 (96) = 336.
-    // One group (PE x SIMD = 8 lanes, 128 bits: 1 part per block, so a group is 1 token):
-    //   token table 1 step (depth 2) 2, EXPERT_CLEAR 1, EXPERT_PRIME 2,
-    //   EXPERT_FC1 8 x 8 / 8 = 8 blocks x 1 part at II 1, depth DOT 9 + 6 + 6 -> 28,
-    //   EXPERT_FC2 8 steps, depth 9 + 6 + 4 -> 26: 59.
-    // Groups per layer: E x E[ceil(q / 1)] = the 18 (token, expert) pairs; per used expert 18 / used, each 59 + 2.
-    const compute = (18 / used) * 61;
-    // Each used expert's load, then its compute (no DATAFLOW: one FSM, no overlap).
-    const serial = used * (336 + compute);
-    const expected = 5 /* EXPERT_USED */ + serial + 2 * (used + 1);
-    expect(em.cycles).toBeCloseTo(expected, 6);
-    // The layer adds MOE_CLEAR, a word of PE = 2 accumulators per cycle: 9 x (4 + 1 + 2) = 63.
-    expect(layer('blocks.1.mlp.experts').cycles).toBe(Math.round(63 + expected));
+    // load_expert: PARTS_LOAD W1 8 words (8 + 66), b1 load_vec32(8) 97, W2 74, b2 97 = 342.
+    const load = 2 * blocks(8) + 2 * vec32(8);
+    expect(load).toBe(342);
+    // A group (PE x SIMD = 8 lanes: 1 part per block, a group is 1 token): the FC1 and the FC2
+    // job, MAC_STEPS 8 blocks x 1 part each: 2 x (8 + 17) = 50; control: FEED_PRIME 1 and the
+    // token table 1, one non-pipelined iteration (2): 4.
+    // Groups: E x E[ceil(q / 1)] = the 18 (token, expert) pairs.
+    const groups = 18;
+    // MOE_CLEAR: 9 entries of D / PE = 4 words, depth 2: 36 + 18 = 54. EXPERT_USED 4 x (1 + 2),
+    // EXPERT_PINGPONG used + 1 iterations x 2. Loads and computes add (one FSM, no DATAFLOW).
+    const expected = 36 + 9 * 2 + used * load + groups * (2 * (8 + MAC) + 2 + LOOP) + 4 * (1 + LOOP) + (used + 1) * LOOP;
+    expect(expected).toBeCloseTo(2413.3125, 9);
+    expect(em.cycles).toBeCloseTo(expected, 9);
+    expect(layer('blocks.1.mlp.experts').cycles).toBe(Math.round(expected));
   });
 
   it('fused layers carry no cycles and name the loop that does their work', () => {

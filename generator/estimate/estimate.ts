@@ -8,8 +8,9 @@ import type { ModelIR, TaskIR } from '../ir/types';
 import { packageVersion } from '../util/package';
 import { BRAM18_BITS, computeBoundCycles, cyclesToMs, energyMj, expectedLruMisses, URAM_BITS } from './formulas';
 import { hardwarePlan, type HardwarePlan } from './hardware';
-import { busiestChannel, layerCost, trafficTotals, type LayerCost } from './layers';
-import { expertBytes, moeExpertsCost, ROUTING_MODEL, schedulerFigures } from './moe';
+import { busiestChannel, cycleContext, layerCost, trafficTotals, type LayerCost } from './layers';
+import { expertBytes, ROUTING_MODEL, schedulerFigures } from './moe';
+import { LOOP_TIMING, loopInterval, type LoopLabel } from '../schedule/timing';
 import { paperComparison } from './paper';
 import { bufferEstimates, overflows, resourceTotals, unitEstimates } from './resources';
 import type { Estimate, LayerEstimate, MoeLayerEstimate, SchedulerFigures, SchedulerName, TaskEstimate } from './types';
@@ -28,10 +29,13 @@ export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan
   const built = ir.layers.filter((l) => l.scope.kind === 'backbone' || names.has(l.scope.task));
 
   const moeFigures = ir.dims.moe ? schedulerFigures(hw, ir, config.moe.expertCacheSlots) : undefined;
-  const noMoe: LayerCost = { engine: 'moe', cycles: 0, compute: 0, traffic: {}, overlap: 'none', macsPerCycle: 0 };
-  const moeCost = moeFigures ? moeExpertsCost(hw, ir, moeFigures, config.moe.scheduler) : noMoe;
 
-  const layers: LayerEstimate[] = built.map((l) => toLayerEstimate(l, layerCost(l, ir, hw, moeCost), hw));
+  // Every layer's cost from its op's counters: a task's own layers (its gates, its head) from
+  // that task's counters, backbone layers from the first task's (the same for every task
+  // under the routing model; with a measured routing each task's sum below uses its own).
+  const counterTask = (l: ModelIR['layers'][number]): string => (l.scope.kind === 'task' ? l.scope.task : tasks[0].name);
+  const cost = (l: ModelIR['layers'][number], task: string): LayerCost => layerCost(l, hw, counters[task]?.[l.name]);
+  const layers: LayerEstimate[] = built.map((l) => toLayerEstimate(l, cost(l, counterTask(l)), hw));
 
   const units = unitEstimates(hw, ir, tasks.some((t) => t.head.kind === 'uphead'));
   const buffers = bufferEstimates(hw);
@@ -45,8 +49,11 @@ export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan
     // Gates of other tasks are built but not run on this task's pathway.
     const run = own.filter((l) => !(l.kind === 'moe_gate' && l.scope !== 'backbone' && l.scope !== `task:${t.name}`));
     const sum = (f: (l: LayerEstimate) => number, ls = run): number => ls.reduce((s, l) => s + f(l), 0);
-    const cycles = sum((l) => l.cycles);
-    const headCycles = sum((l) => l.cycles, run.filter((l) => l.layer.startsWith('head.')));
+    // This task's own counters (its MoE queues under a measured routing).
+    const irLayer = new Map(built.map((l) => [l.name, l]));
+    const ownCycles = (ls: LayerEstimate[]): number => ls.reduce((a, l) => a + Math.round(cost(irLayer.get(l.layer)!, t.name).cycles), 0);
+    const cycles = ownCycles(run);
+    const headCycles = ownCycles(run.filter((l) => l.layer.startsWith('head.')));
     const macs = sum((l) => l.macs);
     const ms = cyclesToMs(cycles, clock);
     perTask[t.name] = {
@@ -140,6 +147,7 @@ export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan
       axi_outstanding: hw.timing.axiOutstanding,
     },
     assumptions: assumptions(hw, config),
+    loop_timing: loopTiming(hw),
     counters_routing: routing ? 'measured (the golden run\'s routing)' : `expected values under the routing model (${ROUTING_MODEL.split(':')[0]})`,
     counters,
   };
@@ -208,11 +216,35 @@ function toLayerEstimate(l: ModelIR['layers'][number], c: LayerCost, hw: Hardwar
   return out;
 }
 
+/** The loop timing table as this plan instantiates it (generator/schedule/timing.ts). */
+function loopTiming(hw: HardwarePlan): Estimate['loop_timing'] {
+  const ctx = cycleContext(hw);
+  return Object.fromEntries(
+    (Object.keys(LOOP_TIMING) as LoopLabel[]).map((label) => {
+      const t = LOOP_TIMING[label];
+      const interval = loopInterval(label, ctx.sched, ctx.figures, ctx.ports);
+      return [label, { ii: t.ii(ctx.sched), interval, depth: t.depth(ctx.sched, ctx.figures), reason: t.reason }];
+    }),
+  );
+}
+
+export const CYCLE_MODEL =
+  'Cycles of an op (IR layer) = sum over its pipelined loops of iterations x interval + starts x depth (a loop beside another in a DATAFLOW region: starts x depth), plus the non-pipelined control of its kind ' +
+  '(generator/estimate/cycles.ts); iterations and starts (entries that ran) are the kernel program\'s counters (generator/schedule/program.ts, equal to what C simulation counts); ' +
+  'interval = max(II of the pipeline pragma, bus cycles per iteration); depths and bus intervals are assumptions (loop_timing, generator/schedule/timing.ts). ' +
+  'Loads overlap compute only in the MAC engine\'s DATAFLOW region (linear weight tiles) and inside the loop that moves them; elsewhere they are separate loops of one FSM and add.';
+
 function assumptions(hw: HardwarePlan, config: BuildConfig): string[] {
   const port = hw.ports.weights;
+  const lt = loopTiming(hw);
   return [
     'All figures are analytical estimates of the generated kernels (loop nests of templates/hls/m3vit_top.cpp.hbs, sizes and pragmas of generator/schedule/schedule.ts) with the formulas of generator/estimate/formulas.ts (UG1399, UG573, UG579, UG1085); not synthesis results.',
+    CYCLE_MODEL,
     ...hw.sources.map((s) => `${s.what} [${s.source}]`),
+    `Loop timing (assumed depths; II from the pragmas): ${Object.entries(lt)
+      .filter(([label]) => !(LOOP_TIMING[label as LoopLabel] as { debugOnly?: boolean }).debugOnly)
+      .map(([label, t]) => `${label} II ${t.ii}${t.interval !== t.ii ? ` (bus: ${Number(t.interval.toFixed(2))} per iteration)` : ''} depth ${t.depth}`)
+      .join(', ')}.`,
     `DDR: an m_axi port moves at most one ${port.widthBits}-bit word per cycle, capped by the DDR peak (${config.board.ddr.bandwidthGBps} GB/s): ${port.bytesPerCycle.toFixed(1)} B/cycle = ${((port.bytesPerCycle * config.clockMHz) / 1e3).toFixed(2)} GB/s at ${config.clockMHz} MHz; ${hw.timing.axiLatency}-cycle latency per transfer or pipelined read loop.`,
     'Debug dumps (options bit 0) are off; the host writes the image and reads the result outside the kernel time.',
     `Energy = latency x board power (${config.board.powerW} W from the config): an estimate, not a measurement.`,

@@ -1,7 +1,8 @@
 /**
- * Every formula of the estimator, in one place, each with where it comes from. The rest of
- * generator/estimate only describes the hardware (which loops, which buffers) and adds up
- * what these functions return. Every figure computed here is an ESTIMATE: it models what
+ * The estimator's general formulas, each with where it comes from: memory geometry, DSPs,
+ * loop latency, ports, roofline, energy, logic and the MoE routing model. Cycles come from
+ * the cycle model (./cycles.ts: the kernel program's loop counts with the loop timing table
+ * of generator/schedule/timing.ts), which uses the loop formulas here. Every figure computed here is an ESTIMATE: it models what
  * Vitis HLS and the board should do; synthesis (csynth.xml) and the board are the truth.
  *
  * Sources:
@@ -175,19 +176,6 @@ export function portBytesPerCycle(portWidthBits: number, ddrGBps: number, clockM
  * latency=64 (UG1399: the latency HLS plans for; PS DDR on Zynq UltraScale+ is in that range). */
 export const AXI_LATENCY_CYCLES = 64;
 
-/** Reads the HLS cannot merge into a burst (e.g. the same word read for several elements)
- * are single-beat transactions; with `outstanding` in flight over a `latency`-cycle round
- * trip, one completes every latency / outstanding cycles (UG1399 num_read_outstanding). */
-export function singleReadsCycles(n: number, latency: number, outstanding: number): number {
-  return n <= 0 ? 0 : latency + n * Math.max(1, Math.ceil(latency / outstanding));
-}
-
-/** Cycles to move `bytes` over a port: latency of the first burst (later bursts are kept in
- * flight by num_read_outstanding), then one beat per cycle at the port's share. */
-export function transferCycles(bytes: number, bytesPerCycle: number, latency = AXI_LATENCY_CYCLES): number {
-  return bytes <= 0 ? 0 : latency + Math.ceil(bytes / bytesPerCycle);
-}
-
 /** Double buffering (ping-pong): load of tile t+1 overlaps compute of tile t, so the total
  * is the first load, then per step the longer of the two, then the last compute:
  * L_0 + sum_{i<n-1} max(C_i, L_{i+1}) + C_{n-1}. */
@@ -201,7 +189,9 @@ export function pingPongCycles(loads: number[], computes: number[]): number {
 
 /** n items, each a load then its compute, where the kernels run them as calls in one function
  * without DATAFLOW, i.e. states of one FSM (UG1399 "Function Instantiation" / pragma HLS
- * dataflow), so they do not overlap (the expert loads of expert_major). */
+ * dataflow), so they do not overlap (the expert loads of expert_major). The cycle model
+ * (./cycles.ts) has this form there: the load loops and the compute loops of an op are
+ * separate loops of its counters, and their cycles add. */
 export function serialLoadComputeCycles(n: number, load: number, compute: number): number {
   return n <= 0 ? 0 : n * (load + compute);
 }
@@ -210,16 +200,6 @@ export function serialLoadComputeCycles(n: number, load: number, compute: number
  * loads run in mac_engine's DATAFLOW region beside the compute. */
 export function uniformPingPongCycles(n: number, load: number, compute: number): number {
   return n <= 0 ? 0 : load + (n - 1) * Math.max(load, compute) + compute;
-}
-
-// ---------------------------------------------------------------------------------------
-// Engines built from the above (the loop nests of docs/architecture.md)
-
-/** Linear engine, architecture.md "Linear engine": for each of O/PE output tiles, ONE
- * pipelined loop over N tokens x K/SIMD blocks at II = 1 (PE x SIMD multiplies unrolled), so
- * the pipeline depth is paid once per tile. Returns the compute cycles of ONE tile (all tokens). */
-export function linearTileComputeCycles(n: number, k: number, simd: number, depth: number): number {
-  return pipelinedLoopCycles(n * Math.ceil(k / simd), 1, depth);
 }
 
 // ---------------------------------------------------------------------------------------

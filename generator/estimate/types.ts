@@ -98,7 +98,7 @@ export interface LayerEstimate {
   fused_into?: string;
   macs: number;
   cycles: number;
-  /** Compute cycles alone (no DDR waits). */
+  /** Of `cycles`, the loops that move no bus words and the non-pipelined control. */
   compute_cycles: number;
   /** DDR transfer cycles alone, on the busiest port. */
   ddr_cycles: number;
@@ -225,4 +225,8 @@ export interface Estimate {
   };
   paper?: PaperComparison;
   assumptions: string[];
+  /** Per pipelined loop label: the II of its pragma, the cycles per iteration the model uses
+   * (more than the II where the bus is slower), the assumed pipeline depth and why
+   * (generator/schedule/timing.ts). Cycles of an op = sum of iterations x interval + starts x depth. */
+  loop_timing: Record<string, { ii: number; interval: number; depth: number; reason: string }>;
 }

@@ -1,10 +1,12 @@
 /**
  * The kernel program: what one inference of one task runs, op by op (an op is an IR layer
  * as the kernels execute it), as the iterations of every pipelined loop (by its label in
- * src/m3vit_top.cpp) and the 128-bit bus words moved on every m_axi channel. C simulation
+ * src/m3vit_top.cpp), the starts of every pipelined loop (entries that run an iteration: one pipeline fill and drain
+ * each), and the 128-bit bus words moved on every m_axi channel. C simulation
  * counts the same things (csim_result.json `counters`), the estimator turns them into
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
+import { expectedExpertsUsed, expectedTokenGroups } from '../estimate/formulas';
 import type { Schedule, TaskSchedule, UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
@@ -19,10 +21,12 @@ export const CSIM_CHANNELS = [
 ] as const;
 export type CsimChannel = (typeof CSIM_CHANNELS)[number];
 
-/** Counters of one op: iterations of its pipelined loops (and their sum), bus words per channel. */
+/** Counters of one op: iterations of its pipelined loops (and their sum), starts of each
+ * pipelined loop (M3VIT_LOOP_START: entries that run an iteration), bus words per channel. */
 export interface OpCounters {
   iterations: number;
   loops: Record<string, number>;
+  starts: Record<string, number>;
   words: Partial<Record<CsimChannel, number>>;
 }
 /** Op name (IR layer) -> counters; one inference of one task, without debug dumps. */
@@ -31,24 +35,23 @@ export type ProgramCounters = Record<string, OpCounters>;
 /** Which experts each token chose, rank order (golden `blocks.B.gate.experts`), per MoE block. */
 export type TaskRouting = Record<number, number[][]>;
 
-/** Expected queue lengths when no routing is given: every expert gets N*k/E tokens (uniform). */
-function uniformQueues(sched: Schedule): number[] {
-  const m = sched.moe!;
-  return Array.from({ length: m.experts }, () => (sched.N * m.topK) / m.experts);
-}
 
-/** Accumulates one op's loop iterations and bus words. */
+/** Accumulates one op's loop iterations, loop entries and bus words. */
 class OpCount {
   readonly loops: Record<string, number> = {};
+  readonly starts: Record<string, number> = {};
   readonly words: Partial<Record<CsimChannel, number>> = {};
-  loop(label: string, n: number): void {
+  /** `n` iterations of pipelined loop `label` over `entries` starts of it (entries that run
+   * at least one iteration: pipeline fills, as M3VIT_LOOP_START with M3VIT_COUNT count them). */
+  loop(label: string, n: number, entries = 1): void {
     if (n > 0) this.loops[label] = (this.loops[label] ?? 0) + n;
+    if (entries > 0) this.starts[label] = (this.starts[label] ?? 0) + entries;
   }
   word(ch: CsimChannel, n: number): void {
     if (n > 0) this.words[ch] = (this.words[ch] ?? 0) + n;
   }
   done(): OpCounters {
-    return { iterations: Object.values(this.loops).reduce((a, b) => a + b, 0), loops: this.loops, words: this.words };
+    return { iterations: Object.values(this.loops).reduce((a, b) => a + b, 0), loops: this.loops, starts: this.starts, words: this.words };
   }
 }
 
@@ -104,10 +107,12 @@ class KernelCounts {
     const tiles = rows / this.s.pe;
     const kb = k / this.s.simd;
     const tileWords = kb * this.s.blockWords;
-    this.cur.loop('WEIGHT_READ', tiles * tileWords);
+    // tiles + 1 mac_engine jobs (the load-only first one, then one per tile), each starting
+    // MAC_STEPS once; all but the last read a tile (WEIGHT_READ starts).
+    this.cur.loop('WEIGHT_READ', tiles * tileWords, tiles);
     this.cur.word('gmem_w.read', tiles * tileWords);
     const steps = tokens * kb;
-    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps);
+    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps, tiles + 1);
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
@@ -119,9 +124,9 @@ class KernelCounts {
     this.cur.loop('LN_RSQRT', rows);
     this.cur.loop('LN_OUT', steps);
   }
-  /** A row-by-row pass of `cols / lanes` iterations per row (label *_COLS). */
+  /** A row-by-row pass of `cols / lanes` iterations per row (label *_COLS), entered once per row. */
   pass(label: string, rows: number, cols: number, lanes = this.s.passLanes): void {
-    this.cur.loop(label, rows * (cols / lanes));
+    this.cur.loop(label, rows * (cols / lanes), rows);
   }
   /** Writer16/Writer32: a word per full lane set, the partial last one at flush. */
   writer(ch: CsimChannel, elems: number, lanes: 8 | 4): void {
@@ -133,8 +138,8 @@ class KernelCounts {
     for (let c = 0; c < pe.chunks; c++) {
       for (let gy = 0; gy < im.gridH; gy++) {
         for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, im.patch * im.w));
-        this.cur.loop('BAND_PIXELS', im.c * im.patch * im.w);
-        this.cur.loop('PATCH_GATHER', im.gridW * pe.chunk);
+        this.cur.loop('BAND_PIXELS', im.c * im.patch * im.w, im.c);
+        this.cur.loop('PATCH_GATHER', im.gridW * pe.chunk, im.gridW);
       }
       this.linearEngine(this.s.D, pe.chunk, this.s.NP);
     }
@@ -144,7 +149,7 @@ class KernelCounts {
     this.loadVec32(D);
     this.cur.word('gmem_w.read', elemReaderWords(0, D)); // class token
     this.cur.word('gmem_w.read', N * elemReaderWords(0, D)); // a row of the positional embedding per token
-    this.cur.loop('TOKENS_COLS', N * D);
+    this.cur.loop('TOKENS_COLS', N * D, N);
   }
   qkv(): void {
     const { heads, hd, D, N } = this.s;
@@ -157,8 +162,8 @@ class KernelCounts {
   attentionCore(): void {
     const { heads, hd, N, attnRows, attnChunks } = this.s;
     const groups = heads * Math.ceil(N / attnRows);
-    this.cur.loop('ATT_STEPS', groups * (N + 1) * attnRows * attnChunks);
-    this.cur.loop('ATT_OUT', groups * attnRows * hd);
+    this.cur.loop('ATT_STEPS', groups * (N + 1) * attnRows * attnChunks, groups);
+    this.cur.loop('ATT_OUT', groups * attnRows * hd, groups);
   }
   /** load_parts: `count` blocks into the weight store, a word per iteration. */
   loadParts(count: number): void {
@@ -175,7 +180,7 @@ class KernelCounts {
   /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each. */
   expertGroup(): void {
     const steps = ((this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd)) * this.s.ws!.parts;
-    this.cur.loop('MAC_STEPS', 2 * steps); // the FC1 and the FC2 job
+    this.cur.loop('MAC_STEPS', 2 * steps, 2); // the FC1 and the FC2 job (their loader reads nothing)
   }
   /** expert_major: every used expert loaded once, its queue in groups of BLOCK_PARTS tokens. */
   expertMajor(queues: number[]): void {
@@ -184,6 +189,11 @@ class KernelCounts {
       this.loadExpert();
       for (let g = 0; g < Math.ceil(q / this.s.ws!.parts); g++) this.expertGroup();
     }
+  }
+  /** expert_major under a routing model: `used` expert loads and `groups` token groups. */
+  expertMajorExpected(used: number, groups: number): void {
+    this.repeat(used, () => this.loadExpert());
+    this.repeat(groups, () => this.expertGroup());
   }
   /** token_major: tokens in order, a token's experts in rank order, an LRU cache of slots. */
   tokenMajor(chosen: number[][]): void {
@@ -214,7 +224,8 @@ class KernelCounts {
     fn();
     const once = this.cur;
     this.cur = outer;
-    for (const [label, v] of Object.entries(once.loops)) outer.loop(label, n * v);
+    for (const [label, v] of Object.entries(once.loops)) outer.loop(label, n * v, 0);
+    for (const [label, v] of Object.entries(once.starts)) outer.loop(label, 0, n * v);
     for (const [ch, v] of Object.entries(once.words) as Array<[CsimChannel, number]>) outer.word(ch, n * v);
   }
   /** load_conv_group: `blocks` blocks into the weight store, bank by bank. */
@@ -239,16 +250,16 @@ class KernelCounts {
       this.loadConvGroup((sp.group / pe) * ((9 * sp.cin) / simd));
       for (let y = 0; y < sp.h; y++) this.loadRow(sp.w, sp.cinStride);
       const nblk = (sp.group / pe) * 9 * (sp.cin / simd);
-      this.cur.loop('MAC_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts);
+      this.cur.loop('MAC_STEPS', sp.h * Math.ceil(sp.w / parts) * nblk * parts, sp.h);
       const rowWords = sp.w * ((sp.group === ch ? t.upStride : sp.group) / 8);
-      this.cur.loop('CONV_WRITE', sp.h * rowWords);
+      this.cur.loop('CONV_WRITE', sp.h * rowWords, sp.h);
       this.cur.word('gmem_s.write', sp.h * rowWords);
     }
   }
   upsample2x(h: number, w: number, stride: number): void {
     for (let y = 0; y < h; y++) this.loadRow(w, stride);
     const steps = 2 * w * (stride / this.s.head.mapLanes);
-    this.cur.loop('UP_STEPS', h * 2 * steps);
+    this.cur.loop('UP_STEPS', h * 2 * steps, h * 2);
     this.cur.word('gmem_s.write', h * 2 * steps * (this.s.head.mapLanes / 8));
   }
   /** put_row: OUTROW[c] to elements e .. e + n - 1 of the result. */
@@ -292,8 +303,9 @@ class KernelCounts {
 
 /**
  * Counters of one inference of task `task` (no debug dumps), with the MoE queues of
- * `routing` (the golden run's measured routing) or, without it, expected values: uniform
- * queues (expert-major) or `expectedMisses` cache misses per MoE layer (token-major).
+ * `routing` (the golden run's measured routing) or, without it, expected values of the
+ * uniform routing model: experts used and token groups (expert-major) or `expectedMisses`
+ * cache misses per MoE layer (token-major).
  */
 export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boolean, routing?: TaskRouting, expectedMisses?: number): ProgramCounters {
   const k = new KernelCounts(s);
@@ -329,9 +341,12 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
       if (m.scheduler === 'token-major') {
         if (chosen) k.tokenMajor(chosen);
         else k.tokenMajorExpected(expectedMisses ?? 0, N * m.topK);
+      } else if (chosen) {
+        k.expertMajor(queueLengths(chosen, m.experts));
       } else {
-        const queues = chosen ? queueLengths(chosen, m.experts) : uniformQueues(s);
-        k.expertMajor(queues);
+        // The routing model's expectations: experts used, and groups of BLOCK_PARTS tokens
+        // over Binomial(N, k / E) queues (generator/estimate/formulas.ts, exact).
+        k.expertMajorExpected(expectedExpertsUsed(m.experts, m.topK, N), expectedTokenGroups(m.experts, m.topK, N, s.ws!.parts));
       }
       k.op(blk('residual2'));
       k.pass('MOE_RES2_COLS', N, D);

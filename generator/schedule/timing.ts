@@ -1,0 +1,191 @@
+/**
+ * The timing of every pipelined loop of src/m3vit_top.cpp, by its label: the II its
+ * `#pragma HLS pipeline II=` states, and the pipeline DEPTH (cycles from an iteration's start
+ * to its end, paid once per start of the loop: an entry that runs an iteration, one fill and
+ * drain). The IIs are the code's
+ * (test/loop-timing.test.ts reads them from the generated kernels); every depth is an
+ * ASSUMPTION (no Vitis HLS here: csynth reports the real ones), as is the bus interval of
+ * the loops that move m_axi words. The cycle model (generator/estimate/cycles.ts) is
+ *
+ *   cycles(op) = sum over the op's pipelined loops L of
+ *                  iterations(L) x interval(L) + starts(L) x depth(L)
+ *                + the op kind's non-pipelined control (cycles.ts, each term stated),
+ *   interval(L) = max(II(L), bus cycles per iteration of L),
+ *
+ * (a loop that runs in a DATAFLOW region beside another, `overlappedBy`, adds only
+ * starts x depth: its iterations overlap the other loop's, which counts the max of the two),
+ * with iterations and starts from the kernel program (./program.ts), which C simulation
+ * counts too (test/csim.test.ts holds the two equal). Per entry this is UG1399's
+ * (trip - 1) x II + depth plus one interval for entering and leaving the loop.
+ */
+import type { Schedule } from './schedule';
+
+/** Timing figures the depths are built from (generator/estimate/hardware.ts Timing has them). */
+export interface LoopFigures {
+  /** Depth of the PE x SIMD dot product: operand read, multiply, adder tree, accumulate. */
+  dot: number;
+  /** Depth of an element-wise requant / residual / GELU lane. */
+  elementwise: number;
+  /** 64-bit divide. */
+  div64: number;
+  /** Integer square root. */
+  isqrt: number;
+  /** Depth of one ATT_STEPS iteration. */
+  attentionDepth: number;
+  /** m_axi read round trip (the interface pragmas' latency). */
+  axiLatency: number;
+  /** Reads in flight per m_axi port. */
+  axiOutstanding: number;
+}
+
+/** What a loop moves on the bus per iteration (for its bus interval). */
+export interface LoopBus {
+  role: 'weights' | 'scratch' | 'input' | 'output';
+  dir: 'read' | 'write';
+  /** 128-bit words per iteration (a fraction for an ElemReader / Writer16: 1 / 8). */
+  words: (s: Schedule) => number;
+  /** Single-beat reads (addresses the HLS cannot merge into a burst): one completes every
+   * axiLatency / axiOutstanding cycles, whatever the port's width. */
+  single?: boolean;
+}
+
+export interface LoopTiming {
+  /** The II of the loop's pipeline pragma (a function of the schedule where the template
+   * computes it: LB_LOAD, UP_STEPS). */
+  ii: (s: Schedule) => number;
+  /** Pipeline depth, cycles (ASSUMED). */
+  depth: (s: Schedule, f: LoopFigures) => number;
+  /** Why that depth. */
+  reason: string;
+  bus?: LoopBus;
+  /** Runs only in debug dumps (never in an estimated run). */
+  debugOnly?: boolean;
+  /** The loop runs in a DATAFLOW region beside this one (mac_engine: WEIGHT_READ beside
+   * MAC_STEPS), which consumes its words one per iteration: the overlap is already in that
+   * loop's iterations (max(compute steps, words) per job), so this loop's iterations add no
+   * cycles; its starts still pay its depth. */
+  overlappedBy?: string;
+}
+
+const log2 = (n: number): number => Math.ceil(Math.log2(Math.max(1, n)));
+const one = (): number => 1;
+
+/** Every pipelined loop of the kernels (test/loop-timing.test.ts: no more, no fewer). */
+export const LOOP_TIMING = {
+  WEIGHT_READ: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 1,
+    reason: 'm_axi read round trip, then the word onto the stream (1): a job that loads a tile waits for its first word (MAC_STEPS takes the words first)',
+    bus: { role: 'weights', dir: 'read', words: one },
+    overlappedBy: 'MAC_STEPS',
+  },
+  PARTS_LOAD: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 2,
+    reason: 'm_axi read round trip, then a word into the part register (1) and a part into the weight store (1)',
+    bus: { role: 'weights', dir: 'read', words: one },
+  },
+  VEC32_LOAD: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 1,
+    reason: 'm_axi read round trip, then the lane written (1); each element reads its word again: single-beat reads',
+    bus: { role: 'weights', dir: 'read', words: one, single: true },
+  },
+  VEC16_LOAD: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 1,
+    reason: 'm_axi read round trip (ElemReader, a word per 8 elements), then the lane written (1)',
+    bus: { role: 'weights', dir: 'read', words: () => 1 / 8 },
+  },
+  MAC_STEPS: {
+    ii: one,
+    depth: (_s, f) => f.dot + f.elementwise + 2,
+    reason: 'dot product (operand read 2 + DSP multiply 3 + adder tree log2(SIMD) + accumulate 1 + write 1), then requant (linear_out) and the GELU / combine epilogue at a job\'s last block, then the ACC read-modify-write (2)',
+  },
+  LN_SUM: { ii: one, depth: (s) => 3 + log2(s.lnLanes), reason: 'row read (2), adder tree of log2(LN_LANES), accumulate (1)' },
+  LN_MEAN: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'a 64-bit divide by the constant 2D per row (taken at a divider\'s latency), read and write (2)' },
+  LN_VAR: { ii: one, depth: (s, f) => f.elementwise + log2(s.lnLanes), reason: 'centre and square per lane (element-wise depth), adder tree of log2(LN_LANES)' },
+  LN_RSQRT: { ii: one, depth: (_s, f) => f.isqrt + f.div64, reason: 'integer square root, then a 64-bit divide per row' },
+  LN_OUT: { ii: one, depth: (_s, f) => f.elementwise + 4, reason: 'centre, scale by the reciprocal, gamma and beta (element-wise depth + 4)' },
+  BAND_PIXELS: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 2,
+    reason: 'm_axi read round trip (ElemReader), then the pixel written to BAND (2)',
+    bus: { role: 'input', dir: 'read', words: () => 1 / 8 },
+  },
+  PATCH_GATHER: { ii: one, depth: () => 4, reason: 'index arithmetic, BAND read (2), Y write (1)' },
+  TOKENS_COLS: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + f.elementwise + 2,
+    reason: 'm_axi read round trip (positional embedding, ElemReader), requant and aligned add (element-wise depth), X write (2)',
+    bus: { role: 'weights', dir: 'read', words: () => 1 / 8 },
+  },
+  ATT_QKV_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of QKV_LANES lanes into Qh / Kh / Vh' },
+  ATT_STEPS: { ii: one, depth: (_s, f) => f.attentionDepth, reason: 'chunk dot product of ATT_LANES, score, softmax step, P.V update (hardware.ts attention depth)' },
+  ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a 64-bit divide per element, read and write (2)' },
+  DENSE_GELU_COLS: { ii: one, depth: (_s, f) => f.elementwise + 6, reason: 'requant (element-wise depth), GELU table read and interpolation (6)' },
+  DENSE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes' },
+  GATE_LOGITS_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of PASS_LANES gate logits' },
+  MOE_CLEAR_WORDS: { ii: one, depth: () => 2, reason: 'one ACC word written (address, write)' },
+  MOE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of PASS_LANES lanes' },
+  RES1_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes' },
+  LINEAR_HEAD_COLS: {
+    ii: one,
+    depth: (_s, f) => f.elementwise,
+    reason: 'requant of one output element into the Writer16',
+    bus: { role: 'output', dir: 'write', words: () => 1 / 8 },
+  },
+  UP_TOKENS_COLS: {
+    ii: one,
+    depth: () => 3,
+    reason: 'Y read (2), the element into the Writer16 (1)',
+    bus: { role: 'scratch', dir: 'write', words: () => 1 / 8 },
+  },
+  LB_LOAD: {
+    // generator/emit/kernels.ts trip.lbII
+    ii: (s) => Math.max(s.head.mapLanes / 8, s.head.mapLanes / s.simd),
+    depth: (_s, f) => f.axiLatency + 3,
+    reason: 'm_axi read round trip, unpack (1), line-buffer writes (2)',
+    bus: { role: 'scratch', dir: 'read', words: (s) => s.head.mapLanes / 8 },
+  },
+  CONV_WRITE: {
+    ii: one,
+    depth: () => 2,
+    reason: 'ROW read (1), the word packed and written (1)',
+    bus: { role: 'scratch', dir: 'write', words: one },
+  },
+  UP_STEPS: {
+    // generator/emit/kernels.ts trip.upII
+    ii: (s) => Math.max((2 * s.head.mapLanes) / s.simd, s.head.mapLanes / 8),
+    depth: (_s, f) => f.elementwise,
+    reason: 'four line-buffer taps, the bilinear weights and rounding (element-wise depth)',
+    bus: { role: 'scratch', dir: 'write', words: (s) => s.head.mapLanes / 8 },
+  },
+  PUT_WORDS: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 2,
+    reason: 'the last word of a row reads the word it keeps lanes of (m_axi round trip), then merge and write (2)',
+    bus: { role: 'output', dir: 'write', words: one },
+  },
+  UP_OUT_COLS: { ii: () => 2, depth: (_s, f) => f.elementwise + 2, reason: 'four C1ROW taps over two cycles, bilinear weights and rounding (element-wise depth + 2)' },
+  DUMP_COLS: { ii: one, depth: () => 2, reason: 'debug dump: a row element into the Writer16', debugOnly: true },
+  DUMP_MAP_CH: { ii: one, depth: (_s, f) => f.axiLatency + 2, reason: 'debug dump: ElemReader read round trip, then the Writer16', debugOnly: true },
+} satisfies Record<string, LoopTiming>;
+
+export type LoopLabel = keyof typeof LOOP_TIMING;
+
+export function isLoopLabel(label: string): label is LoopLabel {
+  return Object.prototype.hasOwnProperty.call(LOOP_TIMING, label);
+}
+
+/** Bus bytes per cycle of one m_axi port (the estimator's port plan). */
+export type PortRates = Record<LoopBus['role'], number>;
+
+/** Cycles per iteration of a loop: its II, or more when its bus words cannot move that fast. */
+export function loopInterval(label: LoopLabel, s: Schedule, f: LoopFigures, ports: PortRates): number {
+  const t: LoopTiming = LOOP_TIMING[label];
+  const ii = t.ii(s);
+  if (!t.bus) return ii;
+  const perWord = t.bus.single ? Math.ceil(f.axiLatency / f.axiOutstanding) : 16 / ports[t.bus.role];
+  return Math.max(ii, t.bus.words(s) * perWord);
+}
