@@ -48,8 +48,8 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
   const gelu = (lanes: number, where: string): MultiplierUse => mul(t.geluDiffBits, t.geluRemBits, lanes, `${where}: GELU interpolation`);
 
   // mac_run (one call, in mac_engine, whose allocation limit is 1; pe_simd_dot inlined in it):
-  // PE x SIMD multipliers, one adder
-  // tree and accumulator per PE; every matrix product of the design runs on it. Its PE output
+  // PE x SIMD multipliers, one adder tree and accumulator per PE; every matrix product of the
+  // design runs on it. Its PE output
   // lanes requantize (shifts, no multiplier), and for experts apply GELU (FC1) or the gate
   // weight (FC2, combine_term).
   const tree = adderTreeLogic(simd, product, bits.acc);
