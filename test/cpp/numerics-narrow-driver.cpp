@@ -9,15 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "case_driver.h"
 #include "numerics.h"
 
 using namespace m3vit;
-
-static std::vector<i64> read_ints(std::istringstream &in, size_t n) {
-  std::vector<i64> v(n);
-  for (size_t i = 0; i < n; i++) in >> v[i];
-  return v;
-}
 
 // layer_norm in the kernel's steps (LN_SUM, LN_MEAN, LN_VAR, LN_RSQRT, LN_OUT) at its widths.
 static void ln_row(const std::vector<i64> &x, const std::vector<i64> &g, const std::vector<i64> &b, const LayerNormConsts &k, std::ostringstream &out) {
@@ -48,48 +43,34 @@ static void attention_row_narrow(const std::vector<i64> &s, int n, int fs, const
   for (int d = 0; d < hd; d++) out << (d ? " " : "") << softmax_output<SOFTMAX_OUT_BITS, SOFTMAX_SUM_BITS>(o[d], st, ACT_BITS);
 }
 
-int main() {
-  std::string line;
-  std::ostringstream out;
-  long cases = 0;
-  while (std::getline(std::cin, line)) {
-    if (line.empty()) continue;
-    std::istringstream in(line);
-    std::string fn;
-    in >> fn;
-    cases++;
-    if (fn == "layer_norm_row") {
-      LayerNormConsts k;
-      in >> k.dim >> k.in_frac >> k.extra_bits >> k.eps_q >> k.sqrt_dim_q >> k.gamma_frac >> k.beta_frac >> k.out_frac >> k.bits;
-      const std::vector<i64> x = read_ints(in, k.dim), g = read_ints(in, k.dim), b = read_ints(in, k.dim);
-      ln_row(x, g, b, k, out);
-    } else if (fn == "attention_row") {
-      int n, fs, hd;
-      in >> n >> fs >> hd;
-      const std::vector<i64> s = read_ints(in, n), v = read_ints(in, (size_t)n * hd);
-      attention_row_narrow(s, n, fs, v, hd, out);
-    } else if (fn == "gelu_int") {
-      i64 x; int f, fo, bits; in >> x >> f >> fo >> bits;
-      out << gelu_int<GELU_REM_BITS>(x, f, fo, bits);
-    } else if (fn == "exp_neg") {
-      i64 d; int fd; in >> d >> fd;
-      out << exp_neg<DIFF_BITS>(d, fd);
-    } else if (fn == "attn_score") {
-      i64 acc, sq; int af, sf, bits; in >> acc >> sq >> af >> sf >> bits;
-      out << attn_score<ACC_BITS>(acc, sq, af, sf, bits);
-    } else if (fn == "combine_term") {
-      i64 g, y; int fy, fm; in >> g >> y >> fy >> fm;
-      out << combine_term<ACT_BITS>(g, y, fy, fm);
-    } else {
-      std::fprintf(stderr, "unknown function %s\n", fn.c_str());
-      return 2;
-    }
-    if (!in) {
-      std::fprintf(stderr, "case %ld: could not parse \"%s\"\n", cases, line.c_str());
-      return 2;
-    }
-    out << "\n";
+// One case: false for an unknown function.
+static bool eval(const std::string &fn, std::istringstream &in, std::ostringstream &out) {
+  if (fn == "layer_norm_row") {
+    LayerNormConsts k;
+    in >> k.dim >> k.in_frac >> k.extra_bits >> k.eps_q >> k.sqrt_dim_q >> k.gamma_frac >> k.beta_frac >> k.out_frac >> k.bits;
+    const std::vector<i64> x = read_ints(in, k.dim), g = read_ints(in, k.dim), b = read_ints(in, k.dim);
+    ln_row(x, g, b, k, out);
+  } else if (fn == "attention_row") {
+    int n, fs, hd;
+    in >> n >> fs >> hd;
+    const std::vector<i64> s = read_ints(in, n), v = read_ints(in, (size_t)n * hd);
+    attention_row_narrow(s, n, fs, v, hd, out);
+  } else if (fn == "gelu_int") {
+    i64 x; int f, fo, bits; in >> x >> f >> fo >> bits;
+    out << gelu_int<GELU_REM_BITS>(x, f, fo, bits);
+  } else if (fn == "exp_neg") {
+    i64 d; int fd; in >> d >> fd;
+    out << exp_neg<DIFF_BITS>(d, fd);
+  } else if (fn == "attn_score") {
+    i64 acc, sq; int af, sf, bits; in >> acc >> sq >> af >> sf >> bits;
+    out << attn_score<ACC_BITS>(acc, sq, af, sf, bits);
+  } else if (fn == "combine_term") {
+    i64 g, y; int fy, fm; in >> g >> y >> fy >> fm;
+    out << combine_term<ACT_BITS>(g, y, fy, fm);
+  } else {
+    return false;
   }
-  std::cout << out.str();
-  return 0;
+  return true;
 }
+
+int main() { return run_cases(eval); }
