@@ -18,14 +18,11 @@ import {
   memoryBlocks,
   memoryBoundCycles,
   physicalMemories,
-  pingPongCycles,
   pipelinedLoopCycles,
   portBytesPerCycle,
   sequentialLoopCycles,
   divLatency,
   defaultStorage,
-  serialLoadComputeCycles,
-  uniformPingPongCycles,
   uramBlocks,
 } from '../generator/estimate/formulas';
 import { figure } from './helpers/figures';
@@ -132,17 +129,6 @@ describe('DDR transfers and double buffering', () => {
     expect(portBytesPerCycle(128, 3, 300)).toBeCloseTo(10, 12); // 3e9 / 300e6
     expect(portBytesPerCycle(128, 17, 300, 4)).toBeCloseTo(56.6667 / 4, 3);
     expect(portBytesPerCycle(64, 17, 300)).toBe(8);
-  });
-  it('ping-pong: first load, then the longer of load and compute per step, then the last compute', () => {
-    expect(uniformPingPongCycles(3, 10, 4)).toBe(10 + 10 + 10 + 4); // load-bound
-    expect(uniformPingPongCycles(3, 2, 5)).toBe(2 + 5 + 5 + 5); // compute-bound
-    expect(uniformPingPongCycles(1, 7, 9)).toBe(16); // no overlap possible with one tile
-    // Today's kernels (no DATAFLOW): every load, then its compute: 3 x (10 + 4), 3 x (2 + 5).
-    expect(serialLoadComputeCycles(3, 10, 4)).toBe(42);
-    expect(serialLoadComputeCycles(3, 2, 5)).toBe(21);
-    expect(serialLoadComputeCycles(0, 2, 5)).toBe(0);
-    expect(pingPongCycles([3, 8, 1], [5, 2, 4])).toBe(3 + Math.max(5, 8) + Math.max(2, 1) + 4);
-    expect(pingPongCycles([10, 10, 10], [4, 4, 4])).toBe(uniformPingPongCycles(3, 10, 4));
   });
 });
 

@@ -12,8 +12,9 @@
  * that moves a transfer (its bus interval), and in mac_engine's DATAFLOW region, where
  * WEIGHT_READ streams the next row tile while MAC_STEPS computes (MAC_STEPS's counted
  * iterations are already max(compute steps, words) per job, so WEIGHT_READ adds only its
- * fill). Elsewhere a load and a compute are separate loops of one FSM and their cycles add
- * (the serialLoadComputeCycles form of ./formulas.ts: the expert loads, the conv weights). `control` is the op kind's non-pipelined work, each term named after its C++ loop.
+ * fill). Elsewhere a load and a compute are separate loops of one FSM (UG1399 overlaps calls
+ * only in a DATAFLOW region) and their cycles add: the expert loads, the conv weights.
+ * `control` is the op kind's non-pipelined work, each term named after its C++ loop.
  */
 import type { LayerKind } from '../ir/types';
 import type { OpCounters } from '../schedule/program';

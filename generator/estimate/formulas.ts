@@ -176,32 +176,6 @@ export function portBytesPerCycle(portWidthBits: number, ddrGBps: number, clockM
  * latency=64 (UG1399: the latency HLS plans for; PS DDR on Zynq UltraScale+ is in that range). */
 export const AXI_LATENCY_CYCLES = 64;
 
-/** Double buffering (ping-pong): load of tile t+1 overlaps compute of tile t, so the total
- * is the first load, then per step the longer of the two, then the last compute:
- * L_0 + sum_{i<n-1} max(C_i, L_{i+1}) + C_{n-1}. */
-export function pingPongCycles(loads: number[], computes: number[]): number {
-  const n = computes.length;
-  if (n === 0) return 0;
-  let total = loads[0];
-  for (let i = 0; i < n - 1; i++) total += Math.max(computes[i], loads[i + 1]);
-  return total + computes[n - 1];
-}
-
-/** n items, each a load then its compute, where the kernels run them as calls in one function
- * without DATAFLOW, i.e. states of one FSM (UG1399 "Function Instantiation" / pragma HLS
- * dataflow), so they do not overlap (the expert loads of expert_major). The cycle model
- * (./cycles.ts) has this form there: the load loops and the compute loops of an op are
- * separate loops of its counters, and their cycles add. */
-export function serialLoadComputeCycles(n: number, load: number, compute: number): number {
-  return n <= 0 ? 0 : n * (load + compute);
-}
-
-/** pingPongCycles for n identical steps: L + (n - 1) * max(L, C) + C: linear_engine, whose
- * loads run in mac_engine's DATAFLOW region beside the compute. */
-export function uniformPingPongCycles(n: number, load: number, compute: number): number {
-  return n <= 0 ? 0 : load + (n - 1) * Math.max(load, compute) + compute;
-}
-
 // ---------------------------------------------------------------------------------------
 // Roofline (Williams, Waterman, Patterson, CACM 2009)
 
