@@ -2,6 +2,7 @@
  * Reading clang AST nodes: children, casts, compile-time constants and bit widths of types.
  */
 import type { AstNode, QualType } from './clang';
+import { signedBitsFor } from '../numerics/widths';
 import type { Operand } from './types';
 
 export function kids(n: AstNode): AstNode[] {
@@ -161,9 +162,8 @@ export function typeWidth(t: QualType | undefined): { bits: number; signed: bool
 
 /** Bits of the smallest two's-complement number holding v. */
 export function signedBitsOf(v: number): number {
-  let bits = 1;
-  while (v < -(2 ** (bits - 1)) || v > 2 ** (bits - 1) - 1) bits++;
-  return bits;
+  // -2^(b-1) <= v < 0 holds exactly when -v - 1 <= 2^(b-1) - 1.
+  return signedBitsFor(v < 0 ? -v - 1 : v);
 }
 
 /** The operand as HLS sizes it: a constant by its value, else the narrowest type along its
