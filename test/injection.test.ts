@@ -15,6 +15,7 @@ import { ensureBuilt, ROOT, runCli } from './helpers/cli';
 import { CXX, tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
 import { runStandin, writeFlowProject, zcu104Project } from './tcl-helpers';
+import { KERNEL_HEADERS } from '../generator/emit/layout';
 
 /** A display name with every character Tcl substitutes or counts, and a Tcl command after ';'. */
 const HOSTILE_BOARD = 'ZCU104 [rev C] $x "q" {b} }{ ; file mkdir INJECTED ; *?';
@@ -177,7 +178,7 @@ describe('a generated project with the worst accepted names passes make -n, g++ 
   });
 
   test('g++ -fsyntax-only accepts every generated source and header', () => {
-    const sources = ['src/m3vit_top.cpp', 'tb/testbench.cpp', 'src/m3vit_top.h', 'src/model_config.h', 'src/numerics.h'];
+    const sources = ['src/m3vit_top.cpp', 'tb/testbench.cpp', 'src/m3vit_top.h', 'src/model_config.h', 'src/numerics.h', ...KERNEL_HEADERS];
     for (const s of sources) {
       const r = spawnSync(CXX, ['-std=c++14', '-fsyntax-only', '-x', 'c++', '-Isrc', '-Isrc/shim', '-Itb', s], { cwd: out, encoding: 'utf8' });
       expect(`${s}: ${r.stderr}`).toBe(`${s}: `);

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { opCycles, loopCycles, type CycleContext } from '../generator/estimate/cycles';
 import { kernelFiles } from '../generator/emit/kernels';
-import { LAYOUT } from '../generator/emit/layout';
+import { KERNEL_HEADERS, LAYOUT } from '../generator/emit/layout';
 import { prepareModel } from '../generator/reference/prepare';
 import { buildSchedule } from '../generator/schedule/schedule';
 import { weightLayout } from '../generator/schedule/weight-layout';
@@ -50,7 +50,7 @@ describe('loop timing table vs the generated kernels', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** src/m3vit_top.cpp of `cfg`'s project checked against the table: `viaCli` generates it as
+  /** src/m3vit_top.cpp and its kernel headers of `cfg`'s project checked against the table: `viaCli` generates it as
    * a user does (`m3vit-gen --config`, the built CLI), else the kernels stage's emitter renders
    * it in process (no weight image, testbench or golden vectors). */
   function check(cfg: string, viaCli: boolean): Set<string> {
@@ -62,11 +62,11 @@ describe('loop timing table vs the generated kernels', () => {
       const out = path.join(dir, path.basename(cfg, '.json'));
       const r = runCli(['--config', cfg, '--out', out]);
       expect(r.code).toBe(0);
-      cpp = fs.readFileSync(path.join(out, LAYOUT.topSource), 'utf8');
+      cpp = [LAYOUT.topSource, ...KERNEL_HEADERS].map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('\n');
     } else {
       const prepared = prepareModel(project, {});
       const files = kernelFiles({ ir: project.ir, config: project.config, plan: prepared.plan, sched, layout: weightLayout(project.ir, sched, prepared.plan) });
-      cpp = String(files.find((f) => f.path === LAYOUT.topSource)!.contents);
+      cpp = [LAYOUT.topSource, ...KERNEL_HEADERS].map((p) => String(files.find((f) => f.path === p)!.contents)).join('\n');
     }
     expect(LAYOUT.topSource).toBe('src/m3vit_top.cpp');
     const loops = pipelinedLoops(cpp);

@@ -14,7 +14,7 @@ import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
 import { words16, type BufferSpec, type Schedule } from '../schedule/schedule';
 import type { WeightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
-import { LAYOUT } from './layout';
+import { KERNEL_FAMILIES, LAYOUT } from './layout';
 import { numericsHeader } from './numerics-header';
 import { cInt, cString, packageText, renderTemplate } from './render';
 import { CSIM_CHANNELS } from '../schedule/program';
@@ -304,6 +304,7 @@ export function topView(inp: KernelInputs): object {
     weightBuffers: sched.buffers
       .filter((b) => b.weights)
       .map((b) => ({ name: b.name, cType: b.cType, bitsConst: b.cType === 'bias_t' ? 'B_BITS' : 'W_BITS', expert: b.group === 'expert weights' })),
+    kernelHeaders: KERNEL_FAMILIES.map((f) => `kernels/${f}.h`),
     moe: m !== undefined,
     ws: sched.ws !== undefined,
     expertMajor: m !== undefined && m.scheduler === 'expert-major',
@@ -333,11 +334,13 @@ function bufferPragmas(b: BufferSpec): string[] {
 
 /** All synthesised sources and the shim. */
 export function kernelFiles(inp: KernelInputs): OutputFile[] {
+  const top = topView(inp);
   return [
     { path: LAYOUT.numericsHeader, contents: numericsHeader() },
     { path: LAYOUT.configHeader, contents: renderTemplate('hls/model_config.h.hbs', modelConfigView(inp)) },
     { path: LAYOUT.topHeader, contents: renderTemplate('hls/m3vit_top.h.hbs', topView(inp)) },
-    { path: LAYOUT.topSource, contents: renderTemplate('hls/m3vit_top.cpp.hbs', topView(inp)) },
+    { path: LAYOUT.topSource, contents: renderTemplate('hls/m3vit_top.cpp.hbs', top) },
+    ...KERNEL_FAMILIES.map((f) => ({ path: `${LAYOUT.kernelsDir}/${f}.h`, contents: renderTemplate(`hls/kernels/${f}.h.hbs`, top) })),
     { path: `${LAYOUT.shimDir}/ap_int_shim.h`, contents: packageText('testbench/shim/ap_int_shim.h') },
     { path: `${LAYOUT.shimDir}/hls_stream_shim.h`, contents: packageText('testbench/shim/hls_stream_shim.h') },
   ];

@@ -11,6 +11,8 @@ export const LAYOUT = {
   topHeader: 'src/m3vit_top.h',
   numericsHeader: 'src/numerics.h',
   configHeader: 'src/model_config.h',
+  /** One header per kernel family (templates/hls/kernels/), included by topSource. */
+  kernelsDir: 'src/kernels',
   /** Stand-ins for the Vitis headers when they are absent (csim with g++ only). */
   shimDir: 'src/shim',
   /** Testbench (never synthesised). */
@@ -47,6 +49,12 @@ export const LAYOUT = {
   /** What `make package` copies to the board: .bit, .hwh, weights, driver, golden vectors. */
   deployDir: 'deploy',
 } as const;
+
+/** The kernel family headers in include order (each includes the ones it builds on). A
+ * family the model does not use is still emitted, holding only its guard, so that the file
+ * list (Makefile and Tcl dependencies) does not depend on the model. */
+export const KERNEL_FAMILIES = ['buffers', 'io', 'weight_store', 'engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe', 'uphead'] as const;
+export const KERNEL_HEADERS: string[] = KERNEL_FAMILIES.map((f) => `${LAYOUT.kernelsDir}/${f}.h`);
 
 /** What `make` creates inside a project folder (compiled csim, HLS/Vivado runs, the board
  * package, Python caches): not the user's work, so it never stops a regeneration. */

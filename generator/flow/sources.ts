@@ -5,7 +5,7 @@
  * the deploy folder is one edit.
  */
 import * as path from 'path';
-import { LAYOUT } from '../emit/layout';
+import { KERNEL_HEADERS, LAYOUT } from '../emit/layout';
 
 export interface FlowSources {
   /** Synthesised C++ sources (relative to the project folder). */
@@ -39,7 +39,7 @@ export function flowSources(): FlowSources {
     // runs write their own result file so that they never overwrite `make csim`'s.
     csimArgs: [LAYOUT.goldenDir, LAYOUT.weightImage, `${LAYOUT.buildDir}/hls_csim_result.json`],
     cosimArgs: [LAYOUT.goldenDir, LAYOUT.weightImage, `${LAYOUT.buildDir}/cosim_result.json`],
-    headers: [LAYOUT.topHeader, LAYOUT.numericsHeader, LAYOUT.configHeader],
+    headers: [LAYOUT.topHeader, LAYOUT.numericsHeader, LAYOUT.configHeader, ...KERNEL_HEADERS],
     weightImage: LAYOUT.weightImage,
     weightManifest: LAYOUT.weightManifest,
     quantPlan: LAYOUT.quantPlanJson,
