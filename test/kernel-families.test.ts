@@ -1,0 +1,90 @@
+/**
+ * Each kernel family header of a generated project (src/kernels/<family>.h) alone, under a
+ * small C++ testbench (test/kernels/<family>_tb.cpp) that includes only that header, fills the
+ * family's inputs (on-chip buffers of kernels/buffers.h, DDR regions, the project's weight image),
+ * calls the family's function and prints its outputs. The expected words come from the
+ * TypeScript operators (test/kernels/expected.ts), never from the C++; every printed word must
+ * be equal. Inputs are seeded random values of mixed magnitudes with the word's extremes.
+ * Each driver is built with g++ on the shim and, where AMD's vendored C-simulation headers
+ * exist, with clang++ on them.
+ *
+ * Projects: A (PE 4 x SIMD 4, expert-major, a dense and an MoE block, an UpHead of 12 channels
+ * in maps padded to 16 and a linear head) runs every family.
+ */
+import * as path from 'path';
+import type { ModelSpec } from '../generator/model/spec';
+import { CXX, haveCompiler, rng, tempDir, vendorInclude } from './helpers/cpp';
+import { smallSpec } from './helpers/project';
+import { blockRows, linearEngine, randomInts, tensor, type Matrix } from './kernels/expected';
+import { compileAll, differences, familyProject, Input, runDriver, type Build, type FamilyProject } from './kernels/harness';
+
+const dir = tempDir('kernel-families');
+const SPEC_A: ModelSpec = smallSpec({
+  tasks: [
+    { name: 'seg', channels: 3, head: { kind: 'uphead', channels: 12 } },
+    { name: 'cls', channels: 5, head: { kind: 'linear' } },
+  ],
+});
+const FAMILIES_A = ['engine'];
+
+let A: FamilyProject;
+const builds: Build[] = [];
+
+beforeAll(async () => {
+  A = familyProject(dir, 'fam_a', SPEC_A, 4, 4);
+  const vendor = haveCompiler('clang++') ? vendorInclude() : undefined;
+  for (const family of FAMILIES_A) {
+    builds.push({ family, project: A, cxx: CXX, exe: path.join(dir, `${A.name}_${family}_shim`) });
+    if (vendor) builds.push({ family, project: A, cxx: 'clang++', vendor, exe: path.join(dir, `${A.name}_${family}_vitis`) });
+  }
+  await compileAll(builds);
+});
+
+/** Runs every build of the family on `input`; each must print exactly the expected words. */
+function expectFamily(p: FamilyProject, family: string, input: Input, want: Map<string, ArrayLike<number>>): void {
+  const mine = builds.filter((b) => b.project === p && b.family === family);
+  expect(mine.length).toBeGreaterThan(0);
+  for (const b of mine) {
+    const build = `${b.cxx}${b.vendor ? ' (vendored headers)' : ' (shim)'}`;
+    expect({ build, differences: differences(runDriver(b, input.text()), want) }).toEqual({ build, differences: [] });
+  }
+}
+
+describe('engine.h', () => {
+  it('linear_engine: every ACC / ACC_T word is its old value or the exact sum over the blocked matrix of the image', () => {
+    const p = A;
+    const { N, D, hd, accCols } = p.sched;
+    const R = rng(101);
+    const dense = p.sched.dense!;
+    const moe = p.sched.moe!;
+    const lin = p.sched.tasks[1];
+    const b0 = p.layout.blocks[0];
+    const qkv = tensor(p, 'backbone.blocks.0.attn.qkv.weight');
+    const proj = tensor(p, 'backbone.blocks.0.attn.proj.weight');
+    const fc1 = tensor(p, 'backbone.blocks.0.mlp.fc1.weight');
+    const fc2 = tensor(p, 'backbone.blocks.0.mlp.fc2.weight');
+    const gate = tensor(p, 'backbone.blocks.1.mlp.gate.1.w_gate');
+    const head = tensor(p, 'decoders.cls.linear.weight');
+    const h = 1;
+    const g = 2; // the v rows of head 1: rows (h * 3 + g) * hd .. in the image's head-major order
+    // [name, word offset, rows, K, src (Y/A/H), n0, tokens, dst (ACC/ACC_T), accumulate, W(row, col) in checkpoint terms]
+    const cases: Array<[string, number, number, number, number, number, number, number, boolean, Matrix]> = [
+      ['proj', b0.projW, D, D, 1, 0, N, 0, false, (o, i) => proj[o * D + i]],
+      ['proj_accumulating', b0.projW, D, D, 1, 0, N, 0, true, (o, i) => proj[o * D + i]],
+      ['qkv_v_rows_of_head_1', b0.qkvW + blockRows(p, (h * 3 + g) * hd, D), hd, D, 0, 1, N - 1, 1, false, (o, i) => qkv[(g * D + h * hd + o) * D + i]],
+      ['fc1_tile_1', b0.fc1W + blockRows(p, dense.tile, D), dense.tile, D, 0, 0, N, 1, false, (o, i) => fc1[(dense.tile + o) * D + i]],
+      ['fc2_tile_1_accumulating', b0.fc2W + blockRows(p, D, dense.tile), D, dense.tile, 2, 0, N, 0, true, (o, c) => fc2[o * dense.hidden + dense.tile + c]],
+      ['gate_of_task_1', p.layout.gates[0][1], moe.gateRows, D, 0, 0, N, 1, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
+      ['linear_head_padded_rows', p.layout.heads[1].outW, lin.channelsPadded, D, 0, 0, p.sched.NP, 1, true, (c, i) => (c < lin.channels ? head[c * D + i] : 0)],
+    ];
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, off, rows, K, src, n0, tokens, dst, accumulate, W] of cases) {
+      const x = randomInts(R, N * D, 16);
+      const before = randomInts(R, N * accCols, 40);
+      input.add('linear', label, off, rows, K, src, n0, tokens, dst, accumulate ? 1 : 0, x, before);
+      want.set(`${label}.dst`, linearEngine(x, D, n0, tokens, W, rows, K, before, accCols, accumulate));
+    }
+    expectFamily(p, 'engine', input, want);
+  });
+});

@@ -1,0 +1,38 @@
+// Testbench of kernels/engine.h (test/kernel-families.test.ts): linear_engine over matrices of
+// the project's weight image. argv[1] is data/weights.bin; stdin holds cases
+//   linear <label> <off> <rows> <K> <src> <n0> <n_rows> <dst> <accumulate>
+//          <src rows N_TOK x D> <dst before, N_TOK x ACC_COLS>
+// (src 0/1/2 = Y/A/H, dst 0/1 = ACC/ACC_T); each case prints its whole dst after the call
+// as "<label>.dst".
+#include "kernels/engine.h"
+#include "tb_common.h"
+
+using namespace m3vit;
+
+static wword_t WEIGHTS[WEIGHT_WORDS];
+
+// The input rows of a case into the source buffer the job reads.
+static void read_source(int src) {
+  act_t (&x)[N_TOK][D] = src == SRC_Y ? Y : (src == SRC_A ? A : H);
+  tb::read_rows(x, N_TOK, D);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) return 2;
+  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
+  const ddr_in w(WEIGHTS, 0);
+  std::string kind, label;
+  while (tb::next_case(kind, label)) {
+    if (kind != "linear") return 2;
+    const unsigned off = (unsigned)tb::next();
+    const int rows = (int)tb::next(), K = (int)tb::next(), src = (int)tb::next();
+    const int n0 = (int)tb::next(), n_rows = (int)tb::next(), dst = (int)tb::next();
+    const bool accumulate = tb::next() != 0;
+    read_source(src);
+    acc_t (&out)[N_TOK][ACC_COLS] = dst == DST_ACC ? ACC : ACC_T;
+    tb::read_rows(out, N_TOK, ACC_COLS);
+    linear_engine(w, off, rows, K, src, n0, n_rows, dst, accumulate);
+    tb::print_rows(label + ".dst", out, 0, N_TOK, ACC_COLS);
+  }
+  return 0;
+}
