@@ -15,7 +15,7 @@ import * as path from 'path';
 import type { ModelSpec } from '../generator/model/spec';
 import { CXX, haveCompiler, rng, tempDir, vendorInclude } from './helpers/cpp';
 import { smallSpec } from './helpers/project';
-import { blockRows, linearEngine, randomInts, tensor, type Matrix } from './kernels/expected';
+import { attention, blockRows, denseMlp, layerNorm, linearEngine, randomInts, tensor, tokens, type Matrix, type NormSite } from './kernels/expected';
 import { compileAll, differences, familyProject, Input, runDriver, type Build, type FamilyProject } from './kernels/harness';
 
 const dir = tempDir('kernel-families');
@@ -25,7 +25,7 @@ const SPEC_A: ModelSpec = smallSpec({
     { name: 'cls', channels: 5, head: { kind: 'linear' } },
   ],
 });
-const FAMILIES_A = ['engine'];
+const FAMILIES_A = ['engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp'];
 
 let A: FamilyProject;
 const builds: Build[] = [];
@@ -86,5 +86,97 @@ describe('engine.h', () => {
       want.set(`${label}.dst`, linearEngine(x, D, n0, tokens, W, rows, K, before, accCols, accumulate));
     }
     expectFamily(p, 'engine', input, want);
+  });
+});
+
+/** x (N x D) with some rows replaced by LayerNorm's edge cases: a constant row (zero variance),
+ * rows at the word's extremes, and an alternating row of both extremes. */
+function withEdgeRows(x: Float64Array, D: number): Float64Array {
+  const rows = [(): number => 1234, (): number => 32767, (): number => -32768, (i: number): number => (i % 2 ? 32767 : -32768)];
+  rows.forEach((f, r) => {
+    for (let i = 0; i < D; i++) x[(2 * r + 1) * D + i] = f(i);
+  });
+  return x;
+}
+
+describe('layernorm.h', () => {
+  it('layer_norm: every output equals layerNormRow with the plan\'s constants (norm1, norm2, the head norm from row 1)', () => {
+    const p = A;
+    const { N, NP, D } = p.sched;
+    const R = rng(202);
+    // [label, site 0/1/2 (norm1 / norm2 / head), block or task index, first row, rows, the TS site]
+    const cases: Array<[string, number, number, number, number, NormSite]> = [
+      ['block0_norm1', 0, 0, 0, N, { block: 0, norm: 1 }],
+      ['block1_norm1', 0, 1, 0, N, { block: 1, norm: 1 }],
+      ['block1_norm2', 1, 1, 0, N, { block: 1, norm: 2 }],
+      ['head_of_seg', 2, 0, 1, NP, { task: 'seg' }],
+      ['head_of_cls', 2, 1, 1, NP, { task: 'cls' }],
+    ];
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, site, index, first, rows, ts] of cases) {
+      const x = withEdgeRows(randomInts(R, N * D, 16), D);
+      input.add('ln', label, site, index, first, rows, x);
+      want.set(`${label}.y`, layerNorm(p, ts, x, first, rows));
+    }
+    expectFamily(p, 'layernorm', input, want);
+  });
+});
+
+describe('patch_embed.h', () => {
+  it('patch_embed: the tokens X equal the int reference\'s tokens checkpoint for the same image', () => {
+    const p = A;
+    const { c, h, w } = p.sched.image;
+    const R = rng(303);
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const label of ['image0', 'image1']) {
+      const image = randomInts(R, c * h * w, 16);
+      const padded = new Float64Array(Math.ceil(image.length / 8) * 8);
+      padded.set(image);
+      input.add('image', label, padded);
+      want.set(`${label}.x`, tokens(p, image));
+    }
+    expectFamily(p, 'patch_embed', input, want);
+  });
+});
+
+describe('attention.h', () => {
+  it('attention: q, k, v of the last head and every output word equal the int reference\'s qkv layer and attention core', () => {
+    const p = A;
+    const { N, D, heads, hd } = p.sched;
+    const R = rng(404);
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, b, bits] of [['block0', 0, 16], ['block1', 1, 16], ['block0_small', 0, 9]] as const) {
+      const y = randomInts(R, N * D, bits);
+      input.add('attention', label, b, y);
+      const { qkv, a } = attention(p, b, y);
+      want.set(`${label}.a`, a);
+      // The last head's rows: q, k, v of head h are columns g * D + h * hd .. of qkv.
+      ['q', 'k', 'v'].forEach((name, g) => {
+        const cols = new Float64Array(N * hd);
+        for (let n = 0; n < N; n++) for (let i = 0; i < hd; i++) cols[n * hd + i] = qkv[n * 3 * D + g * D + (heads - 1) * hd + i];
+        want.set(`${label}.${name}`, cols);
+      });
+    }
+    expectFamily(p, 'attention', input, want);
+  });
+});
+
+describe('dense_mlp.h', () => {
+  it('dense_mlp: the block output X equals fc1, geluInt, fc2 and the residual of the TS operators', () => {
+    const p = A;
+    const { N, D } = p.sched;
+    const R = rng(505);
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, bits] of [['full_range', 16], ['small', 10]] as const) {
+      const y = randomInts(R, N * D, bits);
+      const x = randomInts(R, N * D, 16);
+      input.add('dense', label, 0, y, x);
+      want.set(`${label}.x`, denseMlp(p, 0, y, x));
+    }
+    expectFamily(p, 'dense_mlp', input, want);
   });
 });

@@ -1,0 +1,30 @@
+// Testbench of kernels/attention.h (test/kernel-families.test.ts): attention of block <b>, q, k
+// and v through the engine from the weight image, then the softmax core. argv[1] is
+// data/weights.bin; stdin holds cases
+//   attention <label> <b> <Y, N_TOK x D: the norm1 output>
+// each printing A (N_TOK x D) as "<label>.a" and the last head's q, k, v (N_TOK x HD) as
+// "<label>.q", ".k", ".v".
+#include "kernels/attention.h"
+#include "tb_common.h"
+
+using namespace m3vit;
+
+static wword_t WEIGHTS[WEIGHT_WORDS];
+
+int main(int argc, char **argv) {
+  if (argc != 2) return 2;
+  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
+  const ddr_in w(WEIGHTS, 0);
+  std::string kind, label;
+  while (tb::next_case(kind, label)) {
+    if (kind != "attention") return 2;
+    const int b = (int)tb::next();
+    tb::read_rows(Y, N_TOK, D);
+    attention(w, BLOCKS[b]);
+    tb::print_rows(label + ".a", A, 0, N_TOK, D);
+    tb::print_rows(label + ".q", Qh, 0, N_TOK, HD);
+    tb::print_rows(label + ".k", Kh, 0, N_TOK, HD);
+    tb::print_rows(label + ".v", Vh, 0, N_TOK, HD);
+  }
+  return 0;
+}
