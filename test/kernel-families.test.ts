@@ -8,14 +8,15 @@
  * Each driver is built with g++ on the shim and, where AMD's vendored C-simulation headers
  * exist, with clang++ on them.
  *
- * Projects: A (PE 4 x SIMD 4, expert-major, a dense and an MoE block, an UpHead of 12 channels
+ * Projects (PROJECTS): a (PE 4 x SIMD 4, expert-major, a dense and an MoE block, an UpHead of 12 channels
  * in maps padded to 16 and a linear head) runs every family.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import type { ModelSpec } from '../generator/model/spec';
 import { CXX, haveCompiler, rng, tempDir, vendorInclude } from './helpers/cpp';
 import { smallSpec } from './helpers/project';
-import { attention, blockRows, denseMlp, layerNorm, linearEngine, randomInts, tensor, tokens, type Matrix, type NormSite } from './kernels/expected';
+import { attention, blockRows, denseMlp, layerNorm, linearEngine, moeLayer, randomInts, tensor, tokens, type Matrix, type NormSite } from './kernels/expected';
 import { compileAll, differences, familyProject, Input, runDriver, type Build, type FamilyProject } from './kernels/harness';
 
 const dir = tempDir('kernel-families');
@@ -25,20 +26,50 @@ const SPEC_A: ModelSpec = smallSpec({
     { name: 'cls', channels: 5, head: { kind: 'linear' } },
   ],
 });
-const FAMILIES_A = ['engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp'];
+const SPEC_B: ModelSpec = smallSpec({
+  tasks: [
+    { name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } },
+    { name: 'cls', channels: 5, head: { kind: 'linear' } },
+  ],
+});
 
-let A: FamilyProject;
+interface ProjectCase {
+  name: string;
+  spec: ModelSpec;
+  pe: number;
+  simd: number;
+  scheduler: 'expert-major' | 'token-major';
+  families: string[];
+}
+const PROJECTS: ProjectCase[] = [
+  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe'] },
+  // PE 8 x SIMD 16: a block is two weight-store parts, so tokens and pixels go in pairs.
+  { name: 'b', spec: SPEC_B, pe: 8, simd: 16, scheduler: 'expert-major', families: ['moe'] },
+  { name: 'c', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'token-major', families: ['moe'] },
+];
+
+const projects = new Map<string, FamilyProject>();
 const builds: Build[] = [];
+const project = (name: string): FamilyProject => {
+  const p = projects.get(name);
+  if (!p) throw new Error(`project ${name} was not generated`);
+  return p;
+};
 
 beforeAll(async () => {
-  A = familyProject(dir, 'fam_a', SPEC_A, 4, 4);
   const vendor = haveCompiler('clang++') ? vendorInclude() : undefined;
-  for (const family of FAMILIES_A) {
-    builds.push({ family, project: A, cxx: CXX, exe: path.join(dir, `${A.name}_${family}_shim`) });
-    if (vendor) builds.push({ family, project: A, cxx: 'clang++', vendor, exe: path.join(dir, `${A.name}_${family}_vitis`) });
+  for (const c of PROJECTS) {
+    const p = familyProject(dir, `fam_${c.name}`, c.spec, c.pe, c.simd, c.scheduler);
+    projects.set(c.name, p);
+    for (const family of c.families) {
+      builds.push({ family, project: p, cxx: CXX, exe: path.join(dir, `${p.name}_${family}_shim`) });
+      if (vendor) builds.push({ family, project: p, cxx: 'clang++', vendor, exe: path.join(dir, `${p.name}_${family}_vitis`) });
+    }
   }
   await compileAll(builds);
 });
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Runs every build of the family on `input`; each must print exactly the expected words. */
 function expectFamily(p: FamilyProject, family: string, input: Input, want: Map<string, ArrayLike<number>>): void {
@@ -52,7 +83,7 @@ function expectFamily(p: FamilyProject, family: string, input: Input, want: Map<
 
 describe('engine.h', () => {
   it('linear_engine: every ACC / ACC_T word is its old value or the exact sum over the blocked matrix of the image', () => {
-    const p = A;
+    const p = project('a');
     const { N, D, hd, accCols } = p.sched;
     const R = rng(101);
     const dense = p.sched.dense!;
@@ -101,7 +132,7 @@ function withEdgeRows(x: Float64Array, D: number): Float64Array {
 
 describe('layernorm.h', () => {
   it('layer_norm: every output equals layerNormRow with the plan\'s constants (norm1, norm2, the head norm from row 1)', () => {
-    const p = A;
+    const p = project('a');
     const { N, NP, D } = p.sched;
     const R = rng(202);
     // [label, site 0/1/2 (norm1 / norm2 / head), block or task index, first row, rows, the TS site]
@@ -125,7 +156,7 @@ describe('layernorm.h', () => {
 
 describe('patch_embed.h', () => {
   it('patch_embed: the tokens X equal the int reference\'s tokens checkpoint for the same image', () => {
-    const p = A;
+    const p = project('a');
     const { c, h, w } = p.sched.image;
     const R = rng(303);
     const input = new Input();
@@ -143,7 +174,7 @@ describe('patch_embed.h', () => {
 
 describe('attention.h', () => {
   it('attention: q, k, v of the last head and every output word equal the int reference\'s qkv layer and attention core', () => {
-    const p = A;
+    const p = project('a');
     const { N, D, heads, hd } = p.sched;
     const R = rng(404);
     const input = new Input();
@@ -166,7 +197,7 @@ describe('attention.h', () => {
 
 describe('dense_mlp.h', () => {
   it('dense_mlp: the block output X equals fc1, geluInt, fc2 and the residual of the TS operators', () => {
-    const p = A;
+    const p = project('a');
     const { N, D } = p.sched;
     const R = rng(505);
     const input = new Input();
@@ -178,5 +209,27 @@ describe('dense_mlp.h', () => {
       want.set(`${label}.x`, denseMlp(p, 0, y, x));
     }
     expectFamily(p, 'dense_mlp', input, want);
+  });
+});
+
+describe('moe.h', () => {
+  it.each([
+    ['a', 'expert-major, PE 4 x SIMD 4'],
+    ['b', 'expert-major, blocks of two weight-store parts (token pairs)'],
+    ['c', 'token-major, two cache slots'],
+  ])('moe_layer (%s: %s): logits, top-k, queues, MoE output, block output and expert loads equal the TS operators', (name) => {
+    const p = project(name);
+    const { N, D } = p.sched;
+    const b = p.sched.moe!.blocks[0];
+    const R = rng(606);
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, task, bits] of [['task0', 0, 16], ['task1', 1, 16], ['task1_small', 1, 11]] as const) {
+      const y = randomInts(R, N * D, bits);
+      const x = randomInts(R, N * D, 16);
+      input.add('moe', label, b, task, y, x);
+      for (const [key, v] of Object.entries(moeLayer(p, b, task, y, x))) want.set(`${label}.${key}`, v);
+    }
+    expectFamily(p, 'moe', input, want);
   });
 });

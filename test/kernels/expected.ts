@@ -4,7 +4,9 @@
  * function is a thin adapter that puts a family's inputs into the operator's shapes and its
  * results into the buffer layout the driver prints. Nothing here reads a value the C++ produced.
  */
-import { addAligned, attentionRow, attnScore, geluInt, layerNormConsts, layerNormRow, linearOut } from '../../generator/numerics/ops';
+import { gateTensorName } from '../../generator/ir/build';
+import { requant, sat } from '../../generator/numerics/fixed';
+import { addAligned, attentionRow, attnScore, combineTerm, gateTopK, geluInt, layerNormConsts, layerNormRow, linearOut } from '../../generator/numerics/ops';
 import { attnScaleQ } from '../../generator/numerics/tables';
 import { runInt } from '../../generator/reference/int';
 import { dot, matmulRows } from '../../generator/reference/kernels';
@@ -173,4 +175,83 @@ export function denseMlp(p: FamilyProject, b: number, y: ArrayLike<number>, x: A
   const h = linearLayer(p, y, N, D, s('norm2'), `${pre}.fc1.weight`, `${pre}.fc1.bias`, Hd, `blocks.${b}.fc1`).map((v) => geluInt(v, s('fc1'), s('gelu'), A));
   const f = linearLayer(p, h, N, Hd, s('gelu'), `${pre}.fc2.weight`, `${pre}.fc2.bias`, D, `blocks.${b}.fc2`);
   return f.map((v, i) => addAligned(x[i], s('res1'), v, s('fc2'), s('res2'), A));
+}
+
+/** What moe_layer leaves behind, by the names the moe driver prints. */
+export type MoeOutputs = Record<'z' | 'chosen' | 'gate' | 'qstart' | 'qtok' | 'qgate' | 'moe' | 'x' | 'used' | 'loads' | 'per_expert', number[]>;
+
+/**
+ * MoE block b for built task `task` from the norm2 output y and the first residual x, in the
+ * int reference's order (int.ts moeInt): the gate's logits (exact sums requantised), gateTopK
+ * per token, per expert its tokens ascending through fc1, geluInt and fc2, combineTerm into a
+ * wide sum per token, saturated once, then the residual. Also the queues (the (token, rank)
+ * slots bucketed by expert, tokens ascending) and the expert loads the scheduler promises.
+ */
+export function moeLayer(p: FamilyProject, b: number, task: number, y: ArrayLike<number>, x: ArrayLike<number>): MoeOutputs {
+  const { N, D } = p.sched;
+  const m = p.sched.moe!;
+  const { experts: E, topK: k, hidden: He } = m;
+  const A = p.plan.bits.activation;
+  const s = (n: string): number => afrac(p, `blocks.${b}.${n}`);
+  const g = gateTensorName(p.ir.dims, b, p.sched.tasks[task].modelIndex);
+  const z = linearEngine(y, D, 0, N, (e, i) => (e < E ? tensor(p, g)[i * E + e] : 0), m.gateRows, D, new Float64Array(N * m.gateRows), m.gateRows, false)
+    .map((a) => requant(a, s('norm2') + wfrac(p, g), s('gate'), A));
+  const chosen: number[] = [];
+  const gate: number[] = [];
+  const queues: number[][] = Array.from({ length: E }, () => []);
+  for (let t = 0; t < N; t++) {
+    const c = gateTopK(z.subarray(t * m.gateRows, t * m.gateRows + E), E, k, s('gate'));
+    chosen.push(...c.experts);
+    gate.push(...c.weights);
+    c.experts.forEach((e, r) => queues[e].push(t * k + r));
+  }
+  const pre = `backbone.blocks.${b}.mlp.experts`;
+  const acc = new Float64Array(N * D);
+  queues.forEach((q, e) => {
+    if (q.length === 0) return;
+    const xs = q.flatMap((slot) => Array.from(y).slice(Math.floor(slot / k) * D, Math.floor(slot / k) * D + D));
+    const h = linearLayer(p, xs, q.length, D, s('norm2'), `${pre}.htoh4.weight`, `${pre}.htoh4.bias`, He, `blocks.${b}.expert_fc1`, e * He * D, e * He)
+      .map((v) => geluInt(v, s('expert_fc1'), s('expert_gelu'), A));
+    const ye = linearLayer(p, h, q.length, He, s('expert_gelu'), `${pre}.h4toh.weight`, `${pre}.h4toh.bias`, D, `blocks.${b}.expert_fc2`, e * D * He, e * D);
+    q.forEach((slot, i) => {
+      const t = Math.floor(slot / k);
+      for (let j = 0; j < D; j++) acc[t * D + j] += combineTerm(gate[slot], ye[i * D + j], s('expert_fc2'), s('moe'));
+    });
+  });
+  const moe = Array.from(acc, (v) => sat(v, A));
+  const perExpert = m.scheduler === 'expert-major' ? queues.map((q) => (q.length > 0 ? 1 : 0)) : lruLoads(chosen, E, m.cacheSlots);
+  return {
+    z: Array.from(z),
+    chosen,
+    gate,
+    qstart: queues.reduce((a, q) => [...a, a[a.length - 1] + q.length], [0]),
+    qtok: queues.flatMap((q) => q.map((slot) => Math.floor(slot / k))),
+    qgate: queues.flatMap((q) => q.map((slot) => gate[slot])),
+    moe,
+    x: moe.map((v, i) => addAligned(x[i], s('res1'), v, s('moe'), s('res2'), A)),
+    used: [queues.filter((q) => q.length > 0).length],
+    loads: [perExpert.reduce((a, n) => a + n, 0)],
+    per_expert: perExpert,
+  };
+}
+
+/**
+ * Expert loads of the token-major scheduler (docs/architecture.md): the (token, rank) slots in
+ * order, each looking its expert up in `slots` cache slots; a miss loads it into the slot used
+ * least recently (never-used slots first, the lowest index among equals).
+ */
+function lruLoads(chosen: number[], E: number, slots: number): number[] {
+  const held = new Array<number>(slots).fill(-1);
+  const stamp = new Array<number>(slots).fill(0);
+  const loads = new Array<number>(E).fill(0);
+  chosen.forEach((e, i) => {
+    let s = held.indexOf(e);
+    if (s < 0) {
+      s = stamp.indexOf(Math.min(...stamp));
+      held[s] = e;
+      loads[e]++;
+    }
+    stamp[s] = i + 1;
+  });
+  return loads;
 }

@@ -1,0 +1,57 @@
+// Testbench of kernels/moe.h (test/kernel-families.test.ts): moe_layer of block <b> for task
+// <task> (the gate, top-k, the expert queues, the experts through the weight store and the
+// engine, the combined output and the residual). argv[1] is data/weights.bin; stdin holds
+//   moe <label> <b> <task> <Y, N_TOK x D: the norm2 output> <X, N_TOK x D: the first residual>
+// Each case prints, keys "<label>.<name>": z (the logits Z, N_TOK x E_ROWS), chosen and gate
+// (CHOSEN, CGATE), qstart, qtok and qgate (the queues), moe (Y after the call: the MoE output),
+// x (the block output) and, from the csim counters of the layer, used (experts used), loads
+// (expert loads) and per_expert (loads of each expert).
+#include "kernels/moe.h"
+#include "tb_common.h"
+
+using namespace m3vit;
+
+static wword_t WEIGHTS[WEIGHT_WORDS];
+static wword_t SCRATCH[SCRATCH_WORDS];
+
+static void print_list(const std::string &key, const int *v, int n) {
+  tb::Line line(key);
+  for (int i = 0; i < n; i++) line << v[i];
+}
+
+static void print_queues(const std::string &label) {
+  tb::print_rows(label + ".chosen", CHOSEN, 0, N_TOK, TOPK);
+  tb::print_rows(label + ".gate", CGATE, 0, N_TOK, TOPK);
+  print_list(label + ".qstart", QSTART, E + 1);
+  print_list(label + ".qtok", QTOK, N_TOK * TOPK);
+  print_list(label + ".qgate", QGATE, N_TOK * TOPK);
+}
+
+static void print_loads(const std::string &label, const MoeLayerStats &s) {
+  tb::Line(label + ".used") << s.experts_used;
+  tb::Line(label + ".loads") << s.expert_weight_loads;
+  print_list(label + ".per_expert", s.loads_per_expert, E);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) return 2;
+  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
+  const ddr_in w(WEIGHTS, 0);
+  const ddr_io scratch(SCRATCH, 1);
+  std::string kind, label;
+  while (tb::next_case(kind, label)) {
+    if (kind != "moe") return 2;
+    const int b = (int)tb::next(), task = (int)tb::next();
+    tb::read_rows(Y, N_TOK, D);
+    tb::read_rows(X, N_TOK, D);
+    MoeLayerStats &s = g_csim.moe[BLOCKS[b].moe];
+    s = MoeLayerStats();
+    moe_layer(w, scratch, BLOCKS[b], task, false);
+    tb::print_rows(label + ".z", Z, 0, N_TOK, E_ROWS);
+    print_queues(label);
+    tb::print_rows(label + ".moe", Y, 0, N_TOK, D);
+    tb::print_rows(label + ".x", X, 0, N_TOK, D);
+    print_loads(label, s);
+  }
+  return 0;
+}
