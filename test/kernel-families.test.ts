@@ -16,7 +16,10 @@ import * as path from 'path';
 import type { ModelSpec } from '../generator/model/spec';
 import { CXX, haveCompiler, rng, tempDir, vendorInclude } from './helpers/cpp';
 import { smallSpec } from './helpers/project';
-import { attention, blockRows, denseMlp, layerNorm, linearEngine, moeLayer, randomInts, tensor, tokens, type Matrix, type NormSite } from './kernels/expected';
+import {
+  attention, blockRows, conv1x1Out, conv3x3Planes, denseMlp, FILL16, layerNorm, linearEngine, moeLayer, planesToMap, randomInts, tensor, tokens, upHead,
+  upsamplePlanes, type Matrix, type NormSite,
+} from './kernels/expected';
 import { compileAll, differences, familyProject, Input, runDriver, type Build, type FamilyProject } from './kernels/harness';
 
 const dir = tempDir('kernel-families');
@@ -42,9 +45,9 @@ interface ProjectCase {
   families: string[];
 }
 const PROJECTS: ProjectCase[] = [
-  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe'] },
+  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe', 'uphead'] },
   // PE 8 x SIMD 16: a block is two weight-store parts, so tokens and pixels go in pairs.
-  { name: 'b', spec: SPEC_B, pe: 8, simd: 16, scheduler: 'expert-major', families: ['moe'] },
+  { name: 'b', spec: SPEC_B, pe: 8, simd: 16, scheduler: 'expert-major', families: ['moe', 'uphead'] },
   { name: 'c', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'token-major', families: ['moe'] },
 ];
 
@@ -231,5 +234,44 @@ describe('moe.h', () => {
       for (const [key, v] of Object.entries(moeLayer(p, b, task, y, x))) want.set(`${label}.${key}`, v);
     }
     expectFamily(p, 'moe', input, want);
+  });
+});
+
+/** A task output as the result region holds it: its elements, then the fill of every lane past them. */
+function resultWords(p: FamilyProject, out: Float64Array): Float64Array {
+  const words = Math.max(...p.sched.tasks.map((t) => Math.ceil(t.outputCount / 8)));
+  const r = new Float64Array(8 * words).fill(FILL16);
+  r.set(out);
+  return r;
+}
+
+describe('uphead.h', () => {
+  it.each([
+    ['a', 'PE 4 x SIMD 4, 12 channels in maps of stride 16'],
+    ['b', 'PE 8 x SIMD 16, pixels in pairs'],
+  ])('conv3x3, upsample2x, conv1x1_out and the whole uphead (%s: %s): every map and result word equals the reference kernels\' and the fill where nothing is written', (name) => {
+    const p = project(name);
+    const t = p.sched.tasks[0];
+    const Ch = t.upChannels;
+    const R = rng(707);
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    t.stages.forEach((st, s) => {
+      const x = randomInts(R, st.cin * st.h * st.w, 16);
+      input.add('conv3x3', `conv3x3_stage${s}`, t.id, s, planesToMap(x, st.cin, st.h, st.w, st.cinStride, 0));
+      // One channel group writes whole pixels (its padding channels zero); several write only their channels.
+      want.set(`conv3x3_stage${s}.map`, planesToMap(conv3x3Planes(p, t.name, s, x), Ch, st.h, st.w, t.upStride, st.group === Ch ? 0 : FILL16));
+      if (!st.upsample) return;
+      const u = randomInts(R, Ch * st.h * st.w, 16);
+      input.add('upsample', `upsample_stage${s}`, t.id, s, planesToMap(u, Ch, st.h, st.w, t.upStride, 0));
+      want.set(`upsample_stage${s}.map`, planesToMap(upsamplePlanes(u, Ch, st.h, st.w), Ch, 2 * st.h, 2 * st.w, t.upStride, 0));
+    });
+    const last = randomInts(R, Ch * t.lastH * t.lastW, 16);
+    input.add('conv1x1', 'conv1x1', t.id, planesToMap(last, Ch, t.lastH, t.lastW, t.upStride, 0));
+    want.set('conv1x1.result', resultWords(p, conv1x1Out(p, t.name, last)));
+    const y = randomInts(R, p.sched.N * p.sched.D, 14);
+    input.add('uphead', 'uphead', t.id, y);
+    want.set('uphead.result', resultWords(p, upHead(p, t.name, y.subarray(0, p.sched.NP * p.sched.D))));
+    expectFamily(p, 'uphead', input, want);
   });
 });

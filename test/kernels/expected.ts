@@ -6,10 +6,12 @@
  */
 import { gateTensorName } from '../../generator/ir/build';
 import { requant, sat } from '../../generator/numerics/fixed';
-import { addAligned, attentionRow, attnScore, combineTerm, gateTopK, geluInt, layerNormConsts, layerNormRow, linearOut } from '../../generator/numerics/ops';
+import {
+  addAligned, attentionRow, attnScore, combineTerm, gateTopK, geluInt, layerNormConsts, layerNormRow, linearOut, upsampleNeighbour, upsampleTap,
+} from '../../generator/numerics/ops';
 import { attnScaleQ } from '../../generator/numerics/tables';
 import { runInt } from '../../generator/reference/int';
-import { dot, matmulRows } from '../../generator/reference/kernels';
+import { CONV_CHANNELS_PER_PASS, conv1x1Channel, conv3x3Channels, dot, matmulRows, padPlanes, tokensToPlanes, upsample2x } from '../../generator/reference/kernels';
 import type { FamilyProject } from './harness';
 
 type Rng = { next(): number; int(lo: number, hi: number): number };
@@ -254,4 +256,81 @@ function lruLoads(chosen: number[], E: number, slots: number): number[] {
     stamp[s] = i + 1;
   });
   return loads;
+}
+
+/** The byte 0xA5 in both bytes of an int16: what the uphead driver fills scratch and result with. */
+export const FILL16 = 0xa5a5 - 0x10000;
+
+/** A channels-last [h][w][stride] map -> planes [C][h][w] (the reference's layout). */
+export function mapToPlanes(map: ArrayLike<number>, C: number, h: number, w: number, stride: number): Float64Array {
+  const out = new Float64Array(C * h * w);
+  for (let c = 0; c < C; c++) for (let px = 0; px < h * w; px++) out[c * h * w + px] = map[px * stride + c];
+  return out;
+}
+
+/** Planes [C][h][w] -> a channels-last map with `stride` channels per pixel, the rest `pad`. */
+export function planesToMap(planes: ArrayLike<number>, C: number, h: number, w: number, stride: number, pad: number): Float64Array {
+  const out = new Float64Array(h * w * stride).fill(pad);
+  for (let c = 0; c < C; c++) for (let px = 0; px < h * w; px++) out[px * stride + c] = planes[c * h * w + px];
+  return out;
+}
+
+/** conv3x3 (padding 1) + bias + ReLU of UpHead stage s of a task on planes [cin][h][w]
+ * (conv3x3Channels and linearOut, as int.ts runs the head). */
+export function conv3x3Planes(p: FamilyProject, task: string, s: number, x: Float64Array): Float64Array {
+  const st = p.sched.tasks.find((t) => t.name === task)!.stages[s];
+  const Ch = p.sched.tasks.find((t) => t.name === task)!.upChannels;
+  const pre = `decoders.${task}.conv_${s}`;
+  const fIn = s === 0 ? afrac(p, `head.${task}.norm`) : afrac(p, `head.${task}.conv_${s - 1}`);
+  const fAcc = fIn + wfrac(p, `${pre}.weight`);
+  const xp = padPlanes(x, st.cin, st.h, st.w);
+  const wt = Float64Array.from(tensor(p, `${pre}.weight`));
+  const bias = tensor(p, `${pre}.bias`);
+  const hw = st.h * st.w;
+  const out = new Float64Array(Ch * hw);
+  const accs = Array.from({ length: CONV_CHANNELS_PER_PASS }, () => new Float64Array(hw));
+  for (let co = 0; co < Ch; co += CONV_CHANNELS_PER_PASS) {
+    const n = Math.min(CONV_CHANNELS_PER_PASS, Ch - co);
+    conv3x3Channels(xp, st.cin, st.h, st.w, wt, co, n, accs);
+    for (let i = 0; i < n; i++) {
+      for (let q = 0; q < hw; q++) out[(co + i) * hw + q] = linearOut(accs[i][q], bias[co + i], wfrac(p, `${pre}.bias`), fAcc, afrac(p, `head.${task}.conv_${s}`), p.plan.bits.activation, true);
+    }
+  }
+  return out;
+}
+
+/** 2x upsampling of planes [C][h][w] with the reference's tap and neighbour rule. */
+export function upsamplePlanes(x: Float64Array, C: number, h: number, w: number): Float64Array {
+  return upsample2x(x, C, h, w, upsampleTap, upsampleNeighbour);
+}
+
+/** The task output [C][2h][2w] from the last map's planes: conv1x1Channel + linearOut per
+ * channel, then the final upsample. */
+export function conv1x1Out(p: FamilyProject, task: string, x: Float64Array): Float64Array {
+  const t = p.sched.tasks.find((q) => q.name === task)!;
+  const pre = `decoders.${task}.conv_${t.stages.length}`;
+  const hw = t.lastH * t.lastW;
+  const fAcc = afrac(p, `head.${task}.conv_${t.stages.length - 1}`) + wfrac(p, `${pre}.weight`);
+  const wt = Float64Array.from(tensor(p, `${pre}.weight`));
+  const bias = tensor(p, `${pre}.bias`);
+  const c1 = new Float64Array(t.channels * hw);
+  const acc = new Float64Array(hw);
+  for (let co = 0; co < t.channels; co++) {
+    conv1x1Channel(x, t.upChannels, hw, wt, co, acc);
+    for (let q = 0; q < hw; q++) c1[co * hw + q] = linearOut(acc[q], bias[co], wfrac(p, `${pre}.bias`), fAcc, afrac(p, `head.${task}.out`), p.plan.bits.activation, false);
+  }
+  return upsamplePlanes(c1, t.channels, t.lastH, t.lastW);
+}
+
+/** The whole UpHead from the head norm's patch rows y [NP][D]: the token map, every stage's
+ * conv3x3 (and upsample but after the last), then conv1x1Out. */
+export function upHead(p: FamilyProject, task: string, y: ArrayLike<number>): Float64Array {
+  const t = p.sched.tasks.find((q) => q.name === task)!;
+  const { gridH, gridW } = p.sched.image;
+  let x = tokensToPlanes(Float64Array.from(y), p.sched.D, gridH, gridW, 0);
+  t.stages.forEach((st, s) => {
+    x = conv3x3Planes(p, task, s, x);
+    if (st.upsample) x = upsamplePlanes(x, t.upChannels, st.h, st.w);
+  });
+  return conv1x1Out(p, task, x);
 }
