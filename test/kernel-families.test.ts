@@ -45,7 +45,7 @@ interface ProjectCase {
   families: string[];
 }
 const PROJECTS: ProjectCase[] = [
-  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe', 'uphead'] },
+  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['io', 'engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe', 'uphead'] },
   // PE 8 x SIMD 16: a block is two weight-store parts, so tokens and pixels go in pairs.
   { name: 'b', spec: SPEC_B, pe: 8, simd: 16, scheduler: 'expert-major', families: ['moe', 'uphead'] },
   { name: 'c', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'token-major', families: ['moe'] },
@@ -273,5 +273,71 @@ describe('uphead.h', () => {
     input.add('uphead', 'uphead', t.id, y);
     want.set('uphead.result', resultWords(p, upHead(p, t.name, y.subarray(0, p.sched.NP * p.sched.D))));
     expectFamily(p, 'uphead', input, want);
+  });
+});
+
+/** A word whose lanes are worked out by hand below: bytes ff ff | 01 00 | 00 80 | ff 7f | 34 12 | cd ab | 00 00 | 01 80. */
+const HAND_WORD = [0xff, 0xff, 0x01, 0x00, 0x00, 0x80, 0xff, 0x7f, 0x34, 0x12, 0xcd, 0xab, 0x00, 0x00, 0x01, 0x80];
+const HAND_L16 = [-1, 1, -32768, 32767, 0x1234, 0xabcd - 0x10000, 0, 0x8001 - 0x10000];
+const HAND_L32 = [0x0001ffff, 0x7fff8000, 0xabcd1234 - 2 ** 32, 0x80010000 - 2 ** 32];
+
+describe('io.h', () => {
+  it('bus-word lanes, ElemReader, load_vec32/16, Writer16/32, row_words, block_rows and dump_rows: values and words moved as the layout says', () => {
+    const p = project('a');
+    const R = rng(808);
+    const MEM = 64;
+    const OUT = 80;
+    const bytes = new Uint8Array(16 * MEM);
+    bytes.set(HAND_WORD);
+    for (let i = 16; i < bytes.length; i++) bytes[i] = R.int(0, 255);
+    const view = new DataView(bytes.buffer);
+    const i16 = (e: number): number => view.getInt16(2 * e, true);
+    const i32 = (e: number): number => view.getInt32(4 * e, true);
+    const range = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
+    const input = new Input().add('mem', 'image', bytes, 'lanes', 'lanes');
+    const want = new Map<string, ArrayLike<number>>([
+      ['lanes.l16', range(8 * MEM, i16)],
+      ['lanes.l32', range(4 * MEM, i32)],
+    ]);
+    // A reader from element `first` of word `base` reads its first word, then one per 8 elements.
+    for (const [label, base, first, n] of [['reader_aligned', 3, 0, 16], ['reader_mid_word', 5, 13, 21], ['reader_one', 60, 7, 1]] as const) {
+      input.add('reader', label, base, first, n);
+      want.set(`${label}.v`, range(n, (i) => i16(8 * base + first + i)));
+      want.set(`${label}.reads`, [1 + Math.floor(((first % 8) + n - 1) / 8)]);
+    }
+    // load_vec32 reads the word of every element (one single-beat read each).
+    input.add('vec32', 'vec32', 7, 5, 11);
+    want.set('vec32.v', range(11, (i) => i32(4 * 7 + 5 + i)));
+    want.set('vec32.reads', [11]);
+    input.add('vec16', 'vec16', 9, 19);
+    want.set('vec16.v', range(19, (i) => i16(8 * 9 + i)));
+    want.set('vec16.reads', [3]);
+    for (const [bits, base, n] of [[16, 2, 21], [32, 5, 10], [16, 0, 8]] as const) {
+      // Values past the lane's range keep their low bits (ap_int<bits> of the value).
+      const values = range(n, (i) => (i === 0 ? 70000 : i === 1 ? -(2 ** (bits - 1)) - 5 : R.int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)));
+      const out = new DataView(new Uint8Array(16 * OUT).fill(0xa5).buffer);
+      const perWord = 128 / bits;
+      const words = Math.ceil(n / perWord);
+      for (let i = 0; i < words * perWord; i++) {
+        const v = i < n ? values[i] : 0; // the flushed last word is zero-padded
+        if (bits === 16) out.setInt16(16 * base + 2 * i, v, true);
+        else out.setInt32(16 * base + 4 * i, v, true);
+      }
+      const label = `writer${bits}_at_${base}`;
+      input.add(`writer${bits}`, label, base, n, values);
+      want.set(`${label}.out`, range(8 * OUT, (e) => out.getInt16(2 * e, true)));
+      want.set(`${label}.writes`, [words]);
+    }
+    // row_words(cols) = ceil(cols / 8); block_rows(rows, K) = rows/4 x K/4 blocks of 2 words at PE 4 x SIMD 4.
+    input.add('sizes', 'sizes', 4, 16, 8, 16, 17, 4, 4, 1, 12, 8, 0, 0, 16);
+    want.set('sizes.v', [2, 16, 3, 2, 1, 12, 0, 0]);
+    const { N, D } = p.sched;
+    const x = randomInts(R, N * D, 16);
+    input.add('dump', 'dump_rows', 3, 2, 4, x);
+    want.set('dump_rows.out', range(8 * OUT, (e) => (e >= 24 && e < 24 + 4 * D ? x[2 * D + e - 24] : FILL16)));
+    want.set('dump_rows.writes', [(4 * D) / 8]);
+    // The expected lanes are the little-endian reading of the bytes: by hand for the first word.
+    expect([range(8, i16), range(4, i32)]).toEqual([HAND_L16, HAND_L32]);
+    expectFamily(p, 'io', input, want);
   });
 });
