@@ -45,9 +45,9 @@ interface ProjectCase {
   families: string[];
 }
 const PROJECTS: ProjectCase[] = [
-  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['io', 'engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe', 'uphead'] },
+  { name: 'a', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'expert-major', families: ['io', 'weight_store', 'engine', 'layernorm', 'patch_embed', 'attention', 'dense_mlp', 'moe', 'uphead'] },
   // PE 8 x SIMD 16: a block is two weight-store parts, so tokens and pixels go in pairs.
-  { name: 'b', spec: SPEC_B, pe: 8, simd: 16, scheduler: 'expert-major', families: ['moe', 'uphead'] },
+  { name: 'b', spec: SPEC_B, pe: 8, simd: 16, scheduler: 'expert-major', families: ['weight_store', 'moe', 'uphead'] },
   { name: 'c', spec: SPEC_A, pe: 4, simd: 4, scheduler: 'token-major', families: ['moe'] },
 ];
 
@@ -339,5 +339,66 @@ describe('io.h', () => {
     // The expected lanes are the little-endian reading of the bytes: by hand for the first word.
     expect([range(8, i16), range(4, i32)]).toEqual([HAND_L16, HAND_L32]);
     expectFamily(p, 'io', input, want);
+  });
+});
+
+describe('weight_store.h', () => {
+  it.each([
+    ['a', 'a block is one part'],
+    ['b', 'a block is two parts'],
+  ])('load_parts puts every weight of an expert and a conv group where the feed reads it, and the feed walks the blocks in order across banks (%s: %s)', (name) => {
+    const p = project(name);
+    const { pe: PE, simd: SIMD, D } = p.sched;
+    const ws = p.sched.ws!;
+    const m = p.sched.moe!;
+    const b = m.blocks[0];
+    const e = 2;
+    const expert = p.layout.blocks[b].experts + e * m.expertWords;
+    const w1 = tensor(p, `backbone.blocks.${b}.mlp.experts.htoh4.weight`);
+    const w2 = tensor(p, `backbone.blocks.${b}.mlp.experts.h4toh.weight`);
+    const seg = p.sched.tasks[0];
+    const st = seg.stages[1];
+    const conv = tensor(p, `decoders.${seg.name}.conv_1.weight`);
+    // [label, image word, rows, K, bank, first part, W(row, col) in checkpoint terms]
+    const cases: Array<[string, number, number, number, number, number, Matrix]> = [
+      ['expert2_w1', expert + p.layout.expertParts.w1, m.hidden, D, 1, 0, (r, c) => w1[(e * m.hidden + r) * D + c]],
+      ['expert2_w2_after_w1', expert + p.layout.expertParts.w2, D, m.hidden, 1, (m.hidden / PE) * (D / SIMD) * ws.parts, (r, c) => w2[(e * D + r) * m.hidden + c]],
+      // conv3x3 [Co][Ci][3][3] is stored [Co][tap][Ci]: column tap * Ci + ci.
+      ['conv_1', p.layout.heads[0].convW[1], seg.upChannels, 9 * st.cin, 0, 5, (r, c) => conv[(r * st.cin + (c % st.cin)) * 9 + Math.floor(c / st.cin)]],
+    ];
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, off, rows, K, bank, first, W] of cases) {
+      const blocks = (rows / PE) * (K / SIMD);
+      input.add('parts', label, off, blocks, bank, first);
+      // Part k of block (tile, cb) at address first + block * parts + k: rows tile * PE + k * PART_ROWS ..
+      const parts: number[] = [];
+      for (let blk = 0; blk < blocks; blk++) {
+        const tile = Math.floor(blk / (K / SIMD));
+        const cb = blk % (K / SIMD);
+        for (let k = 0; k < ws.parts; k++) {
+          for (let r = 0; r < ws.partRows; r++) for (let c = 0; c < SIMD; c++) parts.push(W(tile * PE + k * ws.partRows + r, cb * SIMD + c));
+        }
+      }
+      want.set(`${label}.ws`, parts);
+      want.set(`${label}.reads`, [blocks * p.sched.blockWords]);
+    }
+    // The feed primed on bank 1 holds W1's block 0 (rows 0 .. PE - 1, columns 0 .. SIMD - 1); on
+    // bank 0, whose first parts nothing wrote (conv_1 went from part 5), the zeros of a static.
+    const feeds: Array<[string, number, number, number]> = [
+      ['feed_expert', 1, (m.hidden / PE) * (D / SIMD) * 2, 5],
+      ['feed_across_banks', 0, ws.depth / ws.parts + 3, ws.depth / ws.parts + 5],
+      ['feed_one_block', 1, 1, 3],
+    ];
+    for (const [label, bank0, nblk, steps] of feeds) {
+      input.add('feed', label, bank0, nblk, steps);
+      want.set(`${label}.nxt`, Array.from({ length: PE * SIMD }, (_, i) => (bank0 === 1 ? w1[(e * m.hidden + Math.floor(i / SIMD)) * D + (i % SIMD)] : 0)));
+      // After priming the feed names block 1, after each step the next one, back to 0 after the last.
+      want.set(`${label}.seq`, Array.from({ length: steps + 1 }, (_, i) => {
+        const j = (i + 1) % nblk;
+        return [j, bank0 + Math.floor((j * ws.parts) / ws.depth), (j * ws.parts) % ws.depth];
+      }).flat());
+    }
+    expectFamily(p, 'weight_store', input, want);
   });
 });
