@@ -2,14 +2,18 @@
  * Each kernel family header of a generated project (src/kernels/<family>.h) alone, under a
  * small C++ testbench (test/kernels/<family>_tb.cpp) that includes only that header, fills the
  * family's inputs (on-chip buffers of kernels/buffers.h, DDR regions, the project's weight image),
- * calls the family's function and prints its outputs. The expected words come from the
+ * calls the family's functions and prints their outputs. The expected words come from the
  * TypeScript operators (test/kernels/expected.ts), never from the C++; every printed word must
- * be equal. Inputs are seeded random values of mixed magnitudes with the word's extremes.
- * Each driver is built with g++ on the shim and, where AMD's vendored C-simulation headers
- * exist, with clang++ on them.
+ * be equal, and the report names the words that differ. Inputs are seeded random values of
+ * mixed magnitudes with the word's extremes. Each driver is built with g++ on the shim and,
+ * where AMD's vendored C-simulation headers exist, with clang++ on them (the strict csim
+ * flags; see test/kernels/harness.ts for the two warnings a single header needs off).
  *
- * Projects (PROJECTS): a (PE 4 x SIMD 4, expert-major, a dense and an MoE block, an UpHead of 12 channels
- * in maps padded to 16 and a linear head) runs every family.
+ * Projects (PROJECTS): a (PE 4 x SIMD 4, expert-major; a dense and an MoE block, an UpHead of
+ * 12 channels in maps padded to 16, a linear head) runs every family; b (PE 8 x SIMD 16: a
+ * weight block is two weight-store parts, so experts take tokens and convolutions pixels in
+ * pairs) the weight store, MoE and UpHead; c (token-major) the MoE layer. buffers.h has no
+ * computation of its own (it is included by every driver).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -29,6 +33,7 @@ const SPEC_A: ModelSpec = smallSpec({
     { name: 'cls', channels: 5, head: { kind: 'linear' } },
   ],
 });
+// SIMD 16 must divide the UpHead channels.
 const SPEC_B: ModelSpec = smallSpec({
   tasks: [
     { name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } },
@@ -60,7 +65,8 @@ const project = (name: string): FamilyProject => {
 };
 
 beforeAll(async () => {
-  const vendor = haveCompiler('clang++') ? vendorInclude() : undefined;
+  const vendor = vendorInclude();
+  if (vendor && !haveCompiler('clang++')) throw new Error(`AMD's headers are at ${vendor}, but there is no clang++ to build with them`);
   for (const c of PROJECTS) {
     const p = familyProject(dir, `fam_${c.name}`, c.spec, c.pe, c.simd, c.scheduler);
     projects.set(c.name, p);
@@ -83,6 +89,133 @@ function expectFamily(p: FamilyProject, family: string, input: Input, want: Map<
     expect({ build, differences: differences(runDriver(b, input.text()), want) }).toEqual({ build, differences: [] });
   }
 }
+
+/** A word whose lanes are worked out by hand below: bytes ff ff | 01 00 | 00 80 | ff 7f | 34 12 | cd ab | 00 00 | 01 80. */
+const HAND_WORD = [0xff, 0xff, 0x01, 0x00, 0x00, 0x80, 0xff, 0x7f, 0x34, 0x12, 0xcd, 0xab, 0x00, 0x00, 0x01, 0x80];
+const HAND_L16 = [-1, 1, -32768, 32767, 0x1234, 0xabcd - 0x10000, 0, 0x8001 - 0x10000];
+const HAND_L32 = [0x0001ffff, 0x7fff8000, 0xabcd1234 - 2 ** 32, 0x80010000 - 2 ** 32];
+
+describe('io.h', () => {
+  it('bus-word lanes, ElemReader, load_vec32/16, Writer16/32, row_words, block_rows and dump_rows: values and words moved as the layout says', () => {
+    const p = project('a');
+    const R = rng(808);
+    const MEM = 64;
+    const OUT = 80;
+    const bytes = new Uint8Array(16 * MEM);
+    bytes.set(HAND_WORD);
+    for (let i = 16; i < bytes.length; i++) bytes[i] = R.int(0, 255);
+    const view = new DataView(bytes.buffer);
+    const i16 = (e: number): number => view.getInt16(2 * e, true);
+    const i32 = (e: number): number => view.getInt32(4 * e, true);
+    const range = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
+    const input = new Input().add('mem', 'image', bytes, 'lanes', 'lanes');
+    const want = new Map<string, ArrayLike<number>>([
+      ['lanes.l16', range(8 * MEM, i16)],
+      ['lanes.l32', range(4 * MEM, i32)],
+    ]);
+    // A reader from element `first` of word `base` reads its first word, then one per 8 elements.
+    for (const [label, base, first, n] of [['reader_aligned', 3, 0, 16], ['reader_mid_word', 5, 13, 21], ['reader_one', 60, 7, 1]] as const) {
+      input.add('reader', label, base, first, n);
+      want.set(`${label}.v`, range(n, (i) => i16(8 * base + first + i)));
+      want.set(`${label}.reads`, [1 + Math.floor(((first % 8) + n - 1) / 8)]);
+    }
+    // load_vec32 reads the word of every element (one single-beat read each).
+    input.add('vec32', 'vec32', 7, 5, 11);
+    want.set('vec32.v', range(11, (i) => i32(4 * 7 + 5 + i)));
+    want.set('vec32.reads', [11]);
+    input.add('vec16', 'vec16', 9, 19);
+    want.set('vec16.v', range(19, (i) => i16(8 * 9 + i)));
+    want.set('vec16.reads', [3]);
+    for (const [bits, base, n] of [[16, 2, 21], [32, 5, 10], [16, 0, 8]] as const) {
+      // Values past the lane's range keep their low bits (ap_int<bits> of the value).
+      const values = range(n, (i) => (i === 0 ? 70000 : i === 1 ? -(2 ** (bits - 1)) - 5 : R.int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)));
+      const out = new DataView(new Uint8Array(16 * OUT).fill(0xa5).buffer);
+      const perWord = 128 / bits;
+      const words = Math.ceil(n / perWord);
+      for (let i = 0; i < words * perWord; i++) {
+        const v = i < n ? values[i] : 0; // the flushed last word is zero-padded
+        if (bits === 16) out.setInt16(16 * base + 2 * i, v, true);
+        else out.setInt32(16 * base + 4 * i, v, true);
+      }
+      const label = `writer${bits}_at_${base}`;
+      input.add(`writer${bits}`, label, base, n, values);
+      want.set(`${label}.out`, range(8 * OUT, (e) => out.getInt16(2 * e, true)));
+      want.set(`${label}.writes`, [words]);
+    }
+    // row_words(cols) = ceil(cols / 8); block_rows(rows, K) = rows/4 x K/4 blocks of 2 words at PE 4 x SIMD 4.
+    input.add('sizes', 'sizes', 4, 16, 8, 16, 17, 4, 4, 1, 12, 8, 0, 0, 16);
+    want.set('sizes.v', [2, 16, 3, 2, 1, 12, 0, 0]);
+    const { N, D } = p.sched;
+    const x = randomInts(R, N * D, 16);
+    input.add('dump', 'dump_rows', 3, 2, 4, x);
+    want.set('dump_rows.out', range(8 * OUT, (e) => (e >= 24 && e < 24 + 4 * D ? x[2 * D + e - 24] : FILL16)));
+    want.set('dump_rows.writes', [(4 * D) / 8]);
+    // The expected lanes are the little-endian reading of the bytes: by hand for the first word.
+    expect([range(8, i16), range(4, i32)]).toEqual([HAND_L16, HAND_L32]);
+    expectFamily(p, 'io', input, want);
+  });
+});
+
+describe('weight_store.h', () => {
+  it.each([
+    ['a', 'a block is one part'],
+    ['b', 'a block is two parts'],
+  ])('load_parts puts every weight of an expert and a conv group where the feed reads it, and the feed walks the blocks in order across banks (%s: %s)', (name) => {
+    const p = project(name);
+    const { pe: PE, simd: SIMD, D } = p.sched;
+    const ws = p.sched.ws!;
+    const m = p.sched.moe!;
+    const b = m.blocks[0];
+    const e = 2;
+    const expert = p.layout.blocks[b].experts + e * m.expertWords;
+    const w1 = tensor(p, `backbone.blocks.${b}.mlp.experts.htoh4.weight`);
+    const w2 = tensor(p, `backbone.blocks.${b}.mlp.experts.h4toh.weight`);
+    const seg = p.sched.tasks[0];
+    const st = seg.stages[1];
+    const conv = tensor(p, `decoders.${seg.name}.conv_1.weight`);
+    // [label, image word, rows, K, bank, first part, W(row, col) in checkpoint terms]
+    const cases: Array<[string, number, number, number, number, number, Matrix]> = [
+      ['expert2_w1', expert + p.layout.expertParts.w1, m.hidden, D, 1, 0, (r, c) => w1[(e * m.hidden + r) * D + c]],
+      ['expert2_w2_after_w1', expert + p.layout.expertParts.w2, D, m.hidden, 1, (m.hidden / PE) * (D / SIMD) * ws.parts, (r, c) => w2[(e * D + r) * m.hidden + c]],
+      // conv3x3 [Co][Ci][3][3] is stored [Co][tap][Ci]: column tap * Ci + ci.
+      ['conv_1', p.layout.heads[0].convW[1], seg.upChannels, 9 * st.cin, 0, 5, (r, c) => conv[(r * st.cin + (c % st.cin)) * 9 + Math.floor(c / st.cin)]],
+    ];
+    const input = new Input();
+    const want = new Map<string, ArrayLike<number>>();
+    for (const [label, off, rows, K, bank, first, W] of cases) {
+      const blocks = (rows / PE) * (K / SIMD);
+      input.add('parts', label, off, blocks, bank, first);
+      // Part k of block (tile, cb) at address first + block * parts + k: rows tile * PE + k * PART_ROWS ..
+      const parts: number[] = [];
+      for (let blk = 0; blk < blocks; blk++) {
+        const tile = Math.floor(blk / (K / SIMD));
+        const cb = blk % (K / SIMD);
+        for (let k = 0; k < ws.parts; k++) {
+          for (let r = 0; r < ws.partRows; r++) for (let c = 0; c < SIMD; c++) parts.push(W(tile * PE + k * ws.partRows + r, cb * SIMD + c));
+        }
+      }
+      want.set(`${label}.ws`, parts);
+      want.set(`${label}.reads`, [blocks * p.sched.blockWords]);
+    }
+    // The feed primed on bank 1 holds W1's block 0 (rows 0 .. PE - 1, columns 0 .. SIMD - 1); on
+    // bank 0, whose first parts nothing wrote (conv_1 went from part 5), the zeros of a static.
+    const feeds: Array<[string, number, number, number]> = [
+      ['feed_expert', 1, (m.hidden / PE) * (D / SIMD) * 2, 5],
+      ['feed_across_banks', 0, ws.depth / ws.parts + 3, ws.depth / ws.parts + 5],
+      ['feed_one_block', 1, 1, 3],
+    ];
+    for (const [label, bank0, nblk, steps] of feeds) {
+      input.add('feed', label, bank0, nblk, steps);
+      want.set(`${label}.nxt`, Array.from({ length: PE * SIMD }, (_, i) => (bank0 === 1 ? w1[(e * m.hidden + Math.floor(i / SIMD)) * D + (i % SIMD)] : 0)));
+      // After priming the feed names block 1, after each step the next one, back to 0 after the last.
+      want.set(`${label}.seq`, Array.from({ length: steps + 1 }, (_, i) => {
+        const j = (i + 1) % nblk;
+        return [j, bank0 + Math.floor((j * ws.parts) / ws.depth), (j * ws.parts) % ws.depth];
+      }).flat());
+    }
+    expectFamily(p, 'weight_store', input, want);
+  });
+});
 
 describe('engine.h', () => {
   it('linear_engine: every ACC / ACC_T word is its old value or the exact sum over the blocked matrix of the image', () => {
@@ -273,132 +406,5 @@ describe('uphead.h', () => {
     input.add('uphead', 'uphead', t.id, y);
     want.set('uphead.result', resultWords(p, upHead(p, t.name, y.subarray(0, p.sched.NP * p.sched.D))));
     expectFamily(p, 'uphead', input, want);
-  });
-});
-
-/** A word whose lanes are worked out by hand below: bytes ff ff | 01 00 | 00 80 | ff 7f | 34 12 | cd ab | 00 00 | 01 80. */
-const HAND_WORD = [0xff, 0xff, 0x01, 0x00, 0x00, 0x80, 0xff, 0x7f, 0x34, 0x12, 0xcd, 0xab, 0x00, 0x00, 0x01, 0x80];
-const HAND_L16 = [-1, 1, -32768, 32767, 0x1234, 0xabcd - 0x10000, 0, 0x8001 - 0x10000];
-const HAND_L32 = [0x0001ffff, 0x7fff8000, 0xabcd1234 - 2 ** 32, 0x80010000 - 2 ** 32];
-
-describe('io.h', () => {
-  it('bus-word lanes, ElemReader, load_vec32/16, Writer16/32, row_words, block_rows and dump_rows: values and words moved as the layout says', () => {
-    const p = project('a');
-    const R = rng(808);
-    const MEM = 64;
-    const OUT = 80;
-    const bytes = new Uint8Array(16 * MEM);
-    bytes.set(HAND_WORD);
-    for (let i = 16; i < bytes.length; i++) bytes[i] = R.int(0, 255);
-    const view = new DataView(bytes.buffer);
-    const i16 = (e: number): number => view.getInt16(2 * e, true);
-    const i32 = (e: number): number => view.getInt32(4 * e, true);
-    const range = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
-    const input = new Input().add('mem', 'image', bytes, 'lanes', 'lanes');
-    const want = new Map<string, ArrayLike<number>>([
-      ['lanes.l16', range(8 * MEM, i16)],
-      ['lanes.l32', range(4 * MEM, i32)],
-    ]);
-    // A reader from element `first` of word `base` reads its first word, then one per 8 elements.
-    for (const [label, base, first, n] of [['reader_aligned', 3, 0, 16], ['reader_mid_word', 5, 13, 21], ['reader_one', 60, 7, 1]] as const) {
-      input.add('reader', label, base, first, n);
-      want.set(`${label}.v`, range(n, (i) => i16(8 * base + first + i)));
-      want.set(`${label}.reads`, [1 + Math.floor(((first % 8) + n - 1) / 8)]);
-    }
-    // load_vec32 reads the word of every element (one single-beat read each).
-    input.add('vec32', 'vec32', 7, 5, 11);
-    want.set('vec32.v', range(11, (i) => i32(4 * 7 + 5 + i)));
-    want.set('vec32.reads', [11]);
-    input.add('vec16', 'vec16', 9, 19);
-    want.set('vec16.v', range(19, (i) => i16(8 * 9 + i)));
-    want.set('vec16.reads', [3]);
-    for (const [bits, base, n] of [[16, 2, 21], [32, 5, 10], [16, 0, 8]] as const) {
-      // Values past the lane's range keep their low bits (ap_int<bits> of the value).
-      const values = range(n, (i) => (i === 0 ? 70000 : i === 1 ? -(2 ** (bits - 1)) - 5 : R.int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)));
-      const out = new DataView(new Uint8Array(16 * OUT).fill(0xa5).buffer);
-      const perWord = 128 / bits;
-      const words = Math.ceil(n / perWord);
-      for (let i = 0; i < words * perWord; i++) {
-        const v = i < n ? values[i] : 0; // the flushed last word is zero-padded
-        if (bits === 16) out.setInt16(16 * base + 2 * i, v, true);
-        else out.setInt32(16 * base + 4 * i, v, true);
-      }
-      const label = `writer${bits}_at_${base}`;
-      input.add(`writer${bits}`, label, base, n, values);
-      want.set(`${label}.out`, range(8 * OUT, (e) => out.getInt16(2 * e, true)));
-      want.set(`${label}.writes`, [words]);
-    }
-    // row_words(cols) = ceil(cols / 8); block_rows(rows, K) = rows/4 x K/4 blocks of 2 words at PE 4 x SIMD 4.
-    input.add('sizes', 'sizes', 4, 16, 8, 16, 17, 4, 4, 1, 12, 8, 0, 0, 16);
-    want.set('sizes.v', [2, 16, 3, 2, 1, 12, 0, 0]);
-    const { N, D } = p.sched;
-    const x = randomInts(R, N * D, 16);
-    input.add('dump', 'dump_rows', 3, 2, 4, x);
-    want.set('dump_rows.out', range(8 * OUT, (e) => (e >= 24 && e < 24 + 4 * D ? x[2 * D + e - 24] : FILL16)));
-    want.set('dump_rows.writes', [(4 * D) / 8]);
-    // The expected lanes are the little-endian reading of the bytes: by hand for the first word.
-    expect([range(8, i16), range(4, i32)]).toEqual([HAND_L16, HAND_L32]);
-    expectFamily(p, 'io', input, want);
-  });
-});
-
-describe('weight_store.h', () => {
-  it.each([
-    ['a', 'a block is one part'],
-    ['b', 'a block is two parts'],
-  ])('load_parts puts every weight of an expert and a conv group where the feed reads it, and the feed walks the blocks in order across banks (%s: %s)', (name) => {
-    const p = project(name);
-    const { pe: PE, simd: SIMD, D } = p.sched;
-    const ws = p.sched.ws!;
-    const m = p.sched.moe!;
-    const b = m.blocks[0];
-    const e = 2;
-    const expert = p.layout.blocks[b].experts + e * m.expertWords;
-    const w1 = tensor(p, `backbone.blocks.${b}.mlp.experts.htoh4.weight`);
-    const w2 = tensor(p, `backbone.blocks.${b}.mlp.experts.h4toh.weight`);
-    const seg = p.sched.tasks[0];
-    const st = seg.stages[1];
-    const conv = tensor(p, `decoders.${seg.name}.conv_1.weight`);
-    // [label, image word, rows, K, bank, first part, W(row, col) in checkpoint terms]
-    const cases: Array<[string, number, number, number, number, number, Matrix]> = [
-      ['expert2_w1', expert + p.layout.expertParts.w1, m.hidden, D, 1, 0, (r, c) => w1[(e * m.hidden + r) * D + c]],
-      ['expert2_w2_after_w1', expert + p.layout.expertParts.w2, D, m.hidden, 1, (m.hidden / PE) * (D / SIMD) * ws.parts, (r, c) => w2[(e * D + r) * m.hidden + c]],
-      // conv3x3 [Co][Ci][3][3] is stored [Co][tap][Ci]: column tap * Ci + ci.
-      ['conv_1', p.layout.heads[0].convW[1], seg.upChannels, 9 * st.cin, 0, 5, (r, c) => conv[(r * st.cin + (c % st.cin)) * 9 + Math.floor(c / st.cin)]],
-    ];
-    const input = new Input();
-    const want = new Map<string, ArrayLike<number>>();
-    for (const [label, off, rows, K, bank, first, W] of cases) {
-      const blocks = (rows / PE) * (K / SIMD);
-      input.add('parts', label, off, blocks, bank, first);
-      // Part k of block (tile, cb) at address first + block * parts + k: rows tile * PE + k * PART_ROWS ..
-      const parts: number[] = [];
-      for (let blk = 0; blk < blocks; blk++) {
-        const tile = Math.floor(blk / (K / SIMD));
-        const cb = blk % (K / SIMD);
-        for (let k = 0; k < ws.parts; k++) {
-          for (let r = 0; r < ws.partRows; r++) for (let c = 0; c < SIMD; c++) parts.push(W(tile * PE + k * ws.partRows + r, cb * SIMD + c));
-        }
-      }
-      want.set(`${label}.ws`, parts);
-      want.set(`${label}.reads`, [blocks * p.sched.blockWords]);
-    }
-    // The feed primed on bank 1 holds W1's block 0 (rows 0 .. PE - 1, columns 0 .. SIMD - 1); on
-    // bank 0, whose first parts nothing wrote (conv_1 went from part 5), the zeros of a static.
-    const feeds: Array<[string, number, number, number]> = [
-      ['feed_expert', 1, (m.hidden / PE) * (D / SIMD) * 2, 5],
-      ['feed_across_banks', 0, ws.depth / ws.parts + 3, ws.depth / ws.parts + 5],
-      ['feed_one_block', 1, 1, 3],
-    ];
-    for (const [label, bank0, nblk, steps] of feeds) {
-      input.add('feed', label, bank0, nblk, steps);
-      want.set(`${label}.nxt`, Array.from({ length: PE * SIMD }, (_, i) => (bank0 === 1 ? w1[(e * m.hidden + Math.floor(i / SIMD)) * D + (i % SIMD)] : 0)));
-      // After priming the feed names block 1, after each step the next one, back to 0 after the last.
-      want.set(`${label}.seq`, Array.from({ length: steps + 1 }, (_, i) => {
-        const j = (i + 1) % nblk;
-        return [j, bank0 + Math.floor((j * ws.parts) / ws.depth), (j * ws.parts) % ws.depth];
-      }).flat());
-    }
-    expectFamily(p, 'weight_store', input, want);
   });
 });

@@ -9,15 +9,9 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
-
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind != "attention") return 2;
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
+    if (kind != "attention") return false;
     const int b = (int)tb::next();
     tb::read_rows(Y, N_TOK, D);
     attention(w, BLOCKS[b]);
@@ -25,6 +19,6 @@ int main(int argc, char **argv) {
     tb::print_rows(label + ".q", Qh, 0, N_TOK, HD);
     tb::print_rows(label + ".k", Kh, 0, N_TOK, HD);
     tb::print_rows(label + ".v", Vh, 0, N_TOK, HD);
-  }
-  return 0;
+    return true;
+  });
 }

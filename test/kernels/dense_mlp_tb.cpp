@@ -7,20 +7,14 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
-
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind != "dense") return 2;
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
+    if (kind != "dense") return false;
     const int b = (int)tb::next();
     tb::read_rows(Y, N_TOK, D);
     tb::read_rows(X, N_TOK, D);
     dense_mlp(w, BLOCKS[b]);
     tb::print_rows(label + ".x", X, 0, N_TOK, D);
-  }
-  return 0;
+    return true;
+  });
 }

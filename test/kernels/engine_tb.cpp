@@ -9,8 +9,6 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
-
 // The input rows of a case into the source buffer the job reads.
 static void read_source(int src) {
   act_t (&x)[N_TOK][D] = src == SRC_Y ? Y : (src == SRC_A ? A : H);
@@ -18,12 +16,8 @@ static void read_source(int src) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind != "linear") return 2;
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
+    if (kind != "linear") return false;
     const unsigned off = (unsigned)tb::next();
     const int rows = (int)tb::next(), K = (int)tb::next(), src = (int)tb::next();
     const int n0 = (int)tb::next(), n_rows = (int)tb::next(), dst = (int)tb::next();
@@ -33,6 +27,6 @@ int main(int argc, char **argv) {
     tb::read_rows(out, N_TOK, ACC_COLS);
     linear_engine(w, off, rows, K, src, n0, n_rows, dst, accumulate);
     tb::print_rows(label + ".dst", out, 0, N_TOK, ACC_COLS);
-  }
-  return 0;
+    return true;
+  });
 }

@@ -1,7 +1,7 @@
 // Testbench of kernels/io.h (test/kernel-families.test.ts): bus-word lanes, the element reader
 // and lane writers, vector loads, the size helpers and dump_rows, with the words each moved on
-// its m_axi channel (the csim counters). stdin holds cases:
-//   mem     <label> <TB_MEM_WORDS x 16 bytes>           the DDR region the readers read (bundle 0)
+// its m_axi channel (the csim counters). stdin holds cases (the weight image of argv[1] goes unused):
+//   mem     <label> <TB_MEM_WORDS x 16 bytes>        the DDR region the readers read (bundle 0)
 //   lanes   <label>                                   lane16 / lane32 of every word ("<label>.l16", ".l32")
 //   reader  <label> <base> <first> <n>                ElemReader: n elements ("<label>.v", ".reads")
 //   vec32   <label> <off> <first> <n>                 load_vec32 ("<label>.v", ".reads")
@@ -96,28 +96,29 @@ static void dump(const std::string &label, const ddr_io &out) {
   tb::Line(label + ".writes") << moved;
 }
 
-int main() {
+// The readers read TB_MEM as bundle 0, the writers write TB_OUT as bundle 1 (the weight image
+// tb::run loads is not used).
+static bool run_case(const std::string &kind, const std::string &label, const ddr_in &) {
   const ddr_in mem(TB_MEM, 0);
   const ddr_io out(TB_OUT, 1);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind == "mem") {
-      for (unsigned i = 0; i < TB_MEM_WORDS; i++) for (int b = 0; b < 16; b++) tb::set_byte(TB_MEM[i], b, (unsigned)tb::next());
-    } else if (kind == "lanes") {
-      lanes(label);
-    } else if (kind == "reader" || kind == "vec32" || kind == "vec16") {
-      reads(label, kind, mem);
-    } else if (kind == "writer16") {
-      writer<16>(label, out);
-    } else if (kind == "writer32") {
-      writer<32>(label, out);
-    } else if (kind == "sizes") {
-      sizes(label);
-    } else if (kind == "dump") {
-      dump(label, out);
-    } else {
-      return 2;
-    }
+  if (kind == "mem") {
+    for (unsigned i = 0; i < TB_MEM_WORDS; i++) for (int b = 0; b < 16; b++) tb::set_byte(TB_MEM[i], b, (unsigned)tb::next());
+  } else if (kind == "lanes") {
+    lanes(label);
+  } else if (kind == "reader" || kind == "vec32" || kind == "vec16") {
+    reads(label, kind, mem);
+  } else if (kind == "writer16") {
+    writer<16>(label, out);
+  } else if (kind == "writer32") {
+    writer<32>(label, out);
+  } else if (kind == "sizes") {
+    sizes(label);
+  } else if (kind == "dump") {
+    dump(label, out);
+  } else {
+    return false;
   }
-  return 0;
+  return true;
 }
+
+int main(int argc, char **argv) { return tb::run(argc, argv, run_case); }

@@ -8,15 +8,9 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
-
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind != "ln") return 2;
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
+    if (kind != "ln") return false;
     const int site = (int)tb::next(), index = (int)tb::next();
     const int first = (int)tb::next(), rows = (int)tb::next();
     tb::read_rows(X, N_TOK, D);
@@ -28,6 +22,6 @@ int main(int argc, char **argv) {
       layer_norm(w, site == 0 ? bp.ln1_g : bp.ln2_g, site == 0 ? bp.ln1_b : bp.ln2_b, site == 0 ? bp.ln1 : bp.ln2, X, first, rows, Y);
     }
     tb::print_rows(label + ".y", Y, 0, rows, D);
-  }
-  return 0;
+    return true;
+  });
 }

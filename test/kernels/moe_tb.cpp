@@ -11,7 +11,6 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
 static wword_t SCRATCH[SCRATCH_WORDS];
 
 static void print_list(const std::string &key, const int *v, int n) {
@@ -34,24 +33,19 @@ static void print_loads(const std::string &label, const MoeLayerStats &s) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  const ddr_io scratch(SCRATCH, 1);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind != "moe") return 2;
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
+    if (kind != "moe") return false;
     const int b = (int)tb::next(), task = (int)tb::next();
     tb::read_rows(Y, N_TOK, D);
     tb::read_rows(X, N_TOK, D);
     MoeLayerStats &s = g_csim.moe[BLOCKS[b].moe];
     s = MoeLayerStats();
-    moe_layer(w, scratch, BLOCKS[b], task, false);
+    moe_layer(w, ddr_io(SCRATCH, 1), BLOCKS[b], task, false);
     tb::print_rows(label + ".z", Z, 0, N_TOK, E_ROWS);
     print_queues(label);
     tb::print_rows(label + ".moe", Y, 0, N_TOK, D);
     tb::print_rows(label + ".x", X, 0, N_TOK, D);
     print_loads(label, s);
-  }
-  return 0;
+    return true;
+  });
 }

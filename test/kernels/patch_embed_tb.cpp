@@ -7,20 +7,14 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
 static wword_t IMAGE[IMAGE_WORDS];
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  const ddr_in image(IMAGE, 2);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    if (kind != "image") return 2;
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
+    if (kind != "image") return false;
     tb::read_words16(IMAGE, IMAGE_WORDS);
-    patch_embed(w, image);
+    patch_embed(w, ddr_in(IMAGE, 2));
     tb::print_rows(label + ".x", X, 0, N_TOK, D);
-  }
-  return 0;
+    return true;
+  });
 }

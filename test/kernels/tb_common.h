@@ -1,5 +1,5 @@
 // What the kernel-family testbenches (test/kernels/<family>_tb.cpp, run by
-// test/kernel-families.test.ts) share: integers from stdin, DDR regions as the host lays them
+// test/kernel-families.test.ts) share: their main loop, integers from stdin, DDR regions as the host lays them
 // out (little-endian bytes), and outputs as "<key> <values...>" lines on stdout. Included after
 // the family's kernel header (it uses m3vit::wword_t). Bytes are read and written through
 // ap_uint ranges of 8 bits, not through the kernels' lane helpers, so that a testbench does not
@@ -114,6 +114,27 @@ void print_rows(const std::string &key, const T (&a)[R][C], int first, int rows,
 inline void print_words16(const std::string &key, const wword_t *mem, unsigned first, unsigned n) {
   Line line(key);
   for (unsigned e = first * 8; e < (first + n) * 8; e++) line << elem16(mem, e);
+}
+
+// A driver's main: the project's weight image (argv[1]) as the weights bundle, then every case
+// of stdin through on_case(kind, label, weights), which returns false for a kind it does not know.
+template <typename OnCase>
+int run(int argc, char **argv, OnCase on_case) {
+  static wword_t weights[m3vit::WEIGHT_WORDS];
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <weights.bin> < cases\n", argv[0]);
+    return 2;
+  }
+  load_image(argv[1], weights, m3vit::WEIGHT_WORDS);
+  const m3vit::ddr_in w(weights, 0);
+  std::string kind, label;
+  while (next_case(kind, label)) {
+    if (!on_case(kind, label, w)) {
+      std::fprintf(stderr, "tb: unknown case %s\n", kind.c_str());
+      return 2;
+    }
+  }
+  return 0;
 }
 
 } // namespace tb

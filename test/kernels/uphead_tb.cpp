@@ -12,47 +12,43 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
 static wword_t SCRATCH[SCRATCH_WORDS];
 static wword_t RESULT[RESULT_WORDS];
 
 // Words of an [h][w][stride] map.
 static unsigned map_words(int h, int w, int stride) { return (unsigned)(h * w * stride / 8); }
 
-int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
+// One case on a scratch and result full of the fill byte; false for an unknown kind.
+static bool run_case(const std::string &kind, const std::string &label, const ddr_in &w) {
   const ddr_io scratch(SCRATCH, 1);
   const ddr_io result(RESULT, 3);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
-    tb::fill_bytes(SCRATCH, SCRATCH_WORDS, 0xA5);
-    tb::fill_bytes(RESULT, RESULT_WORDS, 0xA5);
-    const int task = (int)tb::next();
-    const TaskParams &tp = TASK_PARAMS[task];
-    if (kind == "conv3x3" || kind == "upsample") {
-      const StageParams &sp = STAGE_PARAMS[task][tb::next()];
-      const int in_stride = kind == "conv3x3" ? sp.cin_stride : tp.up_stride;
-      tb::read_words16(SCRATCH, map_words(sp.h, sp.w, in_stride));
-      if (kind == "conv3x3") {
-        conv3x3(w, scratch, sp, tp, 0, MAP_WORDS);
-        tb::print_words16(label + ".map", SCRATCH, MAP_WORDS, map_words(sp.h, sp.w, tp.up_stride));
-      } else {
-        upsample2x(scratch, 0, MAP_WORDS, sp.h, sp.w, tp.up_stride);
-        tb::print_words16(label + ".map", SCRATCH, MAP_WORDS, map_words(2 * sp.h, 2 * sp.w, tp.up_stride));
-      }
-    } else if (kind == "conv1x1") {
-      tb::read_words16(SCRATCH, map_words(tp.last_h, tp.last_w, tp.up_stride));
-      conv1x1_out(w, scratch, result, tp, 0, false);
-      tb::print_words16(label + ".result", RESULT, 0, RESULT_WORDS);
-    } else if (kind == "uphead") {
-      tb::read_rows(Y, N_TOK, D);
-      uphead(w, scratch, result, task, false);
-      tb::print_words16(label + ".result", RESULT, 0, RESULT_WORDS);
+  tb::fill_bytes(SCRATCH, SCRATCH_WORDS, 0xA5);
+  tb::fill_bytes(RESULT, RESULT_WORDS, 0xA5);
+  const int task = (int)tb::next();
+  const TaskParams &tp = TASK_PARAMS[task];
+  if (kind == "conv3x3" || kind == "upsample") {
+    const StageParams &sp = STAGE_PARAMS[task][tb::next()];
+    const int in_stride = kind == "conv3x3" ? sp.cin_stride : tp.up_stride;
+    tb::read_words16(SCRATCH, map_words(sp.h, sp.w, in_stride));
+    if (kind == "conv3x3") {
+      conv3x3(w, scratch, sp, tp, 0, MAP_WORDS);
+      tb::print_words16(label + ".map", SCRATCH, MAP_WORDS, map_words(sp.h, sp.w, tp.up_stride));
     } else {
-      return 2;
+      upsample2x(scratch, 0, MAP_WORDS, sp.h, sp.w, tp.up_stride);
+      tb::print_words16(label + ".map", SCRATCH, MAP_WORDS, map_words(2 * sp.h, 2 * sp.w, tp.up_stride));
     }
+  } else if (kind == "conv1x1") {
+    tb::read_words16(SCRATCH, map_words(tp.last_h, tp.last_w, tp.up_stride));
+    conv1x1_out(w, scratch, result, tp, 0, false);
+    tb::print_words16(label + ".result", RESULT, 0, RESULT_WORDS);
+  } else if (kind == "uphead") {
+    tb::read_rows(Y, N_TOK, D);
+    uphead(w, scratch, result, task, false);
+    tb::print_words16(label + ".result", RESULT, 0, RESULT_WORDS);
+  } else {
+    return false;
   }
-  return 0;
+  return true;
 }
+
+int main(int argc, char **argv) { return tb::run(argc, argv, run_case); }

@@ -11,8 +11,6 @@
 
 using namespace m3vit;
 
-static wword_t WEIGHTS[WEIGHT_WORDS];
-
 static void parts(const std::string &label, const ddr_in &w) {
   const unsigned base = (unsigned)tb::next();
   const int count = (int)tb::next(), bank = (int)tb::next(), first = (int)tb::next();
@@ -43,14 +41,10 @@ static void feed(const std::string &label) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
-  tb::load_image(argv[1], WEIGHTS, WEIGHT_WORDS);
-  const ddr_in w(WEIGHTS, 0);
-  std::string kind, label;
-  while (tb::next_case(kind, label)) {
+  return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
     if (kind == "parts") parts(label, w);
     else if (kind == "feed") feed(label);
-    else return 2;
-  }
-  return 0;
+    else return false;
+    return true;
+  });
 }
