@@ -17,6 +17,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { gateTensorName } from '../generator/ir/build';
 import type { ModelSpec } from '../generator/model/spec';
 import { CXX, haveCompiler, rng, tempDir, vendorInclude } from './helpers/cpp';
 import { smallSpec } from './helpers/project';
@@ -230,7 +231,7 @@ describe('engine.h', () => {
     const proj = tensor(p, 'backbone.blocks.0.attn.proj.weight');
     const fc1 = tensor(p, 'backbone.blocks.0.mlp.fc1.weight');
     const fc2 = tensor(p, 'backbone.blocks.0.mlp.fc2.weight');
-    const gate = tensor(p, 'backbone.blocks.1.mlp.gate.1.w_gate');
+    const gate = tensor(p, gateTensorName(p.ir.dims, moe.blocks[0], lin.modelIndex));
     const head = tensor(p, 'decoders.cls.linear.weight');
     const h = 1;
     const g = 2; // the v rows of head 1: rows (h * 3 + g) * hd .. in the image's head-major order
@@ -241,7 +242,7 @@ describe('engine.h', () => {
       ['qkv_v_rows_of_head_1', b0.qkvW + blockRows(p, (h * 3 + g) * hd, D), hd, D, 0, 1, N - 1, 1, false, (o, i) => qkv[(g * D + h * hd + o) * D + i]],
       ['fc1_tile_1', b0.fc1W + blockRows(p, dense.tile, D), dense.tile, D, 0, 0, N, 1, false, (o, i) => fc1[(dense.tile + o) * D + i]],
       ['fc2_tile_1_accumulating', b0.fc2W + blockRows(p, D, dense.tile), D, dense.tile, 2, 0, N, 0, true, (o, c) => fc2[o * dense.hidden + dense.tile + c]],
-      ['gate_of_task_1', p.layout.gates[0][1], moe.gateRows, D, 0, 0, N, 1, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
+      ['gate_of_task_1', p.layout.gates[0][lin.id], moe.gateRows, D, 0, 0, N, 1, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
       ['linear_head_padded_rows', p.layout.heads[1].outW, lin.channelsPadded, D, 0, 0, p.sched.NP, 1, true, (c, i) => (c < lin.channels ? head[c * D + i] : 0)],
     ];
     const input = new Input();

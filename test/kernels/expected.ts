@@ -131,7 +131,8 @@ export function layerNorm(p: FamilyProject, site: NormSite, x: ArrayLike<number>
   return y;
 }
 
-/** The int reference's tokens (patch embedding, class token, positional embedding) for an image. */
+/** The int reference's tokens (patch embedding, class token, positional embedding) for an
+ * image; they are the same for every task, so the first one runs. */
 export function tokens(p: FamilyProject, image: ArrayLike<number>): Float64Array {
   const run = runInt(p.ir, p.plan, p.quant, p.ir.tasks[0].name, image, { record: true });
   const t = run.checkpoints.find((c) => c.name === 'tokens');
@@ -182,52 +183,70 @@ export function denseMlp(p: FamilyProject, b: number, y: ArrayLike<number>, x: A
 /** What moe_layer leaves behind, by the names the moe driver prints. */
 export type MoeOutputs = Record<'z' | 'chosen' | 'gate' | 'qstart' | 'qtok' | 'qgate' | 'moe' | 'x' | 'used' | 'loads' | 'per_expert', number[]>;
 
-/**
- * MoE block b for built task `task` from the norm2 output y and the first residual x, in the
- * int reference's order (int.ts moeInt): the gate's logits (exact sums requantised), gateTopK
- * per token, per expert its tokens ascending through fc1, geluInt and fc2, combineTerm into a
- * wide sum per token, saturated once, then the residual. Also the queues (the (token, rank)
- * slots bucketed by expert, tokens ascending) and the expert loads the scheduler promises.
- */
-export function moeLayer(p: FamilyProject, b: number, task: number, y: ArrayLike<number>, x: ArrayLike<number>): MoeOutputs {
+/** The gate of MoE block b for built task `task`: logits (exact sums requantised, E_ROWS per
+ * token, the padding rows' zero), gateTopK per token, and each expert's (token, rank) slots. */
+function route(p: FamilyProject, b: number, task: number, y: ArrayLike<number>): { z: Float64Array; chosen: number[]; gate: number[]; queues: number[][] } {
   const { N, D } = p.sched;
-  const m = p.sched.moe!;
-  const { experts: E, topK: k, hidden: He } = m;
-  const A = p.plan.bits.activation;
-  const s = (n: string): number => afrac(p, `blocks.${b}.${n}`);
+  const { experts: E, topK: k, gateRows } = p.sched.moe!;
+  const fz = afrac(p, `blocks.${b}.gate`);
   const g = gateTensorName(p.ir.dims, b, p.sched.tasks[task].modelIndex);
-  const z = linearEngine(y, D, 0, N, (e, i) => (e < E ? tensor(p, g)[i * E + e] : 0), m.gateRows, D, new Float64Array(N * m.gateRows), m.gateRows, false)
-    .map((a) => requant(a, s('norm2') + wfrac(p, g), s('gate'), A));
+  const w = tensor(p, g);
+  const sums = linearEngine(y, D, 0, N, (e, i) => (e < E ? w[i * E + e] : 0), gateRows, D, new Float64Array(N * gateRows), gateRows, false);
+  const z = sums.map((a) => requant(a, afrac(p, `blocks.${b}.norm2`) + wfrac(p, g), fz, p.plan.bits.activation));
   const chosen: number[] = [];
   const gate: number[] = [];
   const queues: number[][] = Array.from({ length: E }, () => []);
   for (let t = 0; t < N; t++) {
-    const c = gateTopK(z.subarray(t * m.gateRows, t * m.gateRows + E), E, k, s('gate'));
+    const c = gateTopK(z.subarray(t * gateRows, t * gateRows + E), E, k, fz);
     chosen.push(...c.experts);
     gate.push(...c.weights);
     c.experts.forEach((e, r) => queues[e].push(t * k + r));
   }
+  return { z, chosen, gate, queues };
+}
+
+/** Every expert over its queue (tokens ascending): fc1, geluInt, fc2, and combineTerm of its
+ * gate weight into a wide sum per token (not yet saturated). */
+function expertSums(p: FamilyProject, b: number, y: ArrayLike<number>, queues: number[][], gate: number[]): Float64Array {
+  const { N, D } = p.sched;
+  const { topK: k, hidden: He } = p.sched.moe!;
+  const s = (n: string): number => afrac(p, `blocks.${b}.${n}`);
   const pre = `backbone.blocks.${b}.mlp.experts`;
   const acc = new Float64Array(N * D);
   queues.forEach((q, e) => {
     if (q.length === 0) return;
     const xs = q.flatMap((slot) => Array.from(y).slice(Math.floor(slot / k) * D, Math.floor(slot / k) * D + D));
     const h = linearLayer(p, xs, q.length, D, s('norm2'), `${pre}.htoh4.weight`, `${pre}.htoh4.bias`, He, `blocks.${b}.expert_fc1`, e * He * D, e * He)
-      .map((v) => geluInt(v, s('expert_fc1'), s('expert_gelu'), A));
+      .map((v) => geluInt(v, s('expert_fc1'), s('expert_gelu'), p.plan.bits.activation));
     const ye = linearLayer(p, h, q.length, He, s('expert_gelu'), `${pre}.h4toh.weight`, `${pre}.h4toh.bias`, D, `blocks.${b}.expert_fc2`, e * D * He, e * D);
     q.forEach((slot, i) => {
       const t = Math.floor(slot / k);
       for (let j = 0; j < D; j++) acc[t * D + j] += combineTerm(gate[slot], ye[i * D + j], s('expert_fc2'), s('moe'));
     });
   });
-  const moe = Array.from(acc, (v) => sat(v, A));
-  const perExpert = m.scheduler === 'expert-major' ? queues.map((q) => (q.length > 0 ? 1 : 0)) : lruLoads(chosen, E, m.cacheSlots);
+  return acc;
+}
+
+/**
+ * MoE block b for built task `task` from the norm2 output y and the first residual x, in the
+ * int reference's order (int.ts moeInt): route, expertSums, saturated once, the residual. Also
+ * the queues (slots bucketed by expert, tokens ascending) and the expert loads the scheduler
+ * promises (expert-major: each used expert once).
+ */
+export function moeLayer(p: FamilyProject, b: number, task: number, y: ArrayLike<number>, x: ArrayLike<number>): MoeOutputs {
+  const m = p.sched.moe!;
+  const A = p.plan.bits.activation;
+  const s = (n: string): number => afrac(p, `blocks.${b}.${n}`);
+  const { z, chosen, gate, queues } = route(p, b, task, y);
+  const moe = Array.from(expertSums(p, b, y, queues, gate), (v) => sat(v, A));
+  const perExpert = m.scheduler === 'expert-major' ? queues.map((q) => (q.length > 0 ? 1 : 0)) : lruLoads(chosen, m.experts, m.cacheSlots);
+  const token = (slot: number): number => Math.floor(slot / m.topK);
   return {
     z: Array.from(z),
     chosen,
     gate,
     qstart: queues.reduce((a, q) => [...a, a[a.length - 1] + q.length], [0]),
-    qtok: queues.flatMap((q) => q.map((slot) => Math.floor(slot / k))),
+    qtok: queues.flatMap((q) => q.map(token)),
     qgate: queues.flatMap((q) => q.map((slot) => gate[slot])),
     moe,
     x: moe.map((v, i) => addAligned(x[i], s('res1'), v, s('moe'), s('res2'), A)),
