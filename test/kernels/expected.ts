@@ -89,8 +89,8 @@ export function linearEngine(
 
 /**
  * A linear layer as the reference runs it (int.ts `linear`): exact sums (matmulRows), then
- * linearOut with the bias at the accumulator's binary point into the format of `site`. Rows
- * wOff / bOff on pick one expert's slice of an [E][out][in] tensor.
+ * linearOut with the bias at the accumulator's binary point into the format of `site`. The
+ * element offsets wOff and bOff pick one expert's slice of an [E][out][in] weight and [E][out] bias.
  */
 export function linearLayer(
   p: FamilyProject, x: ArrayLike<number>, rows: number, inDim: number, fx: number,
