@@ -29,6 +29,21 @@ function estimatedDatapath(est: Estimate): Record<string, number> {
   return out;
 }
 
+/** Shape -> count over the control multipliers (outside every pipelined loop: job setup and
+ * address arithmetic), less `except` (one call's control of a function set aside). */
+function structuralControl(r: StructureReport, except: { aBits: number; bBits: number; count: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of r.multipliers) if (m.count > m.pipelined) out[`${m.aBits} x ${m.bBits}`] = m.count - m.pipelined;
+  for (const m of except) out[`${m.aBits} x ${m.bBits}`] -= m.count;
+  return Object.fromEntries(Object.entries(out).filter(([, n]) => n !== 0));
+}
+
+function estimatedControl(est: Estimate): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const u of est.units) for (const m of u.multipliers) if (!m.pipelined) out[`${m.a} x ${m.b}`] = (out[`${m.a} x ${m.b}`] ?? 0) + m.count;
+  return out;
+}
+
 const dividerKey = (dividend: number, divisor: number): string => `${dividend} / ${divisor}`;
 
 function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: number, simd: number): void {
@@ -52,6 +67,17 @@ function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: numbe
   // Every multiplier of the datapath, shape by shape: what the estimator's units list is what
   // the code has (operand widths read from the AST: the ap_int types numerics.h multiplies).
   expect(structuralDatapath(r)).toEqual(estimatedDatapath(est));
+  // No control multiplier but the estimator's (the MoE gate's exps, once per token): sizes,
+  // strides and offsets of the kernels are products the generator computes (constants and
+  // the fields of the BLOCKS / TASK_PARAMS / STAGE_PARAMS / EXPERT_OFFSET tables), running
+  // offsets, or products of constants that HLS folds. attention's own (its head row offset
+  // and the block_rows of it) are set aside: its rewrite removes them, then this compares
+  // the whole report. So the structural DSP count is the estimate's.
+  const attention = fn('attention')?.control ?? [];
+  const attentionCalls = r.functions.flatMap((f) => f.callSites).filter((c) => c.callee === 'attention').length;
+  expect(attentionCalls).toBeLessThanOrEqual(1);
+  expect(structuralControl(r, attention)).toEqual(estimatedControl(est));
+  expect(r.dsp - attention.reduce((n, m) => n + m.dsp, 0)).toBe(est.resources.DSP.used);
   // And nothing wider than the DSP tiling the estimate prices: no 64-bit product anywhere.
   expect(r.multipliers.filter((m) => m.aBits > 48).map((m) => `${m.aBits} x ${m.bBits}`)).toEqual([]);
   // The pipelined dividers: the estimator's (attention's round(o / l), LayerNorm's reciprocal).
