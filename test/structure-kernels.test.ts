@@ -2,7 +2,8 @@
  * The structural check (generator/structure) on generated kernels: what the estimator
  * assumes, checked on the code Vitis would read. The default config (m3vit-tiny, PE 32 x
  * SIMD 32) and configurations of the csim matrix (experts and both heads, PE 8 x SIMD 16
- * with 2-part blocks and conv groups, a dense model with a linear head, token-major).
+ * with 2-part blocks and conv groups, a dense model with a linear head, token-major, an image
+ * whose sizes are not powers of two).
  */
 import * as path from 'path';
 import { estimate } from '../generator/estimate/estimate';
@@ -117,6 +118,8 @@ describe('structure of the generated kernels', () => {
     ['2-part blocks and conv groups, PE 8 x SIMD 16', smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }] }), 8, 16, 'expert-major'],
     ['token-major, PE 4 x SIMD 4', smallSpec({ experts: 16, topK: 2 }), 4, 4, 'token-major'],
     ['dense model, linear head, PE 2 x SIMD 2', { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, 2, 2, 'expert-major'],
+    // Sizes that are not powers of two (an 8 x 12 image, a 2 x 3 grid): products by them would be multipliers.
+    ['odd image, PE 2 x SIMD 4', { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 8 } }] }), image: { height: 8, width: 12 } }, 2, 4, 'expert-major'],
   ];
   it.each(cases)('%s', (name, spec, pe, simd, scheduler) => {
     const tag = `s_${name.replace(/[^a-z0-9]+/gi, '_')}`.slice(0, 40);
