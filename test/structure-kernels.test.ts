@@ -2,7 +2,8 @@
  * The structural check (generator/structure) on generated kernels: what the estimator
  * assumes, checked on the code Vitis would read. The default config (m3vit-tiny, PE 32 x
  * SIMD 32) and configurations of the csim matrix (experts and both heads, PE 8 x SIMD 16
- * with 2-part blocks and conv groups, a dense model with a linear head, token-major).
+ * with 2-part blocks and conv groups, a dense model with a linear head, token-major, an image
+ * whose sizes are not powers of two).
  */
 import * as path from 'path';
 import { estimate } from '../generator/estimate/estimate';
@@ -29,6 +30,21 @@ function estimatedDatapath(est: Estimate): Record<string, number> {
   return out;
 }
 
+/** Shape -> count over the control multipliers (outside every pipelined loop: job setup and
+ * address arithmetic), less `except` (one call's control of a function set aside). */
+function structuralControl(r: StructureReport, except: { aBits: number; bBits: number; count: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of r.multipliers) if (m.count > m.pipelined) out[`${m.aBits} x ${m.bBits}`] = m.count - m.pipelined;
+  for (const m of except) out[`${m.aBits} x ${m.bBits}`] -= m.count;
+  return Object.fromEntries(Object.entries(out).filter(([, n]) => n !== 0));
+}
+
+function estimatedControl(est: Estimate): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const u of est.units) for (const m of u.multipliers) if (!m.pipelined) out[`${m.a} x ${m.b}`] = (out[`${m.a} x ${m.b}`] ?? 0) + m.count;
+  return out;
+}
+
 const dividerKey = (dividend: number, divisor: number): string => `${dividend} / ${divisor}`;
 
 function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: number, simd: number): void {
@@ -52,6 +68,17 @@ function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: numbe
   // Every multiplier of the datapath, shape by shape: what the estimator's units list is what
   // the code has (operand widths read from the AST: the ap_int types numerics.h multiplies).
   expect(structuralDatapath(r)).toEqual(estimatedDatapath(est));
+  // No control multiplier but the estimator's (the MoE gate's exps, once per token): sizes,
+  // strides and offsets of the kernels are products the generator computes (constants and
+  // the fields of the BLOCKS / TASK_PARAMS / STAGE_PARAMS / EXPERT_OFFSET tables), running
+  // offsets, or products of constants that HLS folds. attention's own (its head row offset
+  // and the block_rows of it) are set aside: its rewrite removes them, then this compares
+  // the whole report. So the structural DSP count is the estimate's.
+  const attention = fn('attention')?.control ?? [];
+  const attentionCalls = r.functions.flatMap((f) => f.callSites).filter((c) => c.callee === 'attention').length;
+  expect(attentionCalls).toBeLessThanOrEqual(1);
+  expect(structuralControl(r, attention)).toEqual(estimatedControl(est));
+  expect(r.dsp - attention.reduce((n, m) => n + m.dsp, 0)).toBe(est.resources.DSP.used);
   // And nothing wider than the DSP tiling the estimate prices: no 64-bit product anywhere.
   expect(r.multipliers.filter((m) => m.aBits > 48).map((m) => `${m.aBits} x ${m.bBits}`)).toEqual([]);
   // The pipelined dividers: the estimator's (attention's round(o / l), LayerNorm's reciprocal).
@@ -91,6 +118,8 @@ describe('structure of the generated kernels', () => {
     ['2-part blocks and conv groups, PE 8 x SIMD 16', smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }] }), 8, 16, 'expert-major'],
     ['token-major, PE 4 x SIMD 4', smallSpec({ experts: 16, topK: 2 }), 4, 4, 'token-major'],
     ['dense model, linear head, PE 2 x SIMD 2', { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, 2, 2, 'expert-major'],
+    // Sizes that are not powers of two (an 8 x 12 image, a 2 x 3 grid): products by them would be multipliers.
+    ['odd image, PE 2 x SIMD 4', { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 8 } }] }), image: { height: 8, width: 12 } }, 2, 4, 'expert-major'],
   ];
   it.each(cases)('%s', (name, spec, pe, simd, scheduler) => {
     const tag = `s_${name.replace(/[^a-z0-9]+/gi, '_')}`.slice(0, 40);

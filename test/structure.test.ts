@@ -50,6 +50,14 @@ describe('instances (one per call site in each calling module)', () => {
       [32, 32, 1],
       [32, 4, 1],
     ]);
+    // Per function, the control multipliers of one call (none here is in a pipeline): top's
+    // with scale folded in at each call site; scale's as written, both operands at run time.
+    const control = Object.fromEntries(r.functions.map((f) => [f.name, f.control]));
+    expect(control.top).toEqual([
+      { aBits: 32, bBits: 32, count: 1, dsp: 4 },
+      { aBits: 32, bBits: 4, count: 1, dsp: 2 },
+    ]);
+    expect(control.scale).toEqual([{ aBits: 32, bBits: 32, count: 1, dsp: 4 }]);
   });
 
   test('each construction of an object is a call site of its constructor, whose member initialisers are its own', () => {

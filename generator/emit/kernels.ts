@@ -94,7 +94,7 @@ export function modelConfigView(inp: KernelInputs): object {
       ['f_gelu', 'int', 'dense GELU output', (b) => (moe(b) ? 0 : s(b, 'gelu'))],
       ['fc2', 'LinearW', 'dense fc2, [tile][D][TH]', (b) => (moe(b) ? linW(0, 0, 0, 0) : linW(lo(b).fc2W, lo(b).fc2B, tf(`${pre(b)}.mlp.fc2.weight`), tf(`${pre(b)}.mlp.fc2.bias`)))],
       ['f_fc2', 'int', 'dense fc2 output', (b) => (moe(b) ? 0 : s(b, 'fc2'))],
-      ['experts', 'unsigned', 'expert 0 of the MoE layer (expert e at + e * EXPERT_WORDS)', (b) => u(moe(b) ? lo(b).experts : 0)],
+      ['experts', 'unsigned', 'expert 0 of the MoE layer (expert e at + EXPERT_OFFSET[e])', (b) => u(moe(b) ? lo(b).experts : 0)],
       ['e1_wf', 'int', 'expert W1', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.htoh4.weight`) : 0)],
       ['e1_bf', 'int', 'expert b1', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.htoh4.bias`) : 0)],
       ['e2_wf', 'int', 'expert W2', (b) => (moe(b) ? tf(`${pre(b)}.mlp.experts.h4toh.weight`) : 0)],
@@ -119,6 +119,8 @@ export function modelConfigView(inp: KernelInputs): object {
   );
 
   const lastXFrac = act(`blocks.${d.depth - 1}.res2`);
+  const parts = sched.ws?.parts ?? 1;
+  const c1x1Blocks = (t: (typeof sched.tasks)[number]): number => (t.head === 'uphead' ? (t.channelsPadded / sched.pe) * (t.upChannels / sched.simd) : 0);
   const taskTable = structRows<(typeof sched.tasks)[number]>(
     [
       ['linear', 'int', '1: linear head, 0: UpHead', (t) => (t.head === 'linear' ? 1 : 0)],
@@ -140,6 +142,11 @@ export function modelConfigView(inp: KernelInputs): object {
       ['last_h', 'int', 'conv1x1 resolution', (t) => t.lastH],
       ['last_w', 'int', 'conv1x1 resolution', (t) => t.lastW],
       ['output_count', 'int', 'output elements', (t) => t.outputCount],
+      // Products of the head's sizes, so the kernels need no multiplier for them.
+      ['c1x1_blocks', 'int', 'conv1x1 weight blocks: (C_pad / PE) * (up_channels / SIMD)', (t) => c1x1Blocks(t)],
+      ['c1x1_steps', 'int', 'conv1x1 MAC job steps per row: pixel groups x blocks x BLOCK_PARTS', (t) => Math.ceil(t.lastW / parts) * c1x1Blocks(t) * parts],
+      ['last_pixels', 'int', 'conv1x1 pixels per channel: last_h * last_w', (t) => t.lastH * t.lastW],
+      ['out_pixels', 'int', 'output pixels per channel: 2 last_h * 2 last_w', (t) => (t.head === 'uphead' ? 4 * t.lastH * t.lastW : 0)],
       ['dump_norm', 'unsigned', 'debug dump slot', (t) => u(dump(`head.${t.name}.norm`))],
       ['dump_c1x1', 'unsigned', 'debug dump slot', (t) => u(dump(`head.${t.name}.conv1x1`))],
     ],
@@ -159,10 +166,16 @@ export function modelConfigView(inp: KernelInputs): object {
     ['cin', 'int', 'input channels'],
     ['cin_stride', 'int', 'channels per pixel of the input map (zero padded)'],
     ['group', 'int', 'output channels per CONV_GROUPS group (weights on chip for every row)'],
+    ['group_blocks', 'int', 'weight blocks of a group: (group / PE) * (9 cin / SIMD)'],
+    ['group_words', 'unsigned', 'image words of a group\'s weights: group_blocks * BLOCK_WORDS'],
+    ['conv_steps', 'int', 'MAC job steps per output row: pixel groups x group_blocks x BLOCK_PARTS'],
+    ['out_row_words', 'unsigned', 'words of an output-map row: w * up_stride / 8'],
+    ['pixels', 'int', 'h * w'],
     ['upsample', 'int', '1: a 2x upsample follows'],
     ['dump_conv', 'unsigned', 'debug dump slot'],
     ['dump_up', 'unsigned', 'debug dump slot'],
   ];
+  const groupBlocks = (st: (typeof sched.tasks)[number]['stages'][number]): number => (st.group / sched.pe) * ((9 * st.cin) / sched.simd);
   const stageRows = sched.tasks.map((t) => ({
     id: t.id,
     stages: Array.from({ length: maxStages }, (_, i) => {
@@ -172,7 +185,8 @@ export function modelConfigView(inp: KernelInputs): object {
       const fInMap = i === 0 ? act(`head.${t.name}.norm`) : act(`head.${t.name}.conv_${i - 1}`);
       return [
         u(layout.heads[t.id].convW[i]), u(layout.heads[t.id].convB[i]), tf(`${w}.weight`), tf(`${w}.bias`), fInMap, act(`head.${t.name}.conv_${i}`),
-        st.h, st.w, st.cin, st.cinStride, st.group, st.upsample ? 1 : 0, u(dump(`head.${t.name}.conv_${i}`)), u(dump(`head.${t.name}.up_${i}`)),
+        st.h, st.w, st.cin, st.cinStride, st.group, groupBlocks(st), u(groupBlocks(st) * sched.blockWords), Math.ceil(st.w / parts) * groupBlocks(st) * parts,
+        u((st.w * t.upStride) / 8), st.h * st.w, st.upsample ? 1 : 0, u(dump(`head.${t.name}.conv_${i}`)), u(dump(`head.${t.name}.up_${i}`)),
       ].map((v) => (typeof v === 'number' ? cInt(v) : v)).join(', ');
     }),
   }));
@@ -210,6 +224,7 @@ export function modelConfigView(inp: KernelInputs): object {
       return cInt(tf(g));
     }).join(', ')),
     expertParts: layout.expertParts,
+    expertOffsets: Array.from({ length: sched.moe?.experts ?? 0 }, (_, e) => u(e * sched.moe!.expertWords)).join(', '),
     taskFields: taskTable.fields,
     tasks: taskTable.rows.map((values, i) => ({ id: i, name: sched.tasks[i].name, values })),
     maxStages,

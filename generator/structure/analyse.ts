@@ -6,11 +6,11 @@
 import { arrayDims } from './ast';
 import { dspPerProduct } from './dsp';
 import { countInstances, mulKey, orderOperands, totalMultipliers } from './instances';
-import type { MulShape, Specialise } from './instances';
+import type { Folded, MulShape, Specialise } from './instances';
 import { analysePipeline } from './pipelines';
 import { PortModel } from './ports';
 import type { Program } from './program';
-import type { DependenceReport, DividerCount, FunctionReport, MultiplierCount, MultiplierGroup, PipelineOp, PipelineReport, StructureReport, Violation } from './types';
+import type { ControlMultipliers, DependenceReport, DividerCount, FunctionReport, MultiplierCount, MultiplierGroup, PipelineOp, PipelineReport, StructureReport, Violation } from './types';
 import type { FunctionFacts } from './walk';
 
 /** `facts`: each function as written; `inPipeline`: as inlined into a pipelined loop. Roots
@@ -31,7 +31,7 @@ export function analyse(program: Program, facts: Map<string, FunctionFacts>, inP
     ...dependenceViolations(dependences),
   ];
   const multipliers = groupDsp(totalMultipliers(counts));
-  const functions = functionReports(facts, counts.instances);
+  const functions = functionReports(facts, counts.instances, counts.folded);
   return {
     file: program.mainFile,
     functions,
@@ -149,7 +149,13 @@ function ownMultipliers(f: FunctionFacts): MultiplierCount[] {
   return [...byShape.values()].sort((x, y) => y.aBits - x.aBits || y.bBits - x.bBits);
 }
 
-function functionReports(facts: Map<string, FunctionFacts>, instances: Map<string, number>): FunctionReport[] {
+/** The multipliers outside pipelines of one call of a function, its inlined callees folded in. */
+function controlMultipliers(folded: Folded | undefined): ControlMultipliers[] {
+  const control = groupDsp([...(folded?.muls.values() ?? [])].filter((m) => !m.pipelined));
+  return control.map((g) => ({ aBits: g.aBits, bBits: g.bBits, count: g.count, dsp: g.dsp }));
+}
+
+function functionReports(facts: Map<string, FunctionFacts>, instances: Map<string, number>, folded: Map<string, Folded>): FunctionReport[] {
   const callers = new Map<string, Set<string>>();
   for (const f of facts.values()) for (const c of f.calls) callers.set(c.callee.id, (callers.get(c.callee.id) ?? new Set()).add(f.fn.name));
   return [...facts.values()]
@@ -168,6 +174,7 @@ function functionReports(facts: Map<string, FunctionFacts>, instances: Map<strin
         .filter((p) => p.directive === 'allocation' && p.options.instances !== undefined)
         .map((p) => ({ callee: p.options.instances, limit: Number(p.options.limit ?? NaN) })),
       multipliers: ownMultipliers(f),
+      control: controlMultipliers(folded.get(f.fn.id)),
     }))
     .sort((a, b) => byPlace(a, b) || a.name.localeCompare(b.name));
 }

@@ -51,6 +51,19 @@ export interface FunctionReport extends Place {
   allocations: { callee: string; limit: number }[];
   /** Multipliers written in this function (syntactic x unroll copies), one instance. */
   multipliers: MultiplierCount[];
+  /** Control multipliers of one call of this function: those outside every pipelined loop,
+   * with the functions it inlines folded in (specialised on constant arguments, as HLS
+   * folds them). For an inlined function, what each call adds to its caller's module. */
+  control: ControlMultipliers[];
+}
+
+export interface ControlMultipliers {
+  /** Operand widths as written (as MultiplierGroup), `aBits >= bBits`. */
+  aBits: number;
+  bBits: number;
+  count: number;
+  /** DSP48E2 slices of the `count` products. */
+  dsp: number;
 }
 
 /** Per-cycle accesses an array allows: 2 per bank (1 for `ram_1p`), `registers` when
