@@ -91,10 +91,13 @@ function cases(s: Shape): Case[] {
   ];
   for (const fs of [0, 4, 12]) {
     for (const { scores, v } of rowCases) {
-      const o = new Float64Array(hd);
-      const res: number[] = [];
-      O.attentionRow(scores, s.keys, fs, v, hd, 0, hd, o, res, 0, s.act);
-      add('attention_row', [s.keys, fs, hd, ...scores, ...v], res);
+      // One key per tile (a rescale at every key), the kernels' tiles, one tile of every key.
+      for (const kt of [1, 8, 32, s.keys]) {
+        const o = new Float64Array(hd);
+        const res: number[] = [];
+        O.attentionRow(scores, s.keys, fs, v, hd, 0, hd, kt, o, res, 0, s.act);
+        add('attention_row', [s.keys, fs, hd, kt, ...scores, ...v], res);
+      }
     }
   }
 
@@ -142,7 +145,7 @@ describe.each(SHAPES)('numerics.h at the kernels\' operand widths: $name', (s) =
   it('equals the generic TypeScript twins at the widths\' bounds', () => {
     const w = modelWidths({ keys: s.keys, dim: s.dim, actBits: s.act, eps: 1e-5 });
     const defines = {
-      ACT_BITS: s.act, W_BITS: s.weight, ACC_BITS: s.acc, DIFF_BITS: w.diffBits, SOFTMAX_SUM_BITS: w.softmaxSumBits, SOFTMAX_OUT_BITS: w.softmaxOutBits,
+      ACT_BITS: s.act, PROB_WORD_FRAC: T.probWordFrac(s.act), W_BITS: s.weight, ACC_BITS: s.acc, DIFF_BITS: w.diffBits, SOFTMAX_SUM_BITS: w.softmaxSumBits, SOFTMAX_OUT_BITS: w.softmaxOutBits,
       LN_C_BITS: w.lnCenterBits, LN_R_BITS: w.lnRsqrtBits, LN_N_BITS: w.lnNormBits, LN_VAR_BITS: w.lnVarBits,
     };
     const exe = path.join(dir, 'driver');

@@ -172,8 +172,9 @@ function cases(): Case[] {
     const v = Array.from({ length: n * hd }, () => mag(15));
     const o = new Float64Array(hd);
     const res: number[] = [];
-    O.attentionRow(scores, n, fs, v, hd, 0, hd, o, res, 0, 16);
-    add('attention_row', [n, fs, hd, ...scores, ...v], res);
+    const kt = R.pick([1, 2, 8, 16, n]);
+    O.attentionRow(scores, n, fs, v, hd, 0, hd, kt, o, res, 0, 16);
+    add('attention_row', [n, fs, hd, kt, ...scores, ...v], res);
   }
   for (let i = 0; i < 1500; i++) {
     const E = R.pick([1, 2, 3, 4, 8, 16, 33, 64]);

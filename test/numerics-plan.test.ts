@@ -45,7 +45,7 @@ describe('buildQuantPlan and quantizeWeights', () => {
   const ir = buildIR(spec);
   const ws = randomWeights(ir, 2, 'exercise');
   const act = calibrate(ir, ws, { images: 2, seed: 2 });
-  const plan = buildQuantPlan(ir, NUMERICS, ws, act);
+  const plan = buildQuantPlan(ir, NUMERICS, ws, act, 8);
   const { stats } = quantizeWeights(ws, plan);
 
   it('every activation site holds its calibrated maximum times 2^headroom, and one more fraction bit would not', () => {

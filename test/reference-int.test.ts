@@ -27,7 +27,7 @@ function setup(spec: ModelSpec, init: 'm3vit' | 'exercise', seed = 1): { ir: Mod
   const ir = buildIR(spec);
   const ws = randomWeights(ir, seed, init);
   const act = calibrate(ir, ws, { images: 2, seed });
-  const plan = buildQuantPlan(ir, NUMERICS, ws, act);
+  const plan = buildQuantPlan(ir, NUMERICS, ws, act, 8);
   return { ir, ws, plan, quant: quantizeWeights(ws, plan).quant };
 }
 

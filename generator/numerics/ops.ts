@@ -25,6 +25,7 @@ import {
   lnEpsQ,
   lnExtraBits,
   lnSqrtDimQ,
+  probWordFrac,
 } from './tables';
 
 /** y = sat(round((x * 2^(F-fx) + y * 2^(F-fy)) / 2^(F-fo))) with F = max(fx, fy): residual adds, cls/pos. */
@@ -134,42 +135,57 @@ export function attnScore(acc: number, scaleQ: number, accFrac: number, scoreFra
 }
 
 /**
- * One query row of attention with the one-pass (online) softmax, keys in order 0..N-1.
+ * One query row of attention with the online softmax over key tiles of `keyTile` keys
+ * (flash-attention order: the scores of a tile, then its P.V), keys in order 0..N-1.
  * scores[j] (fs fraction bits), values v[j*stride + vOff + d] (fv fraction bits); the
  * output has fv fraction bits too: a convex combination of V rows cannot leave V's range.
- *   j = 0:        m = s0, l = 1, o = v0
- *   s_j > m:      a = exp(m - s_j); l = round(l*a) + 1; o = round(o*a) + v_j; m = s_j
- *   otherwise:    p = exp(s_j - m); l += p; o += p * v_j
+ * Per tile T, with p_j = round(exp(s_j - M') to pf = probWordFrac(bits) fraction bits) <= 2^pf
+ * (the P word the engine multiplies) and g = PROB_FRAC - pf:
+ *   M' = max(M, max_{j in T} s_j)          (the first tile: M' = its maximum, l = o = 0)
+ *   a  = exp(M - M')                        PROB_FRAC, one per tile (1.0 when M' = M)
+ *   l  = round(l * a) + 2^g sum_{j in T} p_j
+ *   o  = round(o * a) + 2^g sum_{j in T} p_j * v_j   (the sum exact: the engine's P.V)
+ *   M  = M'
  *   out = sat(round(o / l))
- * (l, p, a in PROB_FRAC units; o has PROB_FRAC + fv fraction bits.) A rescale rounds o and
- * l separately, adding at most (1 + max|v|)/2 to o - max|v| * l while l grows by at least 1
- * (PROB_ONE), so o / l exceeds max |v| by at most about 1/4 LSB and the rounded division
- * stays in range. The output is saturated (and counted) all the same, in the C++ too, so
- * that the word can never wrap.
+ * l and o keep PROB_FRAC (and PROB_FRAC + fv) fraction bits, so l >= PROB_ONE once a key is
+ * in (the key at the maximum adds exactly 2^pf) and the divide is defined. A rescale rounds o
+ * and l separately, adding at most (1 + max|v|)/2 to o - max|v| * l while l grows by at least
+ * PROB_ONE per tile, so o / l exceeds max |v| by at most about 1/4 LSB and the rounded division
+ * stays in range. The output is saturated (and counted) all the same, in the C++ too, so the
+ * word can never wrap. keyTile = n is the two-pass softmax with p at pf bits.
  */
 export function attentionRow(
   scores: ArrayLike<number>, n: number, fs: number,
-  v: ArrayLike<number>, vStride: number, vOff: number, headDim: number,
+  v: ArrayLike<number>, vStride: number, vOff: number, headDim: number, keyTile: number,
   o: Float64Array, out: { [i: number]: number }, outOff: number, bits: number, counter?: SatCounter,
 ): void {
-  let m = scores[0];
-  let l = PROB_ONE;
-  for (let d = 0; d < headDim; d++) o[d] = PROB_ONE * v[vOff + d];
-  for (let j = 1; j < n; j++) {
-    const s = scores[j];
-    const base = j * vStride + vOff;
-    if (s > m) {
-      const a = expNeg(s - m, fs);
-      l = rshiftRound(l * a, PROB_FRAC) + PROB_ONE;
-      for (let d = 0; d < headDim; d++) o[d] = mulShiftRound(o[d], a, PROB_FRAC) + PROB_ONE * v[base + d];
-      m = s;
-    } else {
-      const p = expNeg(m - s, fs);
-      l += p;
-      for (let d = 0; d < headDim; d++) o[d] += p * v[base + d];
+  const pf = probWordFrac(bits);
+  const up = pow2(PROB_FRAC - pf);
+  let m = 0;
+  let l = 0;
+  o.fill(0, 0, headDim);
+  for (let t0 = 0; t0 < n; t0 += keyTile) {
+    const t1 = Math.min(n, t0 + keyTile);
+    let mt = scores[t0];
+    for (let j = t0 + 1; j < t1; j++) if (scores[j] > mt) mt = scores[j];
+    const mNew = t0 === 0 || mt > m ? mt : m;
+    const a = expNeg(t0 === 0 ? 0 : mNew - m, fs);
+    l = mulShiftRound(l, a, PROB_FRAC);
+    for (let d = 0; d < headDim; d++) o[d] = mulShiftRound(o[d], a, PROB_FRAC);
+    m = mNew;
+    for (let j = t0; j < t1; j++) {
+      const p = softmaxP(m - scores[j], fs, pf);
+      l += p * up;
+      const base = j * vStride + vOff;
+      for (let d = 0; d < headDim; d++) o[d] += p * v[base + d] * up;
     }
   }
   for (let d = 0; d < headDim; d++) out[outOff + d] = sat(divRound(o[d], l), bits, counter);
+}
+
+/** p = exp(-d) with pf fraction bits (d >= 0, fs fraction bits): the P word of P.V. */
+export function softmaxP(d: number, fs: number, pf: number): number {
+  return rshiftRound(expNeg(d, fs), PROB_FRAC - pf);
 }
 
 /** The gate's choice for one token: the kept experts and their weights (PROB_FRAC). */

@@ -77,6 +77,22 @@ export interface QuantPlan {
   act: Record<string, number>;
   /** Word width and fraction bits of each weight tensor, by checkpoint name. */
   tensors: Record<string, TensorFormat>;
+  /** Keys per tile of the attention's online softmax (attentionRow): the order in which
+   * the hardware's engine computes scores and P.V, so the rounding follows it. */
+  attention: { keyTile: number };
+}
+
+/** Fewest keys in an attention tile: the softmax's per-tile work (one exp for the rescale,
+ * a rescale of the row's output) is shared by at least this many keys. */
+export const MIN_KEY_TILE = 8;
+
+/** Keys per attention tile for a PE x SIMD engine: the scores of a tile are engine output
+ * rows (a multiple of PE) and its P.V runs over the tile's keys as SIMD columns (a multiple
+ * of SIMD); the smallest such multiple of lcm(PE, SIMD) with at least MIN_KEY_TILE keys. */
+export function attentionKeyTile(pe: number, simd: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const lcm = (pe / gcd(pe, simd)) * simd;
+  return lcm * Math.ceil(MIN_KEY_TILE / lcm);
 }
 
 /** The input site of the layer that adds a bias tensor: the bias is aligned to input frac + weight frac. */
@@ -117,7 +133,7 @@ function maxAbs(data: ArrayLike<number>): number {
  * Chooses every format. `actMaxAbs` holds the largest magnitude each activation site took
  * in the calibration run (all tasks, all calibration images).
  */
-export function buildQuantPlan(ir: ModelIR, numerics: NumericsConfig, weights: WeightSet, actMaxAbs: Record<string, number>): QuantPlan {
+export function buildQuantPlan(ir: ModelIR, numerics: NumericsConfig, weights: WeightSet, actMaxAbs: Record<string, number>, keyTile: number): QuantPlan {
   const bits = {
     weight: numerics.weightBits,
     bias: numerics.biasBits,
@@ -153,7 +169,7 @@ export function buildQuantPlan(ir: ModelIR, numerics: NumericsConfig, weights: W
       tensors[t.name] = { bits: bits.bias, frac: Math.min(chooseFrac(maxAbs(get(t.name).data), bits.bias), accFrac) };
     }
   }
-  return { bits, act, tensors };
+  return { bits, act, tensors, attention: { keyTile } };
 }
 
 export interface QuantStats {

@@ -70,3 +70,9 @@ export function lnSqrtDimQ(dim: number): number {
 export function lnEpsQ(eps: number, dim: number, inFrac: number, extraBits: number): number {
   return Math.max(1, round(eps * dim * pow2(2 * (inFrac + extraBits))));
 }
+
+/** Fraction bits of a softmax probability as the MAC engine multiplies it (P of P.V, an
+ * activation word): p <= 1.0 must fit a signed `bits`-bit word, so 2^f <= 2^(bits-1) - 1. */
+export function probWordFrac(bits: number): number {
+  return bits - 2;
+}

@@ -5,7 +5,7 @@
  * docs/architecture.md state for the C++ kernels:
  *   linear/conv   acc = sum x*w (exact) -> linearOut(acc, bias, ...) at the layer's site
  *   tokens        addAligned(patch_embed | cls_token, pos_embed)
- *   attention     attnScore per key, attentionRow (online softmax, keys in order), output keeps the qkv format
+ *   attention     attnScore per key, attentionRow (online softmax over key tiles of plan.attention.keyTile), output keeps the qkv format
  *   residuals     addAligned
  *   dense MLP     fc1 -> geluInt -> fc2
  *   MoE           gate logits -> gateTopK -> per expert (ascending) over its queue (ascending
@@ -207,7 +207,7 @@ export function runInt(ir: ModelIR, plan: QuantPlan, quant: QuantWeights, taskNa
         for (let j = 0; j < N; j++) {
           scores[j] = attnScore(dot(qkv, i * 3 * D + h * hd, qkv, j * 3 * D + D + h * hd, hd), scaleQ, 2 * fq, fs, A, cs);
         }
-        attentionRow(scores, N, fs, qkv, 3 * D, 2 * D + h * hd, hd, oAcc, att, i * D + h * hd, A, ca);
+        attentionRow(scores, N, fs, qkv, 3 * D, 2 * D + h * hd, hd, plan.attention.keyTile, oAcc, att, i * D + h * hd, A, ca);
       }
     }
     rec(site('attn'), [N, D], att, fq);

@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { displayPath, type LoadedProject } from '../project';
 import { UserError } from '../util/errors';
-import { buildQuantPlan, checkAccumulator, quantizeWeights, type QuantPlan, type QuantStats } from '../numerics/plan';
+import { attentionKeyTile, buildQuantPlan, checkAccumulator, quantizeWeights, type QuantPlan, type QuantStats } from '../numerics/plan';
 import type { Progress } from '../util/progress';
 import { resolveWeights, weightsOrigin, type WeightsOrigin } from '../weights/source';
 import type { QuantWeights, WeightSet } from '../weights/types';
@@ -54,7 +54,7 @@ export function prepareModel(project: LoadedProject, opts: PrepareOptions = {}):
   const calibration = calibrateSet(ir, weights, { source, statistic: config.numerics.calibrationStatistic, progress: opts.progress });
   const actMaxAbs = statisticValues(calibration);
   opts.progress?.step('quantizing weights');
-  const plan = buildQuantPlan(ir, config.numerics, weights, actMaxAbs);
+  const plan = buildQuantPlan(ir, config.numerics, weights, actMaxAbs, attentionKeyTile(config.parallelism.pe, config.parallelism.simd));
   const { quant, stats } = quantizeWeights(weights, plan);
   const generation = generationId(config, project.model.spec, weights, origin);
   const prepared: PreparedModel = { weights, origin, actMaxAbs, calibration, plan, quant, quantStats: stats, generation };

@@ -80,11 +80,11 @@ static bool eval(const std::string &fn, std::istringstream &in, std::ostringstre
     i64 acc, sq; int af, sf, bits; in >> acc >> sq >> af >> sf >> bits;
     out << attn_score(acc, sq, af, sf, bits);
   } else if (fn == "attention_row") {
-    int n, fs, hd; in >> n >> fs >> hd;
+    int n, fs, hd, kt; in >> n >> fs >> hd >> kt;
     std::vector<i64> s = read_ints(in, n), v = read_ints(in, (size_t)n * hd);
     std::vector<int16_t> s16(s.begin(), s.end()), v16(v.begin(), v.end()), o16(hd);
     std::vector<i64> o(hd);
-    attention_row(s16.data(), n, fs, v16.data(), hd, hd, o.data(), o16.data(), 16);
+    attention_row<14>(s16.data(), n, fs, v16.data(), hd, hd, kt, o.data(), o16.data(), 16); // 16-bit words: pf 14
     for (int d = 0; d < hd; d++) out << (d ? " " : "") << o16[d];
   } else if (fn == "gate_top_k") {
     int E, k, fz; in >> E >> k >> fz;

@@ -28,19 +28,30 @@ static void ln_row(const std::vector<i64> &x, const std::vector<i64> &g, const s
   for (int i = 0; i < k.dim; i++) out << (i ? " " : "") << ln_output<LN_C_BITS, LN_R_BITS, LN_N_BITS, W_BITS>(ln_center(x[i], mu, k), r, g[i], b[i], k);
 }
 
-// One query row of attention in the kernel's steps (ATT_STEPS, ATT_OUT) at its widths.
-static void attention_row_narrow(const std::vector<i64> &s, int n, int fs, const std::vector<i64> &v, int hd, std::ostringstream &out) {
-  OnlineSoftmax st;
-  std::vector<i64> o(hd);
-  softmax_first(s[0], st);
-  for (int d = 0; d < hd; d++) o[d] = softmax_first_o(v[d]);
-  for (int j = 1; j < n; j++) {
-    bool rescale;
-    i64 factor;
-    softmax_step<ACT_BITS, SOFTMAX_SUM_BITS>(s[j], fs, st, rescale, factor);
-    for (int d = 0; d < hd; d++) o[d] = softmax_update_o<SOFTMAX_OUT_BITS, ACT_BITS>(o[d], v[(size_t)j * hd + d], rescale, factor);
+// One query row of attention in the kernel's steps at its widths, per key tile: the scores
+// maximum, the factor and the P words (ATT_SOFTMAX), p * v summed exactly (the engine's P.V
+// job), the rescaled o plus that sum (ATT_MERGE); at the end the output (ATT_OUT).
+static void attention_row_narrow(const std::vector<i64> &s, int n, int fs, const std::vector<i64> &v, int hd, int kt, std::ostringstream &out) {
+  std::vector<i64> o(hd, 0);
+  i64 m = 0, l = 0;
+  for (int t0 = 0; t0 < n; t0 += kt) {
+    const int t1 = t0 + kt < n ? t0 + kt : n;
+    i64 mt = s[t0];
+    for (int j = t0 + 1; j < t1; j++) mt = s[j] > mt ? s[j] : mt;
+    const i64 m_new = (t0 == 0 || mt > m) ? mt : m;
+    const i64 a = exp_neg<DIFF_BITS>(t0 == 0 ? (i64)0 : m_new - m, fs);
+    std::vector<i64> p(t1 - t0);
+    i64 sum = 0;
+    for (int j = t0; j < t1; j++) sum += (p[j - t0] = softmax_p<PROB_WORD_FRAC, DIFF_BITS>(m_new - s[j], fs));
+    l = softmax_rescale<SOFTMAX_SUM_BITS>(l, a) + softmax_up<PROB_WORD_FRAC>(sum);
+    for (int d = 0; d < hd; d++) {
+      i64 pv = 0; // the engine's P.V sum of the tile
+      for (int j = t0; j < t1; j++) pv += mul<ACT_BITS, ACT_BITS>(p[j - t0], v[(size_t)j * hd + d]);
+      o[d] = softmax_rescale<SOFTMAX_OUT_BITS>(o[d], a) + softmax_up<PROB_WORD_FRAC>(pv);
+    }
+    m = m_new;
   }
-  for (int d = 0; d < hd; d++) out << (d ? " " : "") << softmax_output<SOFTMAX_OUT_BITS, SOFTMAX_SUM_BITS>(o[d], st, ACT_BITS);
+  for (int d = 0; d < hd; d++) out << (d ? " " : "") << softmax_output<SOFTMAX_OUT_BITS, SOFTMAX_SUM_BITS>(o[d], l, ACT_BITS);
 }
 
 // One case: false for an unknown function.
@@ -51,10 +62,10 @@ static bool eval(const std::string &fn, std::istringstream &in, std::ostringstre
     const std::vector<i64> x = read_ints(in, k.dim), g = read_ints(in, k.dim), b = read_ints(in, k.dim);
     ln_row(x, g, b, k, out);
   } else if (fn == "attention_row") {
-    int n, fs, hd;
-    in >> n >> fs >> hd;
+    int n, fs, hd, kt;
+    in >> n >> fs >> hd >> kt;
     const std::vector<i64> s = read_ints(in, n), v = read_ints(in, (size_t)n * hd);
-    attention_row_narrow(s, n, fs, v, hd, out);
+    attention_row_narrow(s, n, fs, v, hd, kt, out);
   } else if (fn == "gelu_int") {
     i64 x; int f, fo, bits; in >> x >> f >> fo >> bits;
     out << gelu_int<GELU_REM_BITS>(x, f, fo, bits);
