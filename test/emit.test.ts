@@ -8,12 +8,13 @@ import * as path from 'path';
 import { generate } from '../generator/generate';
 import { loadProject } from '../generator/project';
 import { prepareModel } from '../generator/reference/prepare';
-import { ATT_STEP_LATENCY, attentionRows, buildSchedule, convGroup, type BufferSpec } from '../generator/schedule/schedule';
+import { buildSchedule, convGroup, type BufferSpec } from '../generator/schedule/schedule';
 import { bindStorage } from '../generator/schedule/storage';
 import { UserError } from '../generator/util/errors';
 import { tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
 import { KERNEL_HEADERS } from '../generator/emit/layout';
+import { attentionKeyTile, MIN_KEY_TILE } from '../generator/numerics/plan';
 
 let dir: string;
 beforeAll(() => {
@@ -84,17 +85,11 @@ describe('conv3x3 channel groups (weights of a group on chip for every row)', ()
   });
 });
 
-describe('attention: query rows interleaved to hide the softmax step', () => {
-  it('leaves at least ATT_STEP_LATENCY steps between a row\'s softmax step and its next use', () => {
-    expect(ATT_STEP_LATENCY).toBe(16);
-    // (rows - 1) * chunks + 1 >= 16: HD 64 / 16 lanes = 4 chunks -> 5 rows (17 steps); 2 chunks
-    // (ViT-S: HD 32, 16 lanes) -> 9 rows (17); 1 chunk -> 16 rows (16); 16 chunks -> 2 rows (17).
-    expect([4, 2, 1, 16].map(attentionRows)).toEqual([5, 9, 16, 2]);
-    for (const c of [1, 2, 3, 4, 5, 8, 16, 32]) {
-      const r = attentionRows(c);
-      expect((r - 1) * c + 1).toBeGreaterThanOrEqual(ATT_STEP_LATENCY);
-      expect((r - 2) * c + 1).toBeLessThan(ATT_STEP_LATENCY); // and no more rows than needed
-    }
+describe('attention: keys per tile', () => {
+  it('is the smallest multiple of lcm(PE, SIMD) with at least MIN_KEY_TILE keys (by hand)', () => {
+    expect(MIN_KEY_TILE).toBe(8);
+    // lcm 32 -> 32; lcm 4 -> 8; lcm 16 -> 16; lcm(2, 4) = 4 -> 8; 1 -> 8; lcm(48, 32) = 96; lcm(3, 2) = 6 -> 12.
+    expect([[32, 32], [4, 4], [8, 16], [2, 4], [1, 1], [48, 32], [3, 2]].map(([p, s]) => attentionKeyTile(p, s))).toEqual([32, 8, 16, 8, 8, 96, 12]);
   });
 });
 

@@ -122,15 +122,27 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(layer('blocks.0.residual1').cycles).toBe(36 + 9 * EW);
   });
 
-  it('attention: query rows interleaved in one II = 1 step loop per group, then the divides', () => {
-    // HD = 4, ATT_LANES = 4 (SIMD 4): 1 chunk per (key, row); ATT_ROWS = ceil(15 / 1) + 1 = 16,
-    // so the 9 rows make one group per head, 2 groups. ATT_STEPS: (9 + 1) x 16 x 1 = 160 steps
-    // per entry, depth DOT(4) 9 + ATT_STEP_LATENCY 16 = 25: 2 x 160 + 2 x 25 = 370. ATT_OUT:
-    // 16 x 4 = 64 divides per entry, depth 68 + 2: 128 + 2 x 70 = 268. Total 638.
+  it('attention: per head and key tile, Q.K^T and P.V on the engine between the softmax passes, then the divides', () => {
+    // Key tiles of lcm(PE 2, SIMD 4) = 4 rounded up to 8 keys: 2 tiles over 9 keys; HD 4 is
+    // HD_K = 4 (SIMD) and HD_R = 4 (PE). Per (head, tile):
+    //   Q.K^T: onchip_engine(8 rows, K = 4): 4 row tiles of PE 2, 1 block of BLOCK_WORDS 1 each;
+    //     a tile's load is 1 word, its compute 9 tokens x 1 = 9: MAC_STEPS 1 + 3 x 9 + 9 = 37
+    //     iterations in 5 jobs: 37 + 5 x 17 = 122; ONCHIP_READ (beside MAC_STEPS): 4 starts of
+    //     depth 3: 12.
+    //   ATT_SCORES: 9 rows x 8 / PE 2 = 36 iterations, depth 6 + log2(2) + 2 = 9: 45.
+    //   ATT_P: 36 iterations, depth 6 + 6 + 1 = 13: 49.
+    //   P.V: onchip_engine(4 rows, K = 8): 2 row tiles, 2 blocks each; load 2 words, compute
+    //     9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 17 = 89; ONCHIP_READ 2 x 3: 6.
+    //   ATT_MERGE: 9 rows x 4 / PE 2 = 18 iterations, depth 6 + 2: 26.
+    // 4 (head, tile) pairs: 4 x 349 = 1396. ATT_OUT per head: 9 x 4 divides, depth 68 + 2: 2 x
+    // 106 = 212. Control: ONCHIP_TILES one iteration per job (32 jobs) and ATT_TILES one per
+    // pair (4): 36 x 2 = 72. Total 1680.
+    const perTile = 37 + 5 * MAC + 4 * 3 + (36 + EW + 1 + 2) + (36 + EW + 6 + 1) + (38 + 3 * MAC) + 2 * 3 + (18 + EW + 2);
+    expect(perTile).toBe(349);
     const a = layer('blocks.0.attn.core');
-    expect(a.cycles).toBe(2 * 160 + 2 * (DOT + 16) + 2 * 64 + 2 * (DIV + 2));
-    expect(a.macs_per_cycle).toBe(8); // 4 q.k + 4 P.V lanes
-    expect(est.timing.attention_ii).toBe(1);
+    expect(a.cycles).toBe(4 * perTile + 2 * (36 + DIV + 2) + (32 + 4) * LOOP);
+    expect(a.cycles).toBe(1680);
+    expect(a.macs_per_cycle).toBe(8); // the engine: PE 2 x SIMD 4
   });
 
   it('conv3x3 (UpHead of task b, stage 0): one channel group, weights once, one pipelined loop per output row', () => {
@@ -402,8 +414,10 @@ describe('the paper configuration: ViT-S PASCAL-Context on ZCU104 at 300 MHz', (
   const est = estimate(ir, ir.tasks, c);
 
   it('says plainly that the activation buffers alone exceed all on-chip memory', () => {
-    // X, Y, A, H: 4 x 1025 x 384 x 2 B; Qh, Kh, Vh: 3 x 1025 x 32 x 2 B; ACC, ACC_T: 2 x 1025 x 384 x 6 B.
-    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 2 * 1025 * 384 * 6;
+    // X, Y, A, H: 4 x 1025 x 384 x 2 B; Qh, Kh, Vh: 3 x 1025 x 32 x 2 B; ACC, ACC_T: 2 x 1025 x
+    // 384 x 6 B; the attention's S and P: 2 x 1025 x 16 keys (tiles of lcm(8, 16)) x 2 B and O:
+    // 1025 x 32 x 43 bits (l <= 1026 x 2^16, |o| <= l x 2^15: 43 signed bits).
+    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 2 * 1025 * 384 * 6 + 2 * 1025 * 16 * 2 + (1025 * 32 * 43) / 8;
     expect(est.onchip.activation_bytes).toBe(expected);
     expect(est.onchip.budget_bytes).toBe((624 * 18 * 1024 + 96 * 288 * 1024) / 8);
     expect(est.onchip.activations_fit).toBe(false);

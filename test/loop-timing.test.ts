@@ -93,7 +93,7 @@ describe('loop timing table vs the generated kernels', () => {
   it('every depth is stated with its reason and is a positive number of cycles', () => {
     const p = loadProject(path.join(ROOT, 'zcu104.json'));
     const s = hardwarePlan(p.ir, p.tasks, p.config).sched;
-    const f: LoopFigures = { dot: 12, elementwise: 6, div64: 68, isqrt: 34, attentionDepth: 28, axiLatency: 64, axiOutstanding: 16 };
+    const f: LoopFigures = { dot: 12, elementwise: 6, div64: 68, isqrt: 34, axiLatency: 64, axiOutstanding: 16 };
     for (const [label, t] of Object.entries(LOOP_TIMING)) {
       expect({ label, depth: t.depth(s, f) > 0, reason: t.reason.length > 10 }).toEqual({ label, depth: true, reason: true });
     }
@@ -104,7 +104,7 @@ describe('the cycle model by hand (a tiny op)', () => {
   // A schedule with only what the table reads for these loops (lnLanes for LN_*, simd and
   // head.mapLanes for LB_LOAD), and stated figures.
   const sched = { lnLanes: 4, simd: 8, head: { mapLanes: 8 } } as unknown as Schedule;
-  const figures: LoopFigures = { dot: 10, elementwise: 5, div64: 40, isqrt: 20, attentionDepth: 30, axiLatency: 50, axiOutstanding: 10 };
+  const figures: LoopFigures = { dot: 10, elementwise: 5, div64: 40, isqrt: 20, axiLatency: 50, axiOutstanding: 10 };
   const ctx = (bytesPerCycle: number): CycleContext => ({ sched, figures, ports: { weights: bytesPerCycle, scratch: bytesPerCycle, input: bytesPerCycle, output: bytesPerCycle } });
 
   it('loopCycles: iterations x interval + entries x depth', () => {

@@ -7,7 +7,7 @@ import { isMoeBlock } from '../ir/build';
 import type { ModelIR } from '../ir/types';
 import { layerNormConsts, type LayerNormConsts } from '../numerics/ops';
 import type { QuantPlan } from '../numerics/plan';
-import { attnScaleQ } from '../numerics/tables';
+import { attnScaleQ, probWordFrac } from '../numerics/tables';
 import { modelWidths } from '../numerics/widths';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
@@ -215,6 +215,7 @@ export function modelConfigView(inp: KernelInputs): object {
     fTokens: act('tokens'),
     attScaleQ: cInt(attnScaleQ(d.headDim)),
     widths: modelWidths({ keys: sched.N, dim: d.embedDim, actBits: plan.bits.activation, eps: d.layerNormEps }),
+    probWordFrac: probWordFrac(plan.bits.activation),
     blockFields: blockTable.fields,
     blocks: blockTable.rows.map((values, index) => ({ index, values })),
     moe: sched.moe !== undefined,
@@ -274,15 +275,17 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     })),
     rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
     vecMax: Math.max(sched.biasRows, sched.D),
-    attLanes: sched.attnLanes,
-    attSteps: (sched.N + 1) * sched.attnRows * sched.attnChunks,
-    attRowDistance: sched.attnRows * sched.attnChunks,
-    attStepDistance: (sched.attnRows - 1) * sched.attnChunks + 1,
+    scoreSteps: sched.N * sched.attention.scoreChunks,
+    mergeSteps: sched.N * sched.attention.mergeChunks,
+    attOut: sched.N * sched.hd,
+    onchipTiles: Math.max(sched.attention.keyTile, sched.attention.hdR) / sched.pe,
+    onchipSteps: sched.N * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
+    onchipWordsMax: sched.blockWords * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
     expertsPlusOne: (m?.experts ?? 0) + 1,
     expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
     stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),  };
   // MAC_STEPS runs every engine job: the longest of them.
-  t.macSteps = Math.max(t.engineSteps, m ? t.expertSteps : 1, sched.head.any ? t.convSteps : 1, sched.head.any ? t.c1x1Steps : 1);
+  t.macSteps = Math.max(t.engineSteps, t.onchipSteps, m ? t.expertSteps : 1, sched.head.any ? t.convSteps : 1, sched.head.any ? t.c1x1Steps : 1);
   return t;
 }
 
@@ -312,6 +315,7 @@ export function topView(inp: KernelInputs): object {
 
     geluLanes: sched.geluLanes,
     geluCopies: Array.from({ length: sched.geluLanes }, (_, i) => i),
+    exp2Copies: Array.from({ length: sched.pe }, (_, i) => i),
     // csim counters (program.ts names): bus channels in M3VIT_PORT order, task names, the gate op.
     csimChannels: CSIM_CHANNELS,
     csimTaskNames: sched.tasks.map((t) => cString(t.name)),
@@ -343,12 +347,16 @@ function bufferPragmas(b: BufferSpec): string[] {
   return [
     ...b.partition.map((p) => `array_partition variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
     ...b.reshape.map((p) => `array_reshape variable=${b.name} type=${p.type}${p.factor ? ` factor=${p.factor}` : ''} dim=${p.dim}`),
-    ...(b.storage !== 'auto' ? [`bind_storage variable=${b.name} type=ram_2p impl=${b.storage}`] : []),
+    ...(b.storage !== 'auto' ? [`bind_storage variable=${b.name} type=${b.rom ? 'rom_2p' : 'ram_2p'} impl=${b.storage}`] : []),
   ];
 }
 
 /** All synthesised sources and the shim. */
 export function kernelFiles(inp: KernelInputs): OutputFile[] {
+  // The kernels' key tiles are the int reference's (golden vectors follow the plan).
+  if (inp.plan.attention.keyTile !== inp.sched.attention.keyTile) {
+    throw new Error(`attention key tile: plan ${inp.plan.attention.keyTile}, schedule ${inp.sched.attention.keyTile}`);
+  }
   const top = topView(inp);
   return [
     { path: LAYOUT.numericsHeader, contents: numericsHeader() },

@@ -62,6 +62,8 @@ export type ExpertScheduler = 'expert-major' | 'token-major';
  *   CONV_SLOTS (3) per conv3x3 row;
  * - linear layers (and the gate's engine): ENGINE_TILES, one iteration per MAC job (the
  *   load-only first job included);
+ * - attention: ONCHIP_TILES likewise, one iteration per MAC job, and ATT_TILES, one per
+ *   (head, key tile);
  * - every other kind: none (its loops are all pipelined).
  */
 export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext, scheduler?: ExpertScheduler): number {
@@ -93,9 +95,10 @@ export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext
       return macJobs * (parts + 3);
     case 'conv1x1':
       return macJobs * parts;
+    case 'attention':
+      return seq(macJobs, 0) + seq(s.heads * s.attention.tiles, 0);
     case 'cls_pos_embed':
     case 'layernorm':
-    case 'attention':
     case 'gelu':
     case 'residual_add':
     case 'upsample2x':

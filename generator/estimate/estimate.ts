@@ -141,8 +141,6 @@ export function estimate(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, plan
       elementwise_depth: hw.timing.elementwise,
       div64_cycles: hw.timing.div64,
       isqrt_cycles: hw.timing.isqrt,
-      attention_ii: hw.timing.attentionII,
-      attention_depth: hw.timing.attentionDepth,
       axi_latency: hw.timing.axiLatency,
       axi_outstanding: hw.timing.axiOutstanding,
     },

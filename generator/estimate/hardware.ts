@@ -7,7 +7,7 @@
 import type { BuildConfig } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { hwInterface, type BundleRole } from '../schedule/interface';
-import { ATT_STEP_LATENCY, buildSchedule, type BufferSpec as ScheduleBuffer, type Schedule } from '../schedule/schedule';
+import { buildSchedule, type BufferSpec as ScheduleBuffer, type Schedule } from '../schedule/schedule';
 import { AXI_LATENCY_CYCLES, dotPipelineDepth, divLatency, physicalMemories, portBytesPerCycle, type Storage } from './formulas';
 
 /** One on-chip array as the estimator sizes it (see physicalMemories in ./formulas.ts). */
@@ -47,11 +47,6 @@ export interface Timing {
   div64: number;
   /** isqrt: 32 digit steps. */
   isqrt: number;
-  /** II of the attention step loop (ATT_STEPS): 1, the softmax recurrence hidden by
-   * ATT_ROWS interleaved query rows (generator/schedule ATT_STEP_LATENCY). */
-  attentionII: number;
-  /** Depth of one ATT_STEPS iteration (chunk dot, score, softmax step, o update). */
-  attentionDepth: number;
   /** m_axi round-trip latency (the kernels set latency=64). */
   axiLatency: number;
   /** Outstanding reads of the weights bundle (num_read_outstanding=16): single-beat reads
@@ -88,8 +83,6 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
     elementwise: 6,
     div64: divLatency(64),
     isqrt: 34,
-    attentionII: 1,
-    attentionDepth: dotPipelineDepth(sched.attnLanes) + ATT_STEP_LATENCY,
     axiLatency: AXI_LATENCY_CYCLES,
     axiOutstanding: 16,
   };
@@ -115,7 +108,7 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
       { what: 'loop nests, trip counts, tiles (TH, patch chunks, gate rows), buffers and their pragmas: generator/schedule/schedule.ts and templates/hls/m3vit_top.cpp.hbs', source: 'kernels' },
       { what: `m_axi latency ${timing.axiLatency} cycles, ${timing.axiOutstanding} outstanding reads (interface pragmas)`, source: 'kernels' },
       { what: `DOT loop pipeline depth ${timing.dot} cycles (BRAM read 2, DSP 3, adder tree, accumulate, write)`, source: 'assumed' },
-      { what: `attention step loop II = 1 on ${sched.attnLanes} + ${sched.attnLanes} lanes: ${sched.attnRows} query rows interleaved cover a ${ATT_STEP_LATENCY}-cycle score + softmax step; depth ${timing.attentionDepth}`, source: 'assumed' },
+      { what: `attention: Q.K^T and P.V on the MAC array over key tiles of ${sched.attention.keyTile}; the softmax passes (ATT_SCORES, ATT_P, ATT_MERGE) at II 1 on PE lanes, one query row per KEY_TILE / PE iterations`, source: 'kernels' },
       { what: `64-bit divide ${timing.div64} cycles, isqrt ${timing.isqrt} cycles, element-wise pass depth ${timing.elementwise}`, source: 'assumed' },
       { what: 'bias vectors are read one 128-bit word per element (no burst: repeated addresses), one read per axiLatency/outstanding cycles', source: 'assumed' },
       { what: 'arrays without bind_storage: LUTRAM when a memory is at most 64 deep or 1 Kb, else BRAM (what Vitis HLS does by default)', source: 'assumed' },

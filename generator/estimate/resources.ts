@@ -73,22 +73,20 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     units.push(unit(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`, { FF: regs, LUT: mux }, []));
   }
 
-  // ATT_STEPS: ATT_LANES products of Q.K and ATT_LANES updates of o per step (o * factor when
-  // the maximum moved, factor * v else: both are built); per step one score scale, one exp and
-  // one l update. ATT_OUT: round(o / l), a pipelined divider.
-  const lanes = s.attnLanes;
-  const atree = adderTreeLogic(lanes, 2 * bits.act, bits.acc);
+  // The attention's softmax lanes (Q.K^T and P.V run on the MAC array): ATT_SCORES scales PE
+  // scores per cycle and takes a row's factor exp once per row; ATT_P evaluates PE exps and
+  // rescales l once per row; ATT_MERGE rescales PE outputs o. ATT_OUT: round(o / l), a
+  // pipelined divider.
   units.push(
     unit(
-      `attention (${lanes} Q.K and ${lanes} P.V lanes at II 1, ${s.attnRows} rows interleaved, online softmax)`,
-      { LUT: 2 * atree.LUT + UNIT_LOGIC.softmax.LUT, FF: 2 * atree.FF + UNIT_LOGIC.softmax.FF },
+      `attention softmax over key tiles of ${s.attention.keyTile} (${pe} score, ${pe} exp and ${pe} merge lanes; Q.K^T and P.V on the MAC array)`,
+      { LUT: UNIT_LOGIC.softmax.LUT + pe * UNIT_LOGIC.requantLane.LUT, FF: UNIT_LOGIC.softmax.FF + pe * UNIT_LOGIC.requantLane.FF },
       [
-        mul(bits.act, bits.act, lanes, 'Q.K lanes'),
-        mul(w.softmaxOutBits, t.probBits, lanes, 'P.V lanes: o * rescale factor'),
-        mul(t.probBits, bits.act, lanes, 'P.V lanes: p * v'),
-        mul(bits.acc, t.attnScaleBits, 1, 'score scale'),
-        mul(w.softmaxSumBits, t.probBits, 1, 'softmax sum rescale'),
-        ...expMultipliers(t, w.diffBits, 1, 'softmax exp', true),
+        mul(bits.acc, t.attnScaleBits, pe, 'ATT_SCORES lanes: score scale'),
+        ...expMultipliers(t, w.diffBits, 1, 'ATT_SCORES: the row factor exp', true),
+        ...expMultipliers(t, w.diffBits, pe, 'ATT_P lanes: exp', true),
+        mul(w.softmaxSumBits, t.probBits, 1, 'ATT_P: softmax sum rescale'),
+        mul(w.softmaxOutBits, t.probBits, pe, 'ATT_MERGE lanes: o * rescale factor'),
       ],
       [{ ...div.softmaxOut, count: 1, what: 'ATT_OUT: round(o / l)' }],
     ),

@@ -218,8 +218,6 @@ export interface Estimate {
     elementwise_depth: number;
     div64_cycles: number;
     isqrt_cycles: number;
-    attention_ii: number;
-    attention_depth: number;
     axi_latency: number;
     axi_outstanding: number;
   };

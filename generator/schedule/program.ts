@@ -159,11 +159,30 @@ class KernelCounts {
       this.pass('ATT_QKV_COLS', N, hd, this.s.qkvLanes);
     }
   }
+  /** onchip_engine: as linearEngine, the tiles' words packed from Kh / Vh by ONCHIP_READ
+   * instead of read from DDR (no bus words). */
+  onchipEngine(rows: number, k: number, tokens: number): void {
+    const tiles = rows / this.s.pe;
+    const kb = k / this.s.simd;
+    const tileWords = kb * this.s.blockWords;
+    this.cur.loop('ONCHIP_READ', tiles * tileWords, tiles);
+    const steps = tokens * kb;
+    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps, tiles + 1);
+  }
+  /** Per head, per key tile: Q.K^T on the engine, the score and P passes, P.V on the engine,
+   * the merge; then the head's output. */
   attentionCore(): void {
-    const { heads, hd, N, attnRows, attnChunks } = this.s;
-    const groups = heads * Math.ceil(N / attnRows);
-    this.cur.loop('ATT_STEPS', groups * (N + 1) * attnRows * attnChunks, groups);
-    this.cur.loop('ATT_OUT', groups * attnRows * hd, groups);
+    const { heads, hd, N, attention: a } = this.s;
+    for (let h = 0; h < heads; h++) {
+      for (let t = 0; t < a.tiles; t++) {
+        this.onchipEngine(a.keyTile, a.hdK, N);
+        this.cur.loop('ATT_SCORES', N * a.scoreChunks);
+        this.cur.loop('ATT_P', N * a.scoreChunks);
+        this.onchipEngine(a.hdR, a.keyTile, N);
+        this.cur.loop('ATT_MERGE', N * a.mergeChunks);
+      }
+      this.cur.loop('ATT_OUT', N * hd);
+    }
   }
   /** load_parts: `count` blocks into the weight store, a word per iteration. */
   loadParts(count: number): void {

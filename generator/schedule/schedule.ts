@@ -9,7 +9,9 @@ import type { BuildConfig, Scheduler } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { checkParallelism, hasDenseBlock } from './parallelism';
 import { bindStorage } from './storage';
-import { GELU_SEGMENTS } from '../numerics/tables';
+import { attentionKeyTile } from '../numerics/plan';
+import { exp2TableValues, GELU_SEGMENTS } from '../numerics/tables';
+import { modelWidths, tableWidths } from '../numerics/widths';
 
 /** 128-bit words: 8 int16 lanes or 4 int32 lanes. */
 export const WORD_BITS = 128;
@@ -131,8 +133,6 @@ export interface Schedule {
   simd: number;
   /** Words of one PE x SIMD weight block (the unit of 'blocks16' matrices). */
   blockWords: number;
-  /** Multipliers per attention loop (Q.K and P.V): the largest divisor of hd <= SIMD. */
-  attnLanes: number;
   /** Lanes of the element-wise passes (requant, residual, GELU, LayerNorm): the largest
    * divisor of gcd(PE, SIMD) up to 8, so a pass reads within one ACC word (PE columns) and
    * across SIMD banks of X/Y/H. */
@@ -143,13 +143,23 @@ export interface Schedule {
   /** Lanes of LayerNorm's passes: the largest divisor of passLanes up to LN_LANES_MAX (each
    * lane carries two wide products: c * c and c * r). */
   lnLanes: number;
-  /** Lanes of the q/k/v requant pass: gcd(passLanes, attnLanes) (Qh/Kh/Vh have ATT_LANES banks). */
+  /** Lanes of the q/k/v requant pass: gcd(passLanes, hd) (a divisor of SIMD: Qh, Kh have
+   * SIMD banks, Vh qkvLanes on its columns). */
   qkvLanes: number;
-  /** Chunks of ATT_LANES in a head dim (hd / attnLanes): steps per (key, query row). */
-  attnChunks: number;
-  /** Query rows interleaved in the attention key loop (ATT_ROWS): enough that a row's
-   * softmax step is done before the row's next step uses it (ATT_STEP_LATENCY). */
-  attnRows: number;
+  /** Attention on the engine, in tiles of keys (the int reference's plan.attention.keyTile). */
+  attention: {
+    /** Keys per tile: the scores of a tile are KEY_TILE engine rows, its P.V KEY_TILE inputs. */
+    keyTile: number;
+    /** Tiles over the N keys (the last one padded). */
+    tiles: number;
+    /** Head dim padded to SIMD (the K of Q.K^T) and to PE (the rows of P.V). */
+    hdK: number;
+    hdR: number;
+    /** Iterations of a query row in the score and P passes (PE lanes: keyTile / PE) and in
+     * the merge (hdR / PE). */
+    scoreChunks: number;
+    mergeChunks: number;
+  };
   N: number;
   NP: number;
   D: number;
@@ -261,16 +271,24 @@ export const PASS_LANES_MAX = 8;
  * fraction bits), several DSPs each, and LayerNorm is a small share of the run. */
 export const LN_LANES_MAX = 4;
 
-/** Cycles from the last q.k chunk of a (query row, key) to its softmax step's outputs
- * (attn_score's multiply and saturation, the compare with m, exp_neg's multiply, table
- * lookup and interpolation, the l update): an assumption for 300 MHz, used to choose how
- * many query rows the attention key loop interleaves. */
-export const ATT_STEP_LATENCY = 16;
+/** The attention's key tiles for a PE x SIMD engine (see Schedule.attention). */
+function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedule['attention'] {
+  const keyTile = attentionKeyTile(pe, simd);
+  const hdK = roundUp(hd, simd);
+  const hdR = roundUp(hd, pe);
+  return { keyTile, tiles: Math.ceil(N / keyTile), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe };
+}
 
-/** Query rows to interleave so that (rows - 1) * chunks + 1 steps separate a row's softmax
- * step from the first step that uses it. */
-export function attentionRows(chunks: number): number {
-  return Math.ceil((ATT_STEP_LATENCY - 1) / chunks) + 1;
+/** Most block rows that 8 consecutive lanes of a PE x SIMD block's word span (lane = r *
+ * SIMD + c): the rows of K or V that weight_reader reads in one cycle. */
+function rowsPerWord(pe: number, simd: number): number {
+  let most = 1;
+  for (let w = 0; w * 8 < pe * simd; w++) {
+    const first = Math.floor((w * 8) / simd);
+    const last = Math.floor((Math.min(pe * simd, w * 8 + 8) - 1) / simd);
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
 }
 
 /** Largest divisor of n not above m. */
@@ -374,7 +392,9 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   });
 
   const linearHeadRows = Math.max(0, ...taskScheds.filter((t) => t.head === 'linear').map((t) => t.channelsPadded));
-  const accCols = Math.max(D, moe?.gateRows ?? 0, linearHeadRows);
+  const attention = attentionTiles(d.headDim, N, pe, simd);
+  // ACC_T holds a key tile's scores, ACC a tile's P.V (hdR columns).
+  const accCols = Math.max(D, moe?.gateRows ?? 0, linearHeadRows, attention.keyTile, attention.hdR);
   // Biased engine/conv outputs: D-wide linears, head channels, conv1x1 rows.
   const biasRows = Math.max(D, ...taskScheds.map((t) => Math.max(t.channelsPadded, t.upChannels)));
   const ups = taskScheds.filter((t) => t.head === 'uphead');
@@ -440,19 +460,16 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   }
   const scratch = { mapWords, mapA: 0, mapB: mapWords, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
 
-  const attnLanes = largestDivisorAtMost(d.headDim, simd);
   const passLanes = largestDivisorAtMost(gcd(pe, simd), PASS_LANES_MAX);
   const sched: Schedule = {
     pe,
     simd,
     blockWords,
-    attnLanes,
     passLanes,
     geluLanes: Math.max(moe ? pe : 1, dense ? passLanes : 1),
     lnLanes: largestDivisorAtMost(passLanes, LN_LANES_MAX),
-    qkvLanes: gcd(passLanes, attnLanes),
-    attnChunks: d.headDim / attnLanes,
-    attnRows: attentionRows(d.headDim / attnLanes),
+    qkvLanes: gcd(passLanes, d.headDim),
+    attention,
     N,
     NP: d.patches,
     D,
@@ -473,7 +490,8 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     buffers: [],
     constants: [],
   };
-  sched.buffers = buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits);
+  const widths = modelWidths({ keys: N, dim: D, actBits: bits.activationBits, eps: d.layerNormEps });
+  sched.buffers = buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits, { softmaxOut: widths.softmaxOutBits, softmaxSum: widths.softmaxSumBits, prob: tableWidths().probBits });
   bindStorage(sched.buffers, config.board.resources);
   sched.constants = constants(sched);
   return sched;
@@ -512,7 +530,14 @@ function weightStore(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, moe: Sch
   };
 }
 
-function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBits: number): BufferSpec[] {
+/** Bits of the attention's softmax state (generator/numerics/widths.ts). */
+interface SoftmaxBits {
+  softmaxOut: number;
+  softmaxSum: number;
+  prob: number;
+}
+
+function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBits: number, modelWidthsBits: SoftmaxBits): BufferSpec[] {
   const out: BufferSpec[] = [];
   const cyc = (dim: number, factor: number): BufferSpec['partition'] => (factor > 1 ? [{ dim, type: 'cyclic', factor }] : []);
   const all = (...dims: number[]): BufferSpec['partition'] => dims.map((dim) => ({ dim, type: 'complete' as const }));
@@ -526,7 +551,23 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   act('Y', 'LayerNorm output, patch chunks (engine input)', [N, D], cyc(2, simd));
   act('A', 'attention output of all heads (engine input of proj)', [N, D], cyc(2, simd));
   if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, simd));
-  for (const q of ['Qh', 'Kh', 'Vh']) act(q, `${q[0]} of one head`, [N, s.hd], cyc(2, s.attnLanes));
+  // Q rows: SIMD columns per cycle (the engine's input). K and V: weight_reader packs a block
+  // word (8 lanes) per cycle from them, SIMD consecutive columns (K) or keys (V) of each of up
+  // to rowsPerWord block rows; V also takes qkvLanes columns per cycle from the qkv pass.
+  const at = s.attention;
+  const rows = Math.min(pe, rowsPerWord(pe, simd));
+  const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+  act('Qh', 'Q of one head (engine input of Q.K^T)', [N, s.hd], cyc(2, Math.min(simd, s.hd)));
+  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [N, s.hd], [...cyc(1, rows), ...cyc(2, Math.min(simd, s.hd))]);
+  act('Vh', 'V of one head (weights of P.V as V^T, packed a tile at a time)', [N, s.hd], [...cyc(1, Math.min(simd, N)), ...cyc(2, Math.min(s.hd, lcm(s.qkvLanes, rows)))]);
+  // S and P: a bank per lane, each N words of ACT_BITS: LUTRAM (a BRAM each would hold a few
+  // percent of its bits).
+  add({ name: 'S', purpose: 'scores of one key tile, every query row (PE per cycle)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), storage: 'lutram', weights: false });
+  add({ name: 'P', purpose: 'P words of one key tile (engine input of P.V; PE written, SIMD read per cycle)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: [{ dim: 2, type: 'complete' }], storage: 'lutram', weights: false });
+  add({ name: 'O', purpose: 'attention output accumulator o of one head (PROB_FRAC + qkv format), PE per cycle', group: 'activations', dims: [N, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: cyc(2, pe), weights: false });
+  add({ name: 'ATT_M', purpose: 'running score maximum of each query row', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
+  add({ name: 'ATT_A', purpose: 'rescale factor of each query row for the current tile (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.prob, cType: 'prob_t', partition: [], weights: false });
+  add({ name: 'ATT_L', purpose: 'softmax sum l of each query row (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.softmaxSum, cType: 'att_l_t', partition: [], weights: false });
   // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
   add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
@@ -558,6 +599,9 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     add({ name: 'EB1', purpose: `expert b1 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, m.hidden], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
     add({ name: 'EB2', purpose: `expert b2 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, D], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
   }
+  // The exp2 table once per P lane (each reads two neighbouring entries: a ROM's two ports).
+  // 257 entries of 32 bits per copy: LUTROM (a BRAM per copy would sit mostly empty).
+  add({ name: 'EXP2_ROM', purpose: `exp2 table, one copy per attention P lane (${pe})`, group: 'small', dims: [pe, exp2TableValues().length], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], storage: 'lutram', weights: false, rom: true });
   if (s.moe || s.dense) {
     add({ name: 'GELU_ROM', purpose: `GELU table, one copy per parallel GELU lane (${s.geluLanes})`, group: 'small', dims: [s.geluLanes, GELU_SEGMENTS + 1], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], weights: false, rom: true });
   }
@@ -596,12 +640,15 @@ function constants(s: Schedule): Schedule['constants'] {
   k('PE', s.pe, 'output rows per cycle of the MAC array');
   k('SIMD', s.simd, 'inputs per PE per cycle');
   k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
-  k('ATT_LANES', s.attnLanes, 'multipliers per attention loop (divides HD)');
   k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes and LayerNorm');
   k('LN_LANES', s.lnLanes, 'elements per cycle of the LayerNorm passes');
   k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
-  k('ATT_CHUNKS', s.attnChunks, 'ATT_LANES chunks of a head dim (HD / ATT_LANES)');
-  k('ATT_ROWS', s.attnRows, 'query rows interleaved in the attention key loop');
+  k('KEY_TILE', s.attention.keyTile, 'keys per attention tile (a multiple of PE and SIMD)');
+  k('KEY_TILES', s.attention.tiles, 'key tiles over N_TOK keys (the last one padded)');
+  k('HD_K', s.attention.hdK, 'head dim padded to SIMD (K of Q.K^T)');
+  k('HD_R', s.attention.hdR, 'head dim padded to PE (rows of P.V)');
+  k('SCORE_CHUNKS', s.attention.scoreChunks, 'PE-lane iterations per query row of ATT_SCORES and ATT_P');
+  k('MERGE_CHUNKS', s.attention.mergeChunks, 'PE-lane iterations per query row of ATT_MERGE');
   k('N_TOK', s.N, 'tokens (patches + class token)');
   k('N_PATCH', s.NP, 'patch tokens');
   k('D', s.D, 'embedding width');

@@ -30,8 +30,6 @@ export interface LoopFigures {
   div64: number;
   /** Integer square root. */
   isqrt: number;
-  /** Depth of one ATT_STEPS iteration. */
-  attentionDepth: number;
   /** m_axi read round trip (the interface pragmas' latency). */
   axiLatency: number;
   /** Reads in flight per m_axi port. */
@@ -121,8 +119,16 @@ export const LOOP_TIMING = {
     bus: { role: 'weights', dir: 'read', words: () => 1 / 8 },
   },
   ATT_QKV_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of QKV_LANES lanes into Qh / Kh / Vh' },
-  ATT_STEPS: { ii: one, depth: (_s, f) => f.attentionDepth, reason: 'chunk dot product of ATT_LANES, score, softmax step, P.V update (hardware.ts attention depth)' },
-  ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a 64-bit divide per element, read and write (2)' },
+  ONCHIP_READ: {
+    ii: one,
+    depth: () => 3,
+    overlappedBy: 'MAC_STEPS',
+    reason: 'the attention\'s K or V packed into a block word (Kh / Vh reads 2, pack 1), beside MAC_STEPS in mac_engine\'s DATAFLOW region, which takes its words',
+  },
+  ATT_SCORES: { ii: one, depth: (s, f) => f.elementwise + log2(s.pe) + 2, reason: 'ACC_T read (2), attn_score per lane (element-wise depth), maximum tree of log2(PE), at a row\'s last chunk the factor (in the depth of exp2 read and interpolate: 2 more than the tree)' },
+  ATT_P: { ii: one, depth: (s, f) => f.elementwise + 6 + log2(s.pe), reason: 'S read, exp per lane (table read and interpolation, 6, as GELU), the row sum\'s adder tree of log2(PE), then the l update' },
+  ATT_MERGE: { ii: one, depth: (_s, f) => f.elementwise + 2, reason: 'O and ACC reads (2), rescale multiply and add per lane (element-wise depth), O write' },
+  ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a divide per element (taken at a 64-bit divider\'s latency), read and write (2)' },
   DENSE_GELU_COLS: { ii: one, depth: (_s, f) => f.elementwise + 6, reason: 'requant (element-wise depth), GELU table read and interpolation (6)' },
   DENSE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes' },
   GATE_LOGITS_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of PASS_LANES gate logits' },
