@@ -559,7 +559,10 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
   act('Qh', 'Q of one head (engine input of Q.K^T)', [N, s.hd], cyc(2, Math.min(simd, s.hd)));
   act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [N, s.hd], [...cyc(1, rows), ...cyc(2, Math.min(simd, s.hd))]);
-  act('Vh', 'V of one head (weights of P.V as V^T, packed a tile at a time)', [N, s.hd], [...cyc(1, Math.min(simd, N)), ...cyc(2, Math.min(s.hd, lcm(s.qkvLanes, rows)))]);
+  // V's columns reshaped (a wide word per bank: the qkv pass writes one, a packed word reads
+  // a lane of it) rather than partitioned: a partition on both dims would make SIMD x lanes
+  // small memories, a BRAM each at ViT-S sizes.
+  add({ name: 'Vh', purpose: 'V of one head (weights of P.V as V^T, packed a tile at a time)', group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(1, Math.min(simd, N)), reshape: cyc(2, Math.min(s.hd, lcm(s.qkvLanes, rows))), weights: false });
   // S and P: a bank per lane, each N words of ACT_BITS: LUTRAM (a BRAM each would hold a few
   // percent of its bits).
   add({ name: 'S', purpose: 'scores of one key tile, every query row (PE per cycle)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), storage: 'lutram', weights: false });

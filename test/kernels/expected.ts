@@ -146,14 +146,14 @@ export function tokens(p: FamilyProject, image: ArrayLike<number>): Float64Array
  * qkv rows [N][3D] (q, k, v in checkpoint order) into [N][D]. When the reference's attention
  * operator changes, this adapter changes with it.
  */
-export function attentionCore(qkv: Float64Array, N: number, D: number, heads: number, hd: number, fq: number, fs: number, bits: number): Float64Array {
+export function attentionCore(qkv: Float64Array, N: number, D: number, heads: number, hd: number, fq: number, fs: number, bits: number, keyTile: number): Float64Array {
   const att = new Float64Array(N * D);
   const scores = new Float64Array(N);
   const o = new Float64Array(hd);
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < N; i++) {
       for (let j = 0; j < N; j++) scores[j] = attnScore(dot(qkv, i * 3 * D + h * hd, qkv, j * 3 * D + D + h * hd, hd), attnScaleQ(hd), 2 * fq, fs, bits);
-      attentionRow(scores, N, fs, qkv, 3 * D, 2 * D + h * hd, hd, o, att, i * D + h * hd, bits);
+      attentionRow(scores, N, fs, qkv, 3 * D, 2 * D + h * hd, hd, keyTile, o, att, i * D + h * hd, bits);
     }
   }
   return att;
@@ -165,7 +165,7 @@ export function attention(p: FamilyProject, b: number, y: ArrayLike<number>): { 
   const pre = `backbone.blocks.${b}.attn.qkv`;
   const fq = afrac(p, `blocks.${b}.qkv`);
   const qkv = linearLayer(p, y, N, D, afrac(p, `blocks.${b}.norm1`), `${pre}.weight`, `${pre}.bias`, 3 * D, `blocks.${b}.qkv`);
-  return { qkv, a: attentionCore(qkv, N, D, heads, hd, fq, afrac(p, `blocks.${b}.scores`), p.plan.bits.activation) };
+  return { qkv, a: attentionCore(qkv, N, D, heads, hd, fq, afrac(p, `blocks.${b}.scores`), p.plan.bits.activation, p.plan.attention.keyTile) };
 }
 
 /** Dense block b from the norm2 output y and the first residual x: fc1, geluInt, fc2, addAligned. */
