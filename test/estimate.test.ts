@@ -134,14 +134,15 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     //   P.V: onchip_engine(4 rows, K = 8): 2 row tiles, 2 blocks each; load 2 words, compute
     //     9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 17 = 89; ONCHIP_READ 2 x 3: 6.
     //   ATT_MERGE: 9 rows x 4 / PE 2 = 18 iterations, depth 6 + 2: 26.
-    // 4 (head, tile) pairs: 4 x 349 = 1396. ATT_OUT per head: 9 x 4 divides, depth 68 + 2: 2 x
-    // 106 = 212. Control: ONCHIP_TILES one iteration per job (32 jobs) and ATT_TILES one per
-    // pair (4): 36 x 2 = 72. Total 1680.
+    // 4 (head, tile) pairs: 4 x 349 = 1396. ATT_OUT per head: 9 x 4 divides on QKV_LANES =
+    // gcd(PASS_LANES 2, HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control:
+    // ONCHIP_TILES one iteration per job (32 jobs) and ATT_TILES one per pair (4): 36 x 2 = 72.
+    // Total 1644.
     const perTile = 37 + 5 * MAC + 4 * 3 + (36 + EW + 1 + 2) + (36 + EW + 6 + 1) + (38 + 3 * MAC) + 2 * 3 + (18 + EW + 2);
     expect(perTile).toBe(349);
     const a = layer('blocks.0.attn.core');
-    expect(a.cycles).toBe(4 * perTile + 2 * (36 + DIV + 2) + (32 + 4) * LOOP);
-    expect(a.cycles).toBe(1680);
+    expect(a.cycles).toBe(4 * perTile + 2 * (18 + DIV + 2) + (32 + 4) * LOOP);
+    expect(a.cycles).toBe(1644);
     expect(a.macs_per_cycle).toBe(8); // the engine: PE 2 x SIMD 4
   });
 

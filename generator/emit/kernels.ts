@@ -277,7 +277,7 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     vecMax: Math.max(sched.biasRows, sched.D),
     scoreSteps: sched.N * sched.attention.scoreChunks,
     mergeSteps: sched.N * sched.attention.mergeChunks,
-    attOut: sched.N * sched.hd,
+    attOut: sched.N * (sched.hd / sched.qkvLanes),
     onchipTiles: Math.max(sched.attention.keyTile, sched.attention.hdR) / sched.pe,
     onchipSteps: sched.N * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
     onchipWordsMax: sched.blockWords * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),

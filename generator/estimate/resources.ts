@@ -75,8 +75,8 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
 
   // The attention's softmax lanes (Q.K^T and P.V run on the MAC array): ATT_SCORES scales PE
   // scores per cycle and takes a row's factor exp once per row; ATT_P evaluates PE exps and
-  // rescales l once per row; ATT_MERGE rescales PE outputs o. ATT_OUT: round(o / l), a
-  // pipelined divider.
+  // rescales l once per row; ATT_MERGE rescales PE outputs o. ATT_OUT: round(o / l) on
+  // QKV_LANES pipelined dividers.
   units.push(
     unit(
       `attention softmax over key tiles of ${s.attention.keyTile} (${pe} score, ${pe} exp and ${pe} merge lanes; Q.K^T and P.V on the MAC array)`,
@@ -88,7 +88,7 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
         mul(w.softmaxSumBits, t.probBits, 1, 'ATT_P: softmax sum rescale'),
         mul(w.softmaxOutBits, t.probBits, pe, 'ATT_MERGE lanes: o * rescale factor'),
       ],
-      [{ ...div.softmaxOut, count: 1, what: 'ATT_OUT: round(o / l)' }],
+      [{ ...div.softmaxOut, count: s.qkvLanes, what: 'ATT_OUT lanes: round(o / l)' }],
     ),
   );
 

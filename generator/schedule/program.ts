@@ -181,7 +181,7 @@ class KernelCounts {
         this.onchipEngine(a.hdR, a.keyTile, N);
         this.cur.loop('ATT_MERGE', N * a.mergeChunks);
       }
-      this.cur.loop('ATT_OUT', N * hd);
+      this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
     }
   }
   /** load_parts: `count` blocks into the weight store, a word per iteration. */

@@ -267,9 +267,11 @@ export function convGroup(ch: number, cin: number, pe: number, simd: number, cap
 /** Most lanes of an element-wise pass: a bus word's worth (each lane carries its own requant,
  * GELU table and, in LayerNorm, wide multiplies). */
 export const PASS_LANES_MAX = 8;
-/** Most lanes of LayerNorm: its lanes multiply 64-bit operands (c * c, c * r with r's 40
- * fraction bits), several DSPs each, and LayerNorm is a small share of the run. */
-export const LN_LANES_MAX = 4;
+/** Most lanes of LayerNorm: a bus word's worth, as the other passes. Each lane carries the
+ * widest products of the design (c * c and c * r, r with 40 fraction bits: about 7 DSP48E2
+ * per lane at 16-bit words), which the estimate counts; at 4 lanes LayerNorm took a tenth of
+ * m3vit-tiny's backbone. */
+export const LN_LANES_MAX = 8;
 
 /** The attention's key tiles for a PE x SIMD engine (see Schedule.attention). */
 function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedule['attention'] {
