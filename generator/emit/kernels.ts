@@ -324,6 +324,7 @@ export function topView(inp: KernelInputs): object {
       .filter((b) => b.weights)
       .map((b) => ({ name: b.name, cType: b.cType, bitsConst: b.cType === 'bias_t' ? 'B_BITS' : 'W_BITS', expert: b.group === 'expert weights' })),
     kernelHeaders: KERNEL_FAMILIES.map((f) => `kernels/${f}.h`),
+    bandWords: sched.patchEmbed.bandWords,
     moe: m !== undefined,
     ws: sched.ws !== undefined,
     expertMajor: m !== undefined && m.scheduler === 'expert-major',

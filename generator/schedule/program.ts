@@ -137,9 +137,16 @@ class KernelCounts {
     const { image: im, patchEmbed: pe } = this.s;
     for (let c = 0; c < pe.chunks; c++) {
       for (let gy = 0; gy < im.gridH; gy++) {
-        for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, im.patch * im.w));
-        this.cur.loop('BAND_PIXELS', im.c * im.patch * im.w, im.c);
-        this.cur.loop('PATCH_GATHER', im.gridW * pe.chunk, im.gridW);
+        const band = im.patch * im.w;
+        if (pe.bandWords) {
+          // A word per iteration, read once.
+          this.cur.word('gmem_i.read', im.c * (band / 8));
+          this.cur.loop('BAND_PIXELS', im.c * (band / 8), im.c);
+        } else {
+          for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, band));
+          this.cur.loop('BAND_PIXELS', im.c * band, im.c);
+        }
+        this.cur.loop('PATCH_GATHER', im.gridW * (pe.chunk / pe.gatherLanes), im.gridW);
       }
       this.linearEngine(this.s.D, pe.chunk, this.s.NP);
     }

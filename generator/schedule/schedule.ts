@@ -168,7 +168,17 @@ export interface Schedule {
   depth: number;
   image: { c: number; h: number; w: number; patch: number; gridH: number; gridW: number };
   /** Patch embedding: the C*P*P vector in `chunks` chunks of `chunk` (zero-padded). */
-  patchEmbed: { k: number; chunk: number; chunks: number };
+  patchEmbed: {
+    k: number;
+    chunk: number;
+    chunks: number;
+    /** Image rows are whole bus words (IMG_W % 8 == 0): a band loads a word of 8 pixels per
+     * cycle, else a pixel per cycle. */
+    bandWords: boolean;
+    /** Patch-vector elements gathered per cycle: consecutive columns of one patch row
+     * (gcd(PASS_LANES, PATCH): Y takes PASS_LANES columns per cycle). */
+    gatherLanes: number;
+  };
   dense?: { hidden: number; tile: number; tiles: number };
   moe?: {
     experts: number;
@@ -320,7 +330,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     for (let c = D; c >= simd; c -= simd) if (c % simd === 0 && k % c === 0) { chunk = c; break; }
     if (chunk === 0) chunk = D - (D % simd);
   }
-  const patchEmbed = { k, chunk, chunks: Math.ceil(k / chunk) };
+  const patchEmbedChunks = { k, chunk, chunks: Math.ceil(k / chunk) };
 
   // Dense hidden tile: a multiple of lcm(PE, SIMD) that divides the hidden width, at most D.
   let dense: Schedule['dense'];
@@ -479,7 +489,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     hd: d.headDim,
     depth: d.depth,
     image: { c: d.inChannels, h: d.imageH, w: d.imageW, patch: d.patch, gridH: d.gridH, gridW: d.gridW },
-    patchEmbed,
+    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch) },
     dense,
     moe,
     accCols,
@@ -577,7 +587,9 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
   add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
   add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
-  add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
+  // Columns: 8 written per cycle (a bus word of pixels), gatherLanes read per cycle.
+  const bandLanes = Math.max(s.patchEmbed.bandWords ? 8 : 1, s.patchEmbed.gatherLanes);
+  add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: cyc(3, bandLanes), weights: false });
   // Weight tiles: [K/SIMD][PE][SIMD], one PE x SIMD block per address (every lane its own small memory).
   for (const h of ['A', 'B']) {
     add({ name: `WT_${h}`, purpose: `linear engine weight tile (${h === 'A' ? 'ping' : 'pong'}), blocks [KMAX/SIMD][PE][SIMD]`, group: 'linear weights', dims: [s.kMax / simd, pe, simd], elemBits: wBits, cType: 'wgt_t', partition: all(2, 3), weights: true });
@@ -669,6 +681,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('PATCH_K', s.patchEmbed.k, 'patch vector length C*P*P');
   k('PATCH_KC', s.patchEmbed.chunk, 'patch vector chunk streamed through the engine (multiple of SIMD, <= D)');
   k('PATCH_CHUNKS', s.patchEmbed.chunks, 'chunks of the patch vector');
+  k('GATHER_LANES', s.patchEmbed.gatherLanes, 'patch-vector elements gathered per cycle (divides PATCH and PASS_LANES)');
   k('KMAX', s.kMax, 'widest engine input (weight tile columns)');
   k('ACC_COLS', s.accCols, 'columns of ACC/ACC_T: widest engine output');
   k('BIAS_ROWS', s.biasRows, 'widest biased engine output');

@@ -108,10 +108,10 @@ export const LOOP_TIMING = {
   BAND_PIXELS: {
     ii: one,
     depth: (_s, f) => f.axiLatency + 2,
-    reason: 'm_axi read round trip (ElemReader), then the pixel written to BAND (2)',
-    bus: { role: 'input', dir: 'read', words: () => 1 / 8 },
+    reason: 'm_axi read round trip, then the word\'s 8 pixels (rows of whole words) or one pixel (ElemReader) written to BAND (2)',
+    bus: { role: 'input', dir: 'read', words: (s) => (s.patchEmbed.bandWords ? 1 : 1 / 8) },
   },
-  PATCH_GATHER: { ii: one, depth: () => 4, reason: 'index arithmetic, BAND read (2), Y write (1)' },
+  PATCH_GATHER: { ii: one, depth: () => 4, reason: 'index arithmetic, BAND read of GATHER_LANES columns (2), Y write (1)' },
   TOKENS_COLS: {
     ii: one,
     depth: (_s, f) => f.axiLatency + f.elementwise + 2,
