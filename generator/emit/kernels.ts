@@ -1,7 +1,8 @@
 /**
  * The synthesised sources of a project: src/model_config.h (sizes, formats, offsets),
- * src/numerics.h, src/m3vit_top.h and src/m3vit_top.cpp, plus the g++-only shim. The
- * view-models are prepared here; the templates under templates/hls only loop over them.
+ * src/numerics.h, src/m3vit_top.h, src/m3vit_top.cpp and the kernel family headers
+ * src/kernels/*.h, plus the g++-only shim. The view-models are prepared here; the templates
+ * under templates/hls only loop over them.
  */
 import { isMoeBlock } from '../ir/build';
 import type { ModelIR } from '../ir/types';

@@ -236,7 +236,7 @@ function assumptions(hw: HardwarePlan, config: BuildConfig): string[] {
   const port = hw.ports.weights;
   const lt = loopTiming(hw);
   return [
-    'All figures are analytical estimates of the generated kernels (loop nests of templates/hls/m3vit_top.cpp.hbs, sizes and pragmas of generator/schedule/schedule.ts) with the formulas of generator/estimate/formulas.ts (UG1399, UG573, UG579, UG1085); not synthesis results.',
+    'All figures are analytical estimates of the generated kernels (loop nests of templates/hls/m3vit_top.cpp.hbs and templates/hls/kernels/*.h.hbs, sizes and pragmas of generator/schedule/schedule.ts) with the formulas of generator/estimate/formulas.ts (UG1399, UG573, UG579, UG1085); not synthesis results.',
     CYCLE_MODEL,
     ...hw.sources.map((s) => `${s.what} [${s.source}]`),
     `Loop timing (assumed depths; II from the pragmas): ${Object.entries(lt)

@@ -105,7 +105,7 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
     buffers: sched.buffers.map(fromSchedule),
     ports,
     sources: [
-      { what: 'loop nests, trip counts, tiles (TH, patch chunks, gate rows), buffers and their pragmas: generator/schedule/schedule.ts and templates/hls/m3vit_top.cpp.hbs', source: 'kernels' },
+      { what: 'loop nests, trip counts, tiles (TH, patch chunks, gate rows), buffers and their pragmas: generator/schedule/schedule.ts and templates/hls/m3vit_top.cpp.hbs with its kernel headers templates/hls/kernels/*.h.hbs', source: 'kernels' },
       { what: `m_axi latency ${timing.axiLatency} cycles, ${timing.axiOutstanding} outstanding reads (interface pragmas)`, source: 'kernels' },
       { what: `DOT loop pipeline depth ${timing.dot} cycles (BRAM read 2, DSP 3, adder tree, accumulate, write)`, source: 'assumed' },
       { what: `attention: Q.K^T and P.V on the MAC array over key tiles of ${sched.attention.keyTile}; the softmax passes (ATT_SCORES, ATT_P, ATT_MERGE) at II 1 on PE lanes, one query row per KEY_TILE / PE iterations`, source: 'kernels' },

@@ -1,7 +1,7 @@
 /**
  * The kernel program: what one inference of one task runs, op by op (an op is an IR layer
  * as the kernels execute it), as the iterations of every pipelined loop (by its label in
- * src/m3vit_top.cpp), the starts of every pipelined loop (entries that run an iteration: one pipeline fill and drain
+ * src/m3vit_top.cpp and src/kernels/*.h), the starts of every pipelined loop (entries that run an iteration: one pipeline fill and drain
  * each), and the 128-bit bus words moved on every m_axi channel. C simulation
  * counts the same things (csim_result.json `counters`), the estimator turns them into
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
@@ -68,7 +68,7 @@ export function elemReaderWords(first: number, n: number): number {
 }
 
 /**
- * The kernel functions of src/m3vit_top.cpp, each adding to the op being counted what its
+ * The kernel functions of src/m3vit_top.cpp and src/kernels/*.h, each adding to the op being counted what its
  * pipelined loops iterate and what it moves on the bus. Mirrors the C++ function of the same
  * name; the names of loops are the C++ labels.
  */

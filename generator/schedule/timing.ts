@@ -1,5 +1,5 @@
 /**
- * The timing of every pipelined loop of src/m3vit_top.cpp, by its label: the II its
+ * The timing of every pipelined loop of src/m3vit_top.cpp and src/kernels/*.h, by its label: the II its
  * `#pragma HLS pipeline II=` states, and the pipeline DEPTH (cycles from an iteration's start
  * to its end, paid once per start of the loop: an entry that runs an iteration, one fill and
  * drain). The IIs are the code's

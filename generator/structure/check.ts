@@ -28,7 +28,7 @@ export interface CheckOptions {
   progress?: Progress;
 }
 
-/** The project's kernels: `<dir>/src/m3vit_top.cpp` with the g++-only shim. */
+/** The project's kernels: `<dir>/src/m3vit_top.cpp` (and the kernel headers it includes) with the g++-only shim. */
 export function checkStructureProject(dir: string, progress?: Progress): StructureReport {
   const src = path.join(dir, 'src');
   const main = path.join(src, 'm3vit_top.cpp');
