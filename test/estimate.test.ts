@@ -85,7 +85,10 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   const DOT = 2 + 3 + 2 + 1 + 1; // operand read, DSP, adder tree log2(SIMD 4), accumulate, write
   const EW = 6; // element-wise depth
   const DIV = 64 + 4;
-  const MAC = DOT + EW + 2; // MAC_STEPS depth: 17
+  // MAC_STEPS depth: a P word's exp at the input (EW + 6), the dot product, the longest
+  // epilogue (Q.K^T's scores EW, their maximum tree log2(PE 2) = 1, the row factor's exp 6),
+  // the read-modify-write (2): 36.
+  const MAC = EW + 6 + DOT + EW + 1 + 6 + 2;
   const LOOP = 2; // a non-pipelined loop iteration (enter + leave)
   const vec32 = (n: number): number => n * SINGLE + (AXI + 1); // VEC32_LOAD: n single reads, one entry
   const blocks = (words: number): number => words * 1 + (AXI + 2); // PARTS_LOAD: a word per cycle, one start
@@ -94,14 +97,14 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     // One (head, q/k/v) call, linear_engine(4 rows, K = 8): 2 tiles of PE 2, a tile K / SIMD =
     //   2 blocks x BLOCK_WORDS 1 = 2 words; 3 mac_engine jobs (load tile 0; tile 0's 9 tokens x
     //   2 blocks = 18 steps while tile 1 streams in; tile 1's 18 steps).
-    //   MAC_STEPS: max(steps, words) per job = 2 + 18 + 18 = 38 iterations, 3 starts of 17: 89.
+    //   MAC_STEPS: max(steps, words) per job = 2 + 18 + 18 = 38 iterations, 3 starts of 36: 146.
     //   WEIGHT_READ (in mac_engine's DATAFLOW region beside MAC_STEPS, which takes its words):
     //   its 4 iterations add nothing, its 2 starts (the jobs that load) the round trip 65: 130.
     //   ENGINE_TILES: one non-pipelined iteration (2) per job: 6.
-    // load_vec32(4): 4 x 4 + 65 = 81. ATT_QKV_COLS (QKV_LANES 2): 9 starts of 4 / 2 = 2 steps:
-    //   18 + 9 x 6 = 72. One call: 89 + 130 + 6 + 81 + 72 = 378; 6 calls: 2268.
-    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4) + (18 + 9 * EW);
-    expect(perCall).toBe(378);
+    // load_vec32(4): 4 x 4 + 65 = 81. ATT_QKV_COLS (QKV_LANES 2): one pipeline over 9 tokens x
+    //   4 / 2 = 18 steps: 18 + 6 = 24. One call: 146 + 130 + 6 + 81 + 24 = 387; 6 calls: 2322.
+    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4) + (18 + EW);
+    expect(perCall).toBe(387);
     const q = layer('blocks.0.attn.qkv');
     expect(q.cycles).toBe(6 * perCall);
     expect(q.overlap).toBe('ping-pong');
@@ -122,27 +125,25 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(layer('blocks.0.residual1').cycles).toBe(36 + 9 * EW);
   });
 
-  it('attention: per head and key tile, Q.K^T and P.V on the engine between the softmax passes, then the divides', () => {
+  it('attention: per head and key tile, Q.K^T and P.V on the engine with the softmax in their epilogues, then the divides', () => {
     // Key tiles of lcm(PE 2, SIMD 4) = 4 rounded up to 8 keys: 2 tiles over 9 keys; HD 4 is
     // HD_K = 4 (SIMD) and HD_R = 4 (PE). Per (head, tile):
     //   Q.K^T: onchip_engine(8 rows, K = 4): 4 row tiles of PE 2, 1 block of BLOCK_WORDS 1 each;
     //     a tile's load is 1 word, its compute 9 tokens x 1 = 9: MAC_STEPS 1 + 3 x 9 + 9 = 37
-    //     iterations in 5 jobs: 37 + 5 x 17 = 122; ONCHIP_READ (beside MAC_STEPS): 4 starts of
-    //     depth 3: 12.
-    //   ATT_SCORES: 9 rows x 8 / PE 2 = 36 iterations, depth 6 + log2(2) + 2 = 9: 45.
-    //   ATT_P: 36 iterations, depth 6 + 6 + 1 = 13: 49.
+    //     iterations in 5 jobs: 37 + 5 x 36 = 217; ONCHIP_READ (beside MAC_STEPS): 4 starts of
+    //     depth 3: 12. Scores, their maximum and the row factor: the jobs' epilogue (no loop).
     //   P.V: onchip_engine(4 rows, K = 8): 2 row tiles, 2 blocks each; load 2 words, compute
-    //     9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 17 = 89; ONCHIP_READ 2 x 3: 6.
-    //   ATT_MERGE: 9 rows x 4 / PE 2 = 18 iterations, depth 6 + 2: 26.
-    // 4 (head, tile) pairs: 4 x 349 = 1396. ATT_OUT per head: 9 x 4 divides on QKV_LANES =
+    //     9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 36 = 146; ONCHIP_READ 2 x 3:
+    //     6. The P words: the input lanes; the o and l updates: the epilogue (no loop).
+    // 4 (head, tile) pairs: 4 x 381 = 1524. ATT_OUT per head: 9 x 4 divides on QKV_LANES =
     // gcd(PASS_LANES 2, HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control:
     // ONCHIP_TILES one iteration per job (32 jobs) and ATT_TILES one per pair (4): 36 x 2 = 72.
-    // Total 1644.
-    const perTile = 37 + 5 * MAC + 4 * 3 + (36 + EW + 1 + 2) + (36 + EW + 6 + 1) + (38 + 3 * MAC) + 2 * 3 + (18 + EW + 2);
-    expect(perTile).toBe(349);
+    // Total 1772.
+    const perTile = 37 + 5 * MAC + 4 * 3 + (38 + 3 * MAC) + 2 * 3;
+    expect(perTile).toBe(381);
     const a = layer('blocks.0.attn.core');
     expect(a.cycles).toBe(4 * perTile + 2 * (18 + DIV + 2) + (32 + 4) * LOOP);
-    expect(a.cycles).toBe(1644);
+    expect(a.cycles).toBe(1772);
     expect(a.macs_per_cycle).toBe(8); // the engine: PE 2 x SIMD 4
   });
 
@@ -153,9 +154,9 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     //   PARTS_LOAD entry: 72 + 66 = 138.
     // load_row x 2 rows: LB_LOAD 4 x 8 / 8 = 4 steps at II max(8 / 8, 8 / 4) = 2, depth 67:
     //   2 x (8 + 67) = 150.
-    // conv_row x 2: MAC_STEPS 4 pixels x 72 blocks x 1 part = 288 steps: 2 x (288 + 17) = 610,
+    // conv_row x 2: MAC_STEPS 4 pixels x 72 blocks x 1 part = 288 steps: 2 x (288 + 36) = 648,
     //   and per job FEED_PRIME (1 part) + CONV_SLOTS (3): 2 x 4 = 8.
-    // write_row x 2: CONV_WRITE 4 words, depth 2: 2 x (4 + 2) = 12. Total 1015.
+    // write_row x 2: CONV_WRITE 4 words, depth 2: 2 x (4 + 2) = 12. Total 1053.
     const c = layer('head.b.conv_0');
     expect(c.cycles).toBe(vec32(8) + blocks(72) + 2 * (4 * 2 + (AXI + 3)) + 2 * (288 + MAC) + 2 * (1 + 3) + 2 * (4 + 2));
     // Read: biases 8 words (one word per element), weights 1152 B, two input rows of 4 words.
@@ -174,8 +175,8 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(up.ddr_write_bytes).toBe(4 * 8 * 8 * 2); // the 4 x 8 map of 8 channels
     // conv_2 (conv1x1 at 4 x 8, 8 -> 2 channels, C_pad 2 = one tile): load_vec32(2) 73;
     //   weights 1 tile x 8 / 4 = 2 blocks of 1 word: 2 + 66 = 68. Per map row (4): load_row 8
-    //   steps at II 2 (16 + 67 = 83), c1x1_row MAC_STEPS 8 pixels x 2 blocks = 16 (16 + 17) and
-    //   FEED_PRIME 1: 4 x (83 + 33 + 1) = 468. Total 609.
+    //   steps at II 2 (16 + 67 = 83), c1x1_row MAC_STEPS 8 pixels x 2 blocks = 16 (16 + 36) and
+    //   FEED_PRIME 1: 4 x (83 + 52 + 1) = 544. Total 685.
     expect(layer('head.b.conv_2').cycles).toBe(vec32(2) + blocks(2) + 4 * (8 * 2 + (AXI + 3) + (16 + MAC) + 1));
     // up_out: 4 emit_rows of 2 output rows each: UP_OUT_COLS 1 tile x 16 columns at II 2, depth
     //   8: 8 x (32 + 8) = 320; per output row and channel (2) PUT_WORDS 2 words, depth 66 (the
@@ -200,14 +201,14 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     const load = 2 * blocks(8) + 2 * vec32(8);
     expect(load).toBe(342);
     // A group (PE x SIMD = 8 lanes: 1 part per block, a group is 1 token): the FC1 and the FC2
-    // job, MAC_STEPS 8 blocks x 1 part each: 2 x (8 + 17) = 50; control: FEED_PRIME 1 and the
+    // job, MAC_STEPS 8 blocks x 1 part each: 2 x (8 + 36) = 88; control: FEED_PRIME 1 and the
     // token table 1, one non-pipelined iteration (2): 4.
     // Groups: E x E[ceil(q / 1)] = the 18 (token, expert) pairs.
     const groups = 18;
     // MOE_CLEAR: 9 entries of D / PE = 4 words, depth 2: 36 + 18 = 54. EXPERT_USED 4 x (1 + 2),
     // EXPERT_PINGPONG used + 1 iterations x 2. Loads and computes add (one FSM, no DATAFLOW).
     const expected = 36 + 9 * 2 + used * load + groups * (2 * (8 + MAC) + 2 + LOOP) + 4 * (1 + LOOP) + (used + 1) * LOOP;
-    expect(expected).toBeCloseTo(2413.3125, 9);
+    expect(expected).toBeCloseTo(3097.3125, 9);
     expect(em.cycles).toBeCloseTo(expected, 9);
     expect(layer('blocks.1.mlp.experts').cycles).toBe(Math.round(expected));
   });
@@ -416,9 +417,9 @@ describe('the paper configuration: ViT-S PASCAL-Context on ZCU104 at 300 MHz', (
 
   it('says plainly that the activation buffers alone exceed all on-chip memory', () => {
     // X, Y, A, H: 4 x 1025 x 384 x 2 B; Qh, Kh, Vh: 3 x 1025 x 32 x 2 B; ACC, ACC_T: 2 x 1025 x
-    // 384 x 6 B; the attention's S and P: 2 x 1025 x 16 keys (tiles of lcm(8, 16)) x 2 B and O:
+    // 384 x 6 B; the attention's scores S: 1025 x 16 keys (tiles of lcm(8, 16)) x 2 B and O:
     // 1025 x 32 x 43 bits (l <= 1026 x 2^16, |o| <= l x 2^15: 43 signed bits).
-    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 2 * 1025 * 384 * 6 + 2 * 1025 * 16 * 2 + (1025 * 32 * 43) / 8;
+    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 2 * 1025 * 384 * 6 + 1025 * 16 * 2 + (1025 * 32 * 43) / 8;
     expect(est.onchip.activation_bytes).toBe(expected);
     expect(est.onchip.budget_bytes).toBe((624 * 18 * 1024 + 96 * 288 * 1024) / 8);
     expect(est.onchip.activations_fit).toBe(false);

@@ -101,9 +101,9 @@ describe('loop timing table vs the generated kernels', () => {
 });
 
 describe('the cycle model by hand (a tiny op)', () => {
-  // A schedule with only what the table reads for these loops (lnLanes for LN_*, simd and
-  // head.mapLanes for LB_LOAD), and stated figures.
-  const sched = { lnLanes: 4, simd: 8, head: { mapLanes: 8 } } as unknown as Schedule;
+  // A schedule with only what the table reads for these loops (lnLanes for LN_*, pe for
+  // MAC_STEPS, simd and head.mapLanes for LB_LOAD), and stated figures.
+  const sched = { lnLanes: 4, pe: 4, simd: 8, head: { mapLanes: 8 } } as unknown as Schedule;
   const figures: LoopFigures = { dot: 10, elementwise: 5, div64: 40, isqrt: 20, axiLatency: 50, axiOutstanding: 10 };
   const ctx = (bytesPerCycle: number): CycleContext => ({ sched, figures, ports: { weights: bytesPerCycle, scratch: bytesPerCycle, input: bytesPerCycle, output: bytesPerCycle } });
 
@@ -136,10 +136,11 @@ describe('the cycle model by hand (a tiny op)', () => {
 
   it('a bus slower than the II stretches only the loops that move words', () => {
     // PARTS_LOAD: 40 words at a port of 4 B/cycle: 16 / 4 = 4 cycles per word, depth 50 + 2.
-    // MAC_STEPS: 200 steps at II 1 in 2 starts, depth 10 + 5 + 2 = 17. (A kind without control.)
+    // MAC_STEPS: 200 steps at II 1 in 2 starts, depth (input exp 5 + 6) + dot 10 + (scores 5 +
+    // maximum tree log2(PE 4) = 2 + factor exp 6) + 2 = 36. (A kind without control.)
     const op: OpCounters = { iterations: 240, loops: { PARTS_LOAD: 40, MAC_STEPS: 200 }, starts: { PARTS_LOAD: 2, MAC_STEPS: 2 }, words: { 'gmem_w.read': 40 } };
-    expect(opCycles('gelu', op, ctx(4)).cycles).toBe(40 * 4 + 2 * 52 + 200 + 2 * 17);
-    expect(opCycles('gelu', op, ctx(16)).cycles).toBe(40 * 1 + 2 * 52 + 200 + 2 * 17);
+    expect(opCycles('gelu', op, ctx(4)).cycles).toBe(40 * 4 + 2 * 52 + 200 + 2 * 36);
+    expect(opCycles('gelu', op, ctx(16)).cycles).toBe(40 * 1 + 2 * 52 + 200 + 2 * 36);
     expect(loopInterval('PARTS_LOAD', sched, figures, ctx(4).ports)).toBe(4);
     // LB_LOAD's II is the schedule's: max(MAP_LANES / 8, MAP_LANES / SIMD) = 1 at SIMD 8.
     expect(LOOP_TIMING.LB_LOAD.ii(sched)).toBe(1);
@@ -151,7 +152,7 @@ describe('the cycle model by hand (a tiny op)', () => {
     // iterations; WEIGHT_READ's 40 iterations run beside them; each loading job waits for its
     // first word (depth 50 + 1). ENGINE_TILES: 3 non-pipelined iterations of 2.
     const op: OpCounters = { iterations: 260, loops: { WEIGHT_READ: 40, MAC_STEPS: 220 }, starts: { WEIGHT_READ: 2, MAC_STEPS: 3 }, words: { 'gmem_w.read': 40 } };
-    expect(opCycles('linear', op, ctx(16)).cycles).toBe(220 + 3 * 17 + 2 * 51 + 3 * 2);
+    expect(opCycles('linear', op, ctx(16)).cycles).toBe(220 + 3 * 36 + 2 * 51 + 3 * 2);
   });
 
   it('a loop the table does not know is an error, not zero cycles', () => {

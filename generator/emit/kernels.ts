@@ -276,8 +276,6 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     })),
     rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
     vecMax: Math.max(sched.biasRows, sched.D),
-    scoreSteps: sched.N * sched.attention.scoreChunks,
-    mergeSteps: sched.N * sched.attention.mergeChunks,
     attOut: sched.N * (sched.hd / sched.qkvLanes),
     onchipTiles: Math.max(sched.attention.keyTile, sched.attention.hdR) / sched.pe,
     onchipSteps: sched.N * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
@@ -316,7 +314,9 @@ export function topView(inp: KernelInputs): object {
 
     geluLanes: sched.geluLanes,
     geluCopies: Array.from({ length: sched.geluLanes }, (_, i) => i),
-    exp2Copies: Array.from({ length: sched.pe }, (_, i) => i),
+    exp2Copies: Array.from({ length: sched.simd }, (_, i) => i),
+    // A key tile of several PE chunks: Q.K^T's row maximum waits in ATT_RUN between its jobs.
+    scoreChunked: sched.attention.scoreChunks > 1,
     // csim counters (program.ts names): bus channels in M3VIT_PORT order, task names, the gate op.
     csimChannels: CSIM_CHANNELS,
     csimTaskNames: sched.tasks.map((t) => cString(t.name)),

@@ -91,7 +91,7 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
       return as('linear', 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
     }
     case 'attention':
-      return as('attention', 'none', engineMacs(hw), `${s.attention.tiles} key tiles of ${s.attention.keyTile} per head: Q.K^T and P.V on the MAC array, the softmax on PE lanes`);
+      return as('attention', 'none', engineMacs(hw), `${s.attention.tiles} key tiles of ${s.attention.keyTile} per head: Q.K^T and P.V on the MAC array, the online softmax in their epilogues and input lanes`);
     case 'gelu':
       return as('stream', 'none', 0, 'DENSE_GELU: requant and GELU of each hidden tile into H');
     case 'residual_add':

@@ -73,20 +73,20 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     units.push(unit(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`, { FF: regs, LUT: mux }, []));
   }
 
-  // The attention's softmax lanes (Q.K^T and P.V run on the MAC array): ATT_SCORES scales PE
-  // scores per cycle and takes a row's factor exp once per row; ATT_P evaluates PE exps and
-  // rescales l once per row; ATT_MERGE rescales PE outputs o. ATT_OUT: round(o / l) on
-  // QKV_LANES pipelined dividers.
+  // The attention's online softmax, in mac_run (Q.K^T and P.V run on the MAC array): Q.K^T's
+  // epilogue scales PE scores per cycle and takes a row's factor exp once per row; SIMD input
+  // lanes evaluate P.V's P words (exp); P.V's epilogue rescales l once per row and PE outputs
+  // o. ATT_OUT: round(o / l) on QKV_LANES pipelined dividers.
   units.push(
     unit(
-      `attention softmax over key tiles of ${s.attention.keyTile} (${pe} score, ${pe} exp and ${pe} merge lanes; Q.K^T and P.V on the MAC array)`,
-      { LUT: UNIT_LOGIC.softmax.LUT + pe * UNIT_LOGIC.requantLane.LUT, FF: UNIT_LOGIC.softmax.FF + pe * UNIT_LOGIC.requantLane.FF },
+      `attention softmax over key tiles of ${s.attention.keyTile} in mac_run (${pe} score, ${simd} exp and ${pe} merge lanes; Q.K^T and P.V on the MAC array)`,
+      { LUT: UNIT_LOGIC.softmax.LUT + (2 * pe + simd) * UNIT_LOGIC.requantLane.LUT, FF: UNIT_LOGIC.softmax.FF + (2 * pe + simd) * UNIT_LOGIC.requantLane.FF },
       [
-        mul(bits.acc, t.attnScaleBits, pe, 'ATT_SCORES lanes: score scale'),
-        ...expMultipliers(t, w.diffBits, 1, 'ATT_SCORES: the row factor exp', true),
-        ...expMultipliers(t, w.diffBits, pe, 'ATT_P lanes: exp', true),
-        mul(w.softmaxSumBits, t.probBits, 1, 'ATT_P: softmax sum rescale'),
-        mul(w.softmaxOutBits, t.probBits, pe, 'ATT_MERGE lanes: o * rescale factor'),
+        mul(bits.acc, t.attnScaleBits, pe, 'Q.K^T epilogue lanes: score scale'),
+        ...expMultipliers(t, w.diffBits, 1, 'Q.K^T epilogue: the row factor exp', true),
+        ...expMultipliers(t, w.diffBits, simd, 'P.V input lanes: exp', true),
+        mul(w.softmaxSumBits, t.probBits, 1, 'P.V epilogue: softmax sum rescale'),
+        mul(w.softmaxOutBits, t.probBits, pe, 'P.V epilogue lanes: o * rescale factor'),
       ],
       [{ ...div.softmaxOut, count: s.qkvLanes, what: 'ATT_OUT lanes: round(o / l)' }],
     ),

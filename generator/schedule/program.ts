@@ -163,7 +163,7 @@ class KernelCounts {
     for (let i = 0; i < heads * 3; i++) {
       this.linearEngine(hd, D, N);
       this.loadVec32(hd);
-      this.pass('ATT_QKV_COLS', N, hd, this.s.qkvLanes);
+      this.cur.loop('ATT_QKV_COLS', N * (hd / this.s.qkvLanes)); // one pipeline over every token
     }
   }
   /** onchip_engine: as linearEngine, the tiles' words packed from Kh / Vh by ONCHIP_READ
@@ -176,17 +176,14 @@ class KernelCounts {
     const steps = tokens * kb;
     this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps, tiles + 1);
   }
-  /** Per head, per key tile: Q.K^T on the engine, the score and P passes, P.V on the engine,
-   * the merge; then the head's output. */
+  /** Per head, per key tile: Q.K^T and P.V on the engine (the online softmax in their
+   * epilogues and input lanes); then the head's output. */
   attentionCore(): void {
     const { heads, hd, N, attention: a } = this.s;
     for (let h = 0; h < heads; h++) {
       for (let t = 0; t < a.tiles; t++) {
         this.onchipEngine(a.keyTile, a.hdK, N);
-        this.cur.loop('ATT_SCORES', N * a.scoreChunks);
-        this.cur.loop('ATT_P', N * a.scoreChunks);
         this.onchipEngine(a.hdR, a.keyTile, N);
-        this.cur.loop('ATT_MERGE', N * a.mergeChunks);
       }
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
     }

@@ -575,14 +575,15 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // a lane of it) rather than partitioned: a partition on both dims would make SIMD x lanes
   // small memories, a BRAM each at ViT-S sizes.
   add({ name: 'Vh', purpose: 'V of one head (weights of P.V as V^T, packed a tile at a time)', group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(1, Math.min(simd, N)), reshape: cyc(2, Math.min(s.hd, lcm(s.qkvLanes, rows))), weights: false });
-  // S and P: a bank per lane, each N words of ACT_BITS: LUTRAM (a BRAM each would hold a few
-  // percent of its bits).
-  add({ name: 'S', purpose: 'scores of one key tile, every query row (PE per cycle)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: cyc(2, pe), storage: 'lutram', weights: false });
-  add({ name: 'P', purpose: 'P words of one key tile (engine input of P.V; PE written, SIMD read per cycle)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: [{ dim: 2, type: 'complete' }], storage: 'lutram', weights: false });
+  // S: a bank per key of the tile (Q.K^T's epilogue writes PE of them per cycle, P.V's input
+  // lanes read SIMD at any block), each N words of ACT_BITS: LUTRAM (a BRAM each would hold a
+  // few percent of its bits).
+  add({ name: 'S', purpose: 'scores of one key tile, every query row (PE written, SIMD read per cycle: the P words are evaluated from them)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: [{ dim: 2, type: 'complete' }], storage: 'lutram', weights: false });
   add({ name: 'O', purpose: 'attention output accumulator o of one head (PROB_FRAC + qkv format), PE per cycle', group: 'activations', dims: [N, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: cyc(2, pe), weights: false });
   add({ name: 'ATT_M', purpose: 'running score maximum of each query row', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
   add({ name: 'ATT_A', purpose: 'rescale factor of each query row for the current tile (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.prob, cType: 'prob_t', partition: [], weights: false });
   add({ name: 'ATT_L', purpose: 'softmax sum l of each query row (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.softmaxSum, cType: 'att_l_t', partition: [], weights: false });
+  if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
   // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
   add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
@@ -616,9 +617,10 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     add({ name: 'EB1', purpose: `expert b1 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, m.hidden], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
     add({ name: 'EB2', purpose: `expert b2 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, D], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
   }
-  // The exp2 table once per P lane (each reads two neighbouring entries: a ROM's two ports).
-  // 257 entries of 32 bits per copy: LUTROM (a BRAM per copy would sit mostly empty).
-  add({ name: 'EXP2_ROM', purpose: `exp2 table, one copy per attention P lane (${pe})`, group: 'small', dims: [pe, exp2TableValues().length], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], storage: 'lutram', weights: false, rom: true });
+  // The exp2 table once per P lane (SIMD lanes at the engine's input, each reading two
+  // neighbouring entries: a ROM's two ports). 257 entries of 32 bits per copy: LUTROM (a BRAM
+  // per copy would sit mostly empty).
+  add({ name: 'EXP2_ROM', purpose: `exp2 table, one copy per attention P lane (${simd})`, group: 'small', dims: [simd, exp2TableValues().length], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], storage: 'lutram', weights: false, rom: true });
   if (s.moe || s.dense) {
     add({ name: 'GELU_ROM', purpose: `GELU table, one copy per parallel GELU lane (${s.geluLanes})`, group: 'small', dims: [s.geluLanes, GELU_SEGMENTS + 1], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], weights: false, rom: true });
   }
@@ -664,8 +666,6 @@ function constants(s: Schedule): Schedule['constants'] {
   k('KEY_TILES', s.attention.tiles, 'key tiles over N_TOK keys (the last one padded)');
   k('HD_K', s.attention.hdK, 'head dim padded to SIMD (K of Q.K^T)');
   k('HD_R', s.attention.hdR, 'head dim padded to PE (rows of P.V)');
-  k('SCORE_CHUNKS', s.attention.scoreChunks, 'PE-lane iterations per query row of ATT_SCORES and ATT_P');
-  k('MERGE_CHUNKS', s.attention.mergeChunks, 'PE-lane iterations per query row of ATT_MERGE');
   k('N_TOK', s.N, 'tokens (patches + class token)');
   k('N_PATCH', s.NP, 'patch tokens');
   k('D', s.D, 'embedding width');

@@ -29,8 +29,9 @@ static void ln_row(const std::vector<i64> &x, const std::vector<i64> &g, const s
 }
 
 // One query row of attention in the kernel's steps at its widths, per key tile: the scores
-// maximum, the factor and the P words (ATT_SOFTMAX), p * v summed exactly (the engine's P.V
-// job), the rescaled o plus that sum (ATT_MERGE); at the end the output (ATT_OUT).
+// maximum and the factor (Q.K^T's epilogue), the P words (P.V's input lanes), p * v summed
+// exactly (the engine's P.V job), the rescaled o plus that sum (P.V's epilogue); at the end
+// the output (ATT_OUT).
 static void attention_row_narrow(const std::vector<i64> &s, int n, int fs, const std::vector<i64> &v, int hd, int kt, std::ostringstream &out) {
   std::vector<i64> o(hd, 0);
   i64 m = 0, l = 0;
