@@ -156,7 +156,7 @@ function csim(out: string, target: string, vars: string[], clock: keyof typeof w
   return JSON.parse(fs.readFileSync(path.join(out, 'csim_result.json'), 'utf8')) as CsimResult;
 }
 
-/** Words of one expert of MoE block `block`, from the weight manifest (W1, b1, W2, b2 of expert 0). */
+/** Words of one expert of MoE block `block`, from the weight manifest (W1, W2, b1, b2 of expert 0). */
 function expertBytes(out: string, block: number): number {
   const m = JSON.parse(fs.readFileSync(path.join(out, 'data/weights.json'), 'utf8')) as { segments: Array<{ tensor: string; expert?: number; words: number }> };
   return m.segments.filter((s) => s.expert === 0 && s.tensor.startsWith(`backbone.blocks.${block}.mlp.experts.`)).reduce((a, s) => a + 16 * s.words, 0);

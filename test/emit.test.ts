@@ -223,20 +223,20 @@ describe('packed weight image', () => {
     expect(lane32(img, b.offsetWords + ((1 * 3 + 2) * hd + 5) / 4 | 0, ((1 * 3 + 2) * hd + 5) % 4)).toBe(bias[2 * D + 1 * hd + 5]);
   });
 
-  it('keeps each expert contiguous (W1, b1, W2, b2) at a constant stride', () => {
+  it('keeps each expert contiguous (W1, W2, b1, b2) at a constant stride', () => {
     const D = 16, He = 16;
     const w1 = q('backbone.blocks.1.mlp.experts.htoh4.weight');
     const w2 = q('backbone.blocks.1.mlp.experts.h4toh.weight');
     const b2 = q('backbone.blocks.1.mlp.experts.h4toh.bias');
     const base = seg('backbone.blocks.1.mlp.experts.htoh4.weight', 0).offsetWords;
-    // W1 [16][16]: 16 blocks of 2 words, b1: 4 words, W2 [16][16]: 32 words, b2: 4 words.
-    const stride = 32 + 4 + 32 + 4;
+    // W1 [16][16]: 16 blocks of 2 words, W2 [16][16]: 32 words right after, b1: 4 words, b2: 4 words.
+    const stride = 32 + 32 + 4 + 4;
     for (let e = 0; e < 4; e++) {
       const at = base + e * stride;
       expect(seg('backbone.blocks.1.mlp.experts.htoh4.weight', e).offsetWords).toBe(at);
       for (const [r, c] of [[3, 10], [0, 0], [15, 15], [6, 1]]) {
         expect(blocked(img, at, He, r, c)).toBe(w1[(e * He + r) * D + c]);
-        expect(blocked(img, at + 36, He, r, c)).toBe(w2[(e * D + r) * He + c]);
+        expect(blocked(img, at + 32, He, r, c)).toBe(w2[(e * D + r) * He + c]);
       }
       expect(lane32(img, at + 68 + 3, 1)).toBe(b2[e * D + 13]);
     }

@@ -11,6 +11,7 @@ import {
   dotPipelineDepth,
   dspsPerMultiplier,
   energyMj,
+  expectedExpertStreaming,
   expectedExpertsUsed,
   expectedLruMisses,
   expectedTokenGroups,
@@ -277,6 +278,88 @@ describe('routing model: expected token groups (expert-major cuts each queue int
     [3, 2, 4, 4],
   ])('equals a brute-force enumeration: E=%i k=%i N=%i group=%i', (E, k, N, g) => {
     expect(expectedTokenGroups(E, k, N, g)).toBeCloseTo(bruteForceGroups(E, k, N, g), 10);
+  });
+});
+
+/** Every routing's queues, equally likely (as bruteForceGroups). */
+function allQueues(E: number, k: number, N: number): number[][] {
+  const choices: number[][] = [];
+  const build = (prefix: number[], from: number): void => {
+    if (prefix.length === k) return void choices.push(prefix);
+    for (let e = from; e < E; e++) build([...prefix, e], e + 1);
+  };
+  build([], 0);
+  const out: number[][] = [];
+  const walk = (t: number, queue: number[]): void => {
+    if (t === N) return void out.push(queue);
+    for (const c of choices) {
+      const next = [...queue];
+      for (const e of c) next[e]++;
+      walk(t + 1, next);
+    }
+  };
+  walk(0, Array(E).fill(0));
+  return out;
+}
+
+/** expert_major's streamed loads of one routing, as kernels/moe.h runs them: the used experts
+ * ascending, the first burst alone, each next one sliced over the previous expert's jobs. */
+function streamingOf(queues: number[], group: number, jobSteps: number, W: number): number[] {
+  const used = queues.filter((q) => q > 0);
+  let aloneWords = W;
+  let aloneJobs = 1;
+  let loadingJobs = 1;
+  used.forEach((q, i) => {
+    if (i + 1 === used.length) return;
+    let left = W;
+    for (let j = 0; j < 2 * Math.ceil(q / group) && left > 0; j++) {
+      left -= Math.min(left, jobSteps);
+      loadingJobs++;
+    }
+    if (left > 0) {
+      aloneWords += left;
+      aloneJobs++;
+      loadingJobs++;
+    }
+  });
+  return [aloneWords, aloneJobs, loadingJobs];
+}
+
+describe('routing model: expert-major streaming (the next expert rides on the current one\'s jobs)', () => {
+  it('every token on every expert (k = E), by hand: E=4, N=9, groups of 4, jobs of 8 steps, bursts of 100 words', () => {
+    // Each expert: 3 groups = 6 jobs = 48 steps, so 52 of the next burst's words load alone.
+    // The first burst alone (100), then 3 carrying experts (the last carries none): 100 + 3 x 52.
+    const e = expectedExpertStreaming(4, 4, 9, 4, 16, 100);
+    expect(e.used).toBe(4);
+    expect(e.groups).toBe(12);
+    expect(e.aloneWords).toBeCloseTo(100 + 3 * 52, 12);
+    expect(e.aloneJobs).toBeCloseTo(1 + 3, 12);
+    // Loading jobs: the first, then per carrying expert its 6 jobs and the job for the rest.
+    expect(e.loadingJobs).toBeCloseTo(1 + 3 * (6 + 1), 12);
+  });
+  it('queues long enough for every burst: nothing loads alone but the first', () => {
+    // E=2, k=1, N=3, groups of 1, jobs of 8 steps, bursts of 16 words: a used expert has at
+    // least 2 jobs (16 steps), so the first used one carries the second's burst whole.
+    const e = expectedExpertStreaming(2, 1, 3, 1, 16, 16);
+    expect(e.aloneWords).toBeCloseTo(16, 12);
+    expect(e.aloneJobs).toBeCloseTo(1, 12);
+  });
+  it.each([
+    [4, 2, 3, 2, 8, 40],
+    [4, 1, 4, 1, 4, 20],
+    [3, 2, 4, 2, 8, 24],
+  ])('is close to a brute-force enumeration (the last used expert approximated): E=%i k=%i N=%i group=%i job steps=%i burst=%i', (E, k, N, g, jobSteps, W) => {
+    const all = allQueues(E, k, N).map((q) => streamingOf(q, g, jobSteps, W));
+    const exact = [0, 1, 2].map((i) => all.reduce((a, r) => a + r[i], 0) / all.length);
+    const e = expectedExpertStreaming(E, k, N, g, 2 * jobSteps, W);
+    const model = [e.aloneWords, e.aloneJobs, e.loadingJobs];
+    const rel = model.map((m, i) => Math.abs(m - exact[i]) / exact[i]);
+    figure(`expert streaming model vs enumeration E=${E} k=${k} N=${N}: words alone ${model[0].toFixed(2)} vs ${exact[0].toFixed(2)}, jobs alone ${model[1].toFixed(3)} vs ${exact[1].toFixed(3)}, loading jobs ${model[2].toFixed(3)} vs ${exact[2].toFixed(3)} (max relative error ${(100 * Math.max(...rel)).toFixed(1)}%)`);
+    // The used experts and groups are exact; the streaming terms are within 5% on these small
+    // cases (N of a few tokens, where the last used expert is least typical).
+    expect(e.used).toBeCloseTo(expectedExpertsUsed(E, k, N), 12);
+    expect(e.groups).toBeCloseTo(expectedTokenGroups(E, k, N, g), 10);
+    for (const r of rel) expect(r).toBeLessThan(0.05);
   });
 });
 

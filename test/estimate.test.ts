@@ -186,7 +186,7 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     expect(out.ddr_write_bytes).toBe(2 * 8 * 16 * 2);
   });
 
-  it('MoE experts, expert-major: the expected used experts each loaded once, the expected token groups', () => {
+  it('MoE experts, expert-major: the expected used experts each loaded once, streamed during the previous expert\'s jobs, the expected token groups', () => {
     // load_expert's bus words: W1 and W2 8 x 8 / (PE 2 x SIMD 4) = 8 blocks of 1 word each,
     // b1 and b2 a word per element (8 + 8): 32 words = 512 B.
     const m = est.moe.layers[0];
@@ -197,18 +197,27 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     // On chip: two halves of W1 8x8 + W2 8x8 int16 (256 B) + b1, b2 16 int32 (64 B).
     expect(em.onchip_weight_bytes).toBe(2 * 320);
     expect(em.expert_weight_ddr_bytes).toBeCloseTo(used * 512, 9);
-    // load_expert: PARTS_LOAD W1 8 words (8 + 66), b1 load_vec32(8) 97, W2 74, b2 97 = 342.
-    const load = 2 * blocks(8) + 2 * vec32(8);
-    expect(load).toBe(342);
-    // A group (PE x SIMD = 8 lanes: 1 part per block, a group is 1 token): the FC1 and the FC2
-    // job, MAC_STEPS 8 blocks x 1 part each: 2 x (8 + 36) = 88; control: FEED_PRIME 1 and the
-    // token table 1, one non-pipelined iteration (2): 4.
-    // Groups: E x E[ceil(q / 1)] = the 18 (token, expert) pairs.
+    // Per used expert: its biases, load_vec32(8) twice: 2 x 97 = 194 (its W1/W2 burst of 16
+    // words goes through the engine's loader).
+    const biases = 2 * vec32(8);
+    expect(biases).toBe(194);
+    // A group (PE x SIMD = 8 lanes: 1 part per block, a group is 1 token): EXPERT_GROUP_TOKENS
+    // 1 iteration, depth 2 (3); the FC1 and the FC2 job, MAC_STEPS 8 blocks x 1 part each:
+    // 2 x (8 + 36) = 88; control: EXPERT_QUEUE one non-pipelined iteration (2) with FEED_PRIME
+    // 1: 3. Groups: E x E[ceil(q / 1)] = the 18 (token, expert) pairs.
     const groups = 18;
+    // The burst: the first expert's 16 words in a job of its own (MAC_STEPS 16 + 36, WEIGHT_READ
+    // beside it: a start, 65); every next one rides on the previous expert's jobs, 8 words per
+    // job, so a used expert's first 2 jobs read words (a WEIGHT_READ start each) and none loads
+    // alone (a used expert has at least one group: 2 jobs of 8 steps = 16 words). All used
+    // experts but the last carry a burst: 2 (used - 1) WEIGHT_READ starts.
+    const alone = 16 + MAC + (AXI + 1);
+    const carried = 2 * (used - 1) * (AXI + 1);
     // MOE_CLEAR: 9 entries of D / PE = 4 words, depth 2: 36 + 18 = 54. EXPERT_USED 4 x (1 + 2),
-    // EXPERT_PINGPONG used + 1 iterations x 2. Loads and computes add (one FSM, no DATAFLOW).
-    const expected = 36 + 9 * 2 + used * load + groups * (2 * (8 + MAC) + 2 + LOOP) + 4 * (1 + LOOP) + (used + 1) * LOOP;
-    expect(expected).toBeCloseTo(3097.3125, 9);
+    // EXPERT_PINGPONG one iteration (2) per used expert. The next expert's load overlaps this
+    // one's compute (mac_engine's DATAFLOW weight reader); the biases add.
+    const expected = 36 + 9 * 2 + used * biases + groups * (1 + 2 + 2 * (8 + MAC) + 1 + LOOP) + alone + carried + 4 * (1 + LOOP) + used * LOOP;
+    expect(expected).toBeCloseTo(3046.453125, 9);
     expect(em.cycles).toBeCloseTo(expected, 9);
     expect(layer('blocks.1.mlp.experts').cycles).toBe(Math.round(expected));
   });

@@ -280,7 +280,7 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     onchipTiles: Math.max(sched.attention.keyTile, sched.attention.hdR) / sched.pe,
     onchipSteps: sched.N * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
     onchipWordsMax: sched.blockWords * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
-    expertsPlusOne: (m?.experts ?? 0) + 1,
+    experts: m?.experts ?? 0,
     expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
     stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),  };
   // MAC_STEPS runs every engine job: the longest of them.
@@ -330,6 +330,9 @@ export function topView(inp: KernelInputs): object {
     ws: sched.ws !== undefined,
     expertMajor: m !== undefined && m.scheduler === 'expert-major',
     tokenMajor: m !== undefined && m.scheduler === 'token-major',
+    // load_parts: token-major's expert loads and the head's conv groups (expert-major streams
+    // its experts through the engine's loader).
+    partsLoad: (m !== undefined && m.scheduler === 'token-major') || sched.tasks.some((t) => t.head === 'uphead'),
     dense: sched.dense !== undefined,
     uphead: sched.tasks.some((t) => t.head === 'uphead'),
     linearHead: sched.tasks.some((t) => t.head === 'linear'),

@@ -54,10 +54,11 @@ export type ExpertScheduler = 'expert-major' | 'token-major';
  * its body; gate_top_k's inner loops as pipelined loops, as before):
  * - moe_gate: ROUTE_TOPK (gate_top_k per token: a max pass, an exp pass, the sum, then per
  *   rank a selection pass and a divide), ROUTE_PREFIX, ROUTE_FILL;
- * - moe_experts: FEED_PRIME (BLOCK_PARTS parts per FC1 job, half the MAC_STEPS entries) and
- *   the group's token table (BLOCK_PARTS); expert-major adds EXPERT_USED (E) and
- *   EXPERT_PINGPONG (experts loaded + 1); token-major adds TM_LOOKUP (the slots) per (token,
- *   rank) and TM_VICTIM (the slots) per load;
+ * - moe_experts: expert-major: EXPERT_USED (E), EXPERT_PINGPONG (one per used expert) and
+ *   EXPERT_QUEUE (one per group, with its FC1 job's FEED_PRIME of BLOCK_PARTS parts; the
+ *   group's token table is the pipelined EXPERT_GROUP_TOKENS); token-major: per group
+ *   FEED_PRIME and the token table TM_GROUP (BLOCK_PARTS each), TM_LOOKUP (the slots) per
+ *   (token, rank) and TM_VICTIM (the slots) per load;
  * - conv3x3 / conv1x1: FEED_PRIME per MAC job (every conv row job primes the feed), and
  *   CONV_SLOTS (3) per conv3x3 row;
  * - linear layers (and the gate's engine): ENGINE_TILES, one iteration per MAC job (the
@@ -85,10 +86,17 @@ export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext
     }
     case 'moe_experts': {
       const m = s.moe!;
+      if ((scheduler ?? m.scheduler) === 'expert-major') {
+        // EXPERT_QUEUE: one iteration per group (its token table is EXPERT_GROUP_TOKENS, a
+        // pipelined loop), FEED_PRIME in its FC1 job; EXPERT_PINGPONG: one per used expert
+        // (two bias loads each).
+        const groups = op.starts.EXPERT_GROUP_TOKENS ?? 0;
+        const used = (op.starts.VEC32_LOAD ?? 0) / 2;
+        return seq(m.experts, 1) + seq(used, 0) + seq(groups, parts);
+      }
       const groups = macJobs / 2; // an FC1 and an FC2 job per group
       const loads = (op.starts.PARTS_LOAD ?? 0) / 2; // W1 and W2 per expert load
       const perGroup = parts + parts; // FEED_PRIME + the token table
-      if ((scheduler ?? m.scheduler) === 'expert-major') return seq(m.experts, 1) + seq(loads + 1, 0) + seq(groups, perGroup);
       return seq(groups, m.cacheSlots + perGroup) + loads * m.cacheSlots;
     }
     case 'conv3x3':

@@ -280,6 +280,58 @@ export function expectedTokenGroups(experts: number, topK: number, tokens: numbe
   return experts * sum;
 }
 
+/** What expert-major's streamed loads cost in one MoE layer (program.ts expertMajor): the
+ * used experts and their token groups, the words their jobs have no steps for (loaded alone),
+ * those load-only jobs, and every job that reads words (WEIGHT_READ starts). */
+export interface ExpertStreaming {
+  used: number;
+  groups: number;
+  aloneWords: number;
+  aloneJobs: number;
+  loadingJobs: number;
+}
+
+/**
+ * Expected ExpertStreaming under the uniform routing model. Expert e's queue is
+ * Binomial(N, k / E), so sums over all experts are exact; a used expert carries the next
+ * one's burst of `burstWords` over its 2 x ceil(q / group) jobs of `groupSteps / 2` steps
+ * (the rest loads alone), except the last used expert, which carries nothing. That exception
+ * is taken as an average used expert's share, (1 - 1 / used) of the sums: an approximation
+ * (the last used expert is the highest-numbered one with a token, not a typical one).
+ */
+export function expectedExpertStreaming(experts: number, topK: number, tokens: number, group: number, groupSteps: number, burstWords: number): ExpertStreaming {
+  const p = topK / experts;
+  const jobSteps = groupSteps / 2;
+  let groups = 0;
+  let short = 0; // E[max(0, W - 2 G S)] over used experts
+  let shortJobs = 0; // E[1(W > 2 G S)]
+  let carrying = 0; // E[min(2 G, ceil(W / S))]: jobs that carry words
+  const add = (prob: number, q: number): void => {
+    const g = Math.ceil(q / group);
+    groups += prob * g;
+    short += prob * Math.max(0, burstWords - g * groupSteps);
+    shortJobs += prob * (burstWords > g * groupSteps ? 1 : 0);
+    carrying += prob * Math.min(2 * g, Math.ceil(burstWords / jobSteps));
+  };
+  if (p >= 1) add(1, tokens);
+  else {
+    let pmf = Math.pow(1 - p, tokens); // P(q = 0)
+    for (let q = 1; q <= tokens; q++) {
+      pmf *= ((tokens - q + 1) / q) * (p / (1 - p));
+      add(pmf, q);
+    }
+  }
+  const used = expectedExpertsUsed(experts, topK, tokens);
+  const carriers = used > 0 ? 1 - 1 / used : 0; // all used experts but the last
+  return {
+    used,
+    groups: experts * groups,
+    aloneWords: burstWords + experts * short * carriers,
+    aloneJobs: 1 + experts * shortJobs * carriers,
+    loadingJobs: 1 + experts * (carrying + shortJobs) * carriers,
+  };
+}
+
 /** Expected number of expert loads (misses) of a token-major pass over N tokens with an LRU
  * cache of `slots` experts, starting empty, under the uniform routing model. Computed
  * EXACTLY by a Markov chain: by symmetry (experts are exchangeable under uniform routing),

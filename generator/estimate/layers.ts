@@ -99,13 +99,14 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
     case 'moe_gate':
       return as('linear', 'serial', engineMacs(hw), 'gate on the engine, then top-k per token and the expert queues');
     case 'moe_experts': {
-      const loads = (op?.starts.PARTS_LOAD ?? 0) / 2;
+      // Two bias loads per expert load, both schedulers.
+      const loads = (op?.starts.VEC32_LOAD ?? 0) / 2;
       const sched = scheduler ?? s.moe!.scheduler;
-      const note =
-        sched === 'expert-major'
-          ? `${loads.toFixed(2)} expert load(s), each expert once; a load and the previous expert's compute do not overlap (no DATAFLOW)`
-          : `${loads.toFixed(1)} expert load(s) (LRU misses); a miss stalls`;
-      return as('moe', 'serial', engineMacs(hw), note);
+      if (sched === 'expert-major') {
+        const note = `${loads.toFixed(2)} expert load(s), each expert once; each next expert's W1/W2 streams in through the engine's weight reader while the previous one computes (the first alone, and what a queue's jobs have no steps for after them)`;
+        return as('moe', 'ping-pong', engineMacs(hw), note);
+      }
+      return as('moe', 'serial', engineMacs(hw), `${loads.toFixed(1)} expert load(s) (LRU misses); a miss stalls`);
     }
     case 'moe_combine':
       return fused(blk('mlp.experts'), 'p_e * y_e scatter-accumulated into ACC as each expert writes its output (combine_term)');

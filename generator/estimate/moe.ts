@@ -1,9 +1,9 @@
 /**
  * MoE expert layers under the three schedulers the report compares:
- * - expert-major (M³ViT's computation reordering, m3vit_top.cpp expert_major): every used
- *   expert read once (load_expert) into one ping-pong half, then compute_expert over its
- *   whole token queue from the other half (the two calls share one FSM: without a DATAFLOW
- *   region they do not overlap, and the estimate adds them);
+ * - expert-major (M³ViT's computation reordering, kernels/moe.h expert_major): every used
+ *   expert read once into one ping-pong half, streamed through the engine's weight reader
+ *   during the previous expert's compute_expert from the other half (the first alone, and
+ *   the words a short queue's jobs have no steps for after them);
  * - token-major with an LRU cache of S experts (token_major, the ablation baseline): tokens in
  *   order, a miss stalls for load_expert;
  * - all-on-chip (the paper's naive baseline, not generated): every expert of the layer loaded,

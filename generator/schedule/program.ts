@@ -6,7 +6,7 @@
  * counts the same things (csim_result.json `counters`), the estimator turns them into
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
-import { expectedExpertsUsed, expectedTokenGroups } from '../estimate/formulas';
+import { expectedExpertStreaming, type ExpertStreaming } from '../estimate/formulas';
 import type { Schedule, TaskSchedule, UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
@@ -60,6 +60,15 @@ class OpCount {
 export function expertLoadWords(s: Schedule): number {
   const w1Blocks = (s.moe!.hidden * s.D) / (s.pe * s.simd);
   return 2 * w1Blocks * s.blockWords + s.moe!.hidden + s.D;
+}
+
+/** Steps of one expert MAC job (FC1 or FC2): W1_BLOCKS blocks of BLOCK_PARTS parts. */
+export function expertJobSteps(s: Schedule): number {
+  return ((s.moe!.hidden * s.D) / (s.pe * s.simd)) * s.ws!.parts;
+}
+/** Words of one expert's W1/W2 burst (EXPERT_W_WORDS). */
+export function expertBurstWords(s: Schedule): number {
+  return ((2 * s.moe!.hidden * s.D) / (s.pe * s.simd)) * s.blockWords;
 }
 
 /** Words an ElemReader reads for `n` int16 elements from element `first` of a word-aligned array. */
@@ -200,23 +209,64 @@ class KernelCounts {
     this.loadParts(w1Blocks);
     this.loadVec32(this.s.D);
   }
-  /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each. */
+  /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each (token-major:
+   * their loader reads nothing). */
   expertGroup(): void {
-    const steps = ((this.s.moe!.hidden * this.s.D) / (this.s.pe * this.s.simd)) * this.s.ws!.parts;
-    this.cur.loop('MAC_STEPS', 2 * steps, 2); // the FC1 and the FC2 job (their loader reads nothing)
+    this.cur.loop('MAC_STEPS', 2 * expertJobSteps(this.s), 2);
   }
-  /** expert_major: every used expert loaded once, its queue in groups of BLOCK_PARTS tokens. */
+  /** One engine job's slice of an expert's W1/W2 burst: `n` words through WEIGHT_READ. */
+  private expertSlice(n: number): void {
+    if (n === 0) return;
+    this.cur.loop('WEIGHT_READ', n, 1);
+    this.cur.word('gmem_w.read', n);
+  }
+  /** load_expert_words: a job without compute for `n` words of the burst. */
+  private expertWordsAlone(n: number): void {
+    this.cur.loop('MAC_STEPS', n, 1);
+    this.expertSlice(n);
+  }
+  /** load_expert_biases: b1 and b2, a word per element. */
+  private expertBiases(): void {
+    this.loadVec32(this.s.moe!.hidden);
+    this.loadVec32(this.s.D);
+  }
+  /**
+   * expert_major: the used experts in ascending order, each loaded once: the first alone,
+   * every next one sliced over the previous expert's jobs (each job its steps' worth of words:
+   * it runs no longer), the rest in one job after them; the biases after each load.
+   */
   expertMajor(queues: number[]): void {
-    for (const q of queues) {
-      if (q === 0) continue;
-      this.loadExpert();
-      for (let g = 0; g < Math.ceil(q / this.s.ws!.parts); g++) this.expertGroup();
-    }
+    const used = queues.filter((q) => q > 0);
+    if (used.length === 0) return;
+    const W = expertBurstWords(this.s);
+    const S = expertJobSteps(this.s);
+    this.expertWordsAlone(W);
+    this.expertBiases();
+    used.forEach((q, i) => {
+      let left = i + 1 < used.length ? W : 0;
+      const groups = Math.ceil(q / this.s.ws!.parts);
+      this.cur.loop('EXPERT_GROUP_TOKENS', groups * this.s.ws!.parts, groups);
+      for (let g = 0; g < 2 * groups; g++) {
+        const n = Math.min(left, S);
+        this.cur.loop('MAC_STEPS', S, 1);
+        this.expertSlice(n);
+        left -= n;
+      }
+      if (left > 0) this.expertWordsAlone(left);
+      if (i + 1 < used.length) this.expertBiases();
+    });
   }
-  /** expert_major under a routing model: `used` expert loads and `groups` token groups. */
-  expertMajorExpected(used: number, groups: number): void {
-    this.repeat(used, () => this.loadExpert());
-    this.repeat(groups, () => this.expertGroup());
+  /** expert_major under the routing model (formulas.ts expectedExpertStreaming). */
+  expertMajorExpected(e: ExpertStreaming): void {
+    const W = expertBurstWords(this.s);
+    const S = expertJobSteps(this.s);
+    this.repeat(e.used, () => this.expertBiases());
+    this.repeat(e.groups, () => this.cur.loop('EXPERT_GROUP_TOKENS', this.s.ws!.parts, 1));
+    this.repeat(2 * e.groups, () => this.cur.loop('MAC_STEPS', S, 1));
+    // Words: every used expert's burst once; starts: the jobs that carry or load words.
+    this.cur.loop('WEIGHT_READ', e.used * W, e.loadingJobs);
+    this.cur.word('gmem_w.read', e.used * W);
+    this.cur.loop('MAC_STEPS', e.aloneWords, e.aloneJobs);
   }
   /** token_major: tokens in order, a token's experts in rank order, an LRU cache of slots. */
   tokenMajor(chosen: number[][]): void {
@@ -367,9 +417,10 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
       } else if (chosen) {
         k.expertMajor(queueLengths(chosen, m.experts));
       } else {
-        // The routing model's expectations: experts used, and groups of BLOCK_PARTS tokens
-        // over Binomial(N, k / E) queues (generator/estimate/formulas.ts, exact).
-        k.expertMajorExpected(expectedExpertsUsed(m.experts, m.topK, N), expectedTokenGroups(m.experts, m.topK, N, s.ws!.parts));
+        // The routing model's expectations: experts used, groups of BLOCK_PARTS tokens over
+        // Binomial(N, k / E) queues, and the words their jobs have no steps for
+        // (generator/estimate/formulas.ts).
+        k.expertMajorExpected(expectedExpertStreaming(m.experts, m.topK, N, s.ws!.parts, 2 * expertJobSteps(s), expertBurstWords(s)));
       }
       k.op(blk('residual2'));
       k.pass('MOE_RES2_COLS', N, D);

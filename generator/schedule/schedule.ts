@@ -189,7 +189,7 @@ export interface Schedule {
     blocks: number[];
     scheduler: Scheduler;
     cacheSlots: number;
-    /** Image words of one expert (W1, b1, W2, b2). */
+    /** Image words of one expert (W1, W2, b1, b2). */
     expertWords: number;
   };
   /** Columns of the engine's accumulator arrays ACC/ACC_T: the widest engine output. */
@@ -694,7 +694,8 @@ function constants(s: Schedule): Schedule['constants'] {
   k('HE', s.moe?.hidden ?? 1, 'expert hidden width');
   k('MOE_LAYERS', s.moe?.blocks.length ?? 0, 'MoE blocks');
   k('CACHE_SLOTS', s.moe?.cacheSlots ?? 1, 'token-major only: expert cache slots');
-  k('EXPERT_WORDS', s.moe?.expertWords ?? 0, 'image words of one expert (W1, b1, W2, b2)');
+  k('EXPERT_WORDS', s.moe?.expertWords ?? 0, 'image words of one expert (W1, W2, b1, b2)');
+  k('EXPERT_W_WORDS', s.moe ? (2 * s.moe.hidden * s.D * s.blockWords) / (s.pe * s.simd) : 0, 'image words of one expert\'s W1 and W2 (adjacent: one burst)');
   k('W1_BLOCKS', s.moe ? (s.moe.hidden * s.D) / (s.pe * s.simd) : 1, 'PE x SIMD blocks of one expert W1 (W2 has as many)');
   k('EXPERT_BLOCKS', s.moe ? (2 * s.moe.hidden * s.D) / (s.pe * s.simd) : 1, 'blocks of one expert in the on-chip buffer');
   k('KB', s.kMax / s.simd, 'blocks of a weight-tile row (KMAX / SIMD)');

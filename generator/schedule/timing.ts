@@ -77,6 +77,7 @@ export const LOOP_TIMING = {
     bus: { role: 'weights', dir: 'read', words: one },
     overlappedBy: 'MAC_STEPS',
   },
+  EXPERT_GROUP_TOKENS: { ii: one, depth: () => 2, reason: 'QTOK and QGATE read (1), the group\'s token and gate registers written (1)' },
   PARTS_LOAD: {
     ii: one,
     depth: (_s, f) => f.axiLatency + 2,

@@ -12,7 +12,7 @@
  *   patch_embed.weight  [chunks][D][KC]: chunk c holds patch-vector columns c*KC.. (zero past C*P*P)
  *   attn.qkv            rows head-major: for head h, its hd Q rows, hd K rows, hd V rows
  *   mlp.fc2.weight      [tiles][D][TH]: hidden tile j's columns as one [D][TH] matrix
- *   experts             expert-major: W1 [He][D], b1, W2 [D][He], b2 of expert e contiguous,
+ *   experts             expert-major: W1 [He][D], W2 [D][He], b1, b2 of expert e contiguous,
  *                       expert e at base + e * EXPERT_WORDS
  *   gate w_gate [D][E]  transposed to [E_ROWS][D] (rows past E are zero)
  *   conv3x3 [Co][Ci][3][3]  rows [Co][9][Ci] (tap-major, channels inner: matches channels-last maps)
@@ -82,7 +82,7 @@ export interface WeightLayout {
   /** [moe layer][built task] gate offsets. */
   gates: number[][];
   heads: HeadOffsets[];
-  /** Offsets of W1, b1, W2, b2 inside one expert. */
+  /** Offsets of W1, W2, b1, b2 inside one expert (W2 right after W1). */
   expertParts: { w1: number; b1: number; w2: number; b2: number };
   /** Block geometry of 'blocks16' segments. */
   pe: number;
@@ -153,11 +153,12 @@ export function weightLayout(ir: ModelIR, sched: Schedule, plan: QuantPlan): Wei
       o.experts = at;
       for (let e = 0; e < m.experts; e++) {
         const base = at;
+        // W1 and W2 adjacent: expert-major streams both as one burst (EXPERT_W_WORDS words).
         seg(`${p}.mlp.experts.htoh4.weight`, 'blocks16', He, D, 'expert e of [E][He][D]', (r, c) => (e * He + r) * D + c, e);
-        const b1 = at;
-        seg(`${p}.mlp.experts.htoh4.bias`, 'vec32', 1, He, 'expert e of [E][He]', (_r, c) => e * He + c, e);
         const w2 = at;
         seg(`${p}.mlp.experts.h4toh.weight`, 'blocks16', D, He, 'expert e of [E][D][He]', (r, c) => (e * D + r) * He + c, e);
+        const b1 = at;
+        seg(`${p}.mlp.experts.htoh4.bias`, 'vec32', 1, He, 'expert e of [E][He]', (_r, c) => e * He + c, e);
         const b2 = at;
         seg(`${p}.mlp.experts.h4toh.bias`, 'vec32', 1, D, 'expert e of [E][D]', (_r, c) => e * D + c, e);
         expertParts = { w1: 0, b1: b1 - base, w2: w2 - base, b2: b2 - base };
