@@ -179,6 +179,10 @@ export interface Schedule {
     /** Patch-vector elements gathered per cycle: consecutive columns of one patch row
      * (gcd(PASS_LANES, PATCH): Y takes PASS_LANES columns per cycle). */
     gatherLanes: number;
+    /** Columns per cycle of TOKENS (bias, class token, positional embedding into X):
+     * gcd(PASS_LANES, 8), so a cycle takes lanes of one bus word of the positional embedding
+     * (its rows start a word) and of one ACC word. */
+    tokenLanes: number;
   };
   dense?: { hidden: number; tile: number; tiles: number };
   moe?: {
@@ -491,7 +495,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     hd: d.headDim,
     depth: d.depth,
     image: { c: d.inChannels, h: d.imageH, w: d.imageW, patch: d.patch, gridH: d.gridH, gridW: d.gridW },
-    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch) },
+    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch), tokenLanes: gcd(passLanes, LANES16) },
     dense,
     moe,
     accCols,
@@ -684,6 +688,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('PATCH_KC', s.patchEmbed.chunk, 'patch vector chunk streamed through the engine (multiple of SIMD, <= D)');
   k('PATCH_CHUNKS', s.patchEmbed.chunks, 'chunks of the patch vector');
   k('GATHER_LANES', s.patchEmbed.gatherLanes, 'patch-vector elements gathered per cycle (divides PATCH and PASS_LANES)');
+  k('TOKEN_LANES', s.patchEmbed.tokenLanes, 'columns per cycle of TOKENS (class token and positional embedding): gcd(PASS_LANES, 8)');
   k('KMAX', s.kMax, 'widest engine input (weight tile columns)');
   k('ACC_COLS', s.accCols, 'columns of ACC/ACC_T: widest engine output');
   k('BIAS_ROWS', s.biasRows, 'widest biased engine output');
