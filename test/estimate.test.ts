@@ -116,13 +116,14 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
 
   it('LayerNorm: five loops over all rows, LN_LANES elements per cycle, divides pipelined across rows', () => {
     // Gamma: VEC16_LOAD 8 elements (a word per 8: the bus allows II 1), depth 65 -> 73; beta:
-    // load_vec32(8) 8 x 4 + 65 = 97. LN_LANES 2: 9 rows x 8 / 2 = 36 steps. LN_SUM depth 3 +
-    // log2(2) = 4 -> 40; LN_MEAN 9 rows, depth 68 + 2 -> 79; LN_VAR depth 6 + 1 -> 43;
-    // LN_RSQRT depth isqrt 34 + 68 -> 111; LN_OUT depth 6 + 4 -> 46. Each entered once.
-    expect(layer('blocks.0.norm1').cycles).toBe(8 + 65 + vec32(8) + (36 + 4) + (9 + DIV + 2) + (36 + EW + 1) + (9 + 34 + DIV) + (36 + EW + 4));
-    expect(layer('blocks.0.norm1').cycles).toBe(489);
-    // RES1_COLS: 9 entries (one per row) of 8 / PASS_LANES 2 = 4 steps: 36 + 9 x 6 = 90.
-    expect(layer('blocks.0.residual1').cycles).toBe(36 + 9 * EW);
+    // load_vec32(8) 8 x 4 + 65 = 97. LN_LANES = gcd(SIMD 4, D 8) = 4: 9 rows x 8 / 4 = 18
+    // steps. LN_SUM depth 3 + log2(4) = 5 -> 23; LN_MEAN 9 rows, depth 68 + 2 -> 79; LN_VAR
+    // depth 6 + 2 -> 26; LN_RSQRT depth isqrt 34 + 68 -> 111; LN_OUT depth 6 + 4 -> 28. Each
+    // entered once.
+    expect(layer('blocks.0.norm1').cycles).toBe(8 + 65 + vec32(8) + (18 + 5) + (9 + DIV + 2) + (18 + EW + 2) + (9 + 34 + DIV) + (18 + EW + 4));
+    expect(layer('blocks.0.norm1').cycles).toBe(437);
+    // RES1: one loop over 9 rows x 8 / PASS_LANES 2 = 36 steps, entered once: 36 + 6 = 42.
+    expect(layer('blocks.0.residual1').cycles).toBe(36 + EW);
   });
 
   it('attention: per head and key tile, Q.K^T and P.V on the engine with the softmax in their epilogues, then the divides', () => {

@@ -84,7 +84,7 @@ describe('loop timing table vs the generated kernels', () => {
 
   it('the default config (zcu104.json: MoE, dense blocks, two UpHeads) and a linear head: every label, its II, no extra entry', () => {
     const seen = check(path.join(ROOT, 'zcu104.json'), true);
-    // The default config has no linear head: LINEAR_HEAD_COLS is in a small dense project's code.
+    // The default config has no linear head: LINEAR_HEAD_OUT is in a small dense project's code.
     const linear = writeProject(dir, { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, { name: 'lt_linear', pe: 2, simd: 2 });
     for (const l of check(linear, false)) seen.add(l);
     expect([...seen].sort()).toEqual(Object.keys(LOOP_TIMING).sort());

@@ -240,6 +240,8 @@ export function modelConfigView(inp: KernelInputs): object {
 function tripCounts(inp: KernelInputs): Record<string, number> {
   const { sched } = inp;
   const m = sched.moe;
+  const linear = sched.tasks.filter((t) => t.head === 'linear').map((t) => t.channels);
+  const linearChannels = linear.length > 0 ? linear : [1];
   const t: Record<string, number> = {
     blockWordsMax: sched.blockWords * (sched.kMax / sched.simd),
     // Weights of one bus word that land in a tile (fewer than 8 when PE x SIMD < 8).
@@ -255,6 +257,9 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     engineSteps: sched.N * (sched.kMax / sched.simd),
     passRows: sched.N * (sched.D / sched.passLanes),
     lnRows: sched.N * (sched.D / sched.lnLanes),
+    // LINEAR_HEAD_OUT: every patch's channels of a linear-head task (the fewest and the most).
+    linearHeadMin: sched.NP * Math.min(...linearChannels),
+    linearHeadMax: sched.NP * Math.max(...linearChannels),
     // conv_row: pixel groups x tiles of a group x 9 taps x input blocks x BLOCK_PARTS.
     convSteps: Math.max(1, ...sched.tasks.flatMap((t) => t.stages.map((s) => {
       const parts = sched.ws?.parts ?? 1;

@@ -92,12 +92,17 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     ),
   );
 
-  // layer_norm: per lane c * c (LN_VAR), c * r and n * gamma (LN_OUT); LN_RSQRT's divide is a
-  // pipelined divider and its isqrt 32 compare-subtract stages.
+  // layer_norm: per lane c * c (LN_VAR), c * r and n * gamma (LN_OUT), and two requant-like
+  // lanes of logic (LN_VAR's centring, LN_OUT's centring, rounding and saturation); LN_RSQRT's
+  // divide is a pipelined divider and its isqrt 32 compare-subtract stages.
+  const lnLaneLogic = 2 * s.lnLanes;
   units.push(
     unit(
       `LayerNorm (${s.lnLanes} element(s) per cycle, pipelined divide)`,
-      { LUT: UNIT_LOGIC.layerNorm.LUT + 32 * 3 * 64, FF: UNIT_LOGIC.layerNorm.FF + 32 * 2 * 64 },
+      {
+        LUT: UNIT_LOGIC.layerNorm.LUT + 32 * 3 * 64 + lnLaneLogic * UNIT_LOGIC.requantLane.LUT,
+        FF: UNIT_LOGIC.layerNorm.FF + 32 * 2 * 64 + lnLaneLogic * UNIT_LOGIC.requantLane.FF,
+      },
       [
         mul(w.lnCenterBits, w.lnCenterBits, s.lnLanes, 'LN_VAR: c * c'),
         mul(w.lnCenterBits, w.lnRsqrtBits, s.lnLanes, 'LN_OUT: c * r'),

@@ -137,6 +137,11 @@ class KernelCounts {
   pass(label: string, rows: number, cols: number, lanes = this.s.passLanes): void {
     this.cur.loop(label, rows * (cols / lanes), rows);
   }
+  /** A pass over every row's columns in one pipelined loop (running row and column counters):
+   * `rows x cols / lanes` iterations, entered once. */
+  flatPass(label: string, rows: number, cols: number, lanes = this.s.passLanes): void {
+    this.cur.loop(label, rows * (cols / lanes), 1);
+  }
   /** Writer16/Writer32: a word per full lane set, the partial last one at flush. */
   writer(ch: CsimChannel, elems: number, lanes: 8 | 4): void {
     this.cur.word(ch, Math.ceil(elems / lanes));
@@ -160,12 +165,15 @@ class KernelCounts {
       this.linearEngine(this.s.D, pe.chunk, this.s.NP);
     }
   }
+  /** The patch bias, the class token (load_vec16 into LN_G), then TOKENS: every token's
+   * columns in one loop, a word of the positional embedding per 8 columns (its rows start a
+   * word: row_words(D) words each). */
   clsPos(): void {
     const { D, N } = this.s;
     this.loadVec32(D);
-    this.cur.word('gmem_w.read', elemReaderWords(0, D)); // class token
-    this.cur.word('gmem_w.read', N * elemReaderWords(0, D)); // a row of the positional embedding per token
-    this.cur.loop('TOKENS_COLS', N * D, N);
+    this.loadVec16(D);
+    this.cur.word('gmem_w.read', N * elemReaderWords(0, D));
+    this.flatPass('TOKENS', N, D, this.s.patchEmbed.tokenLanes);
   }
   qkv(): void {
     const { heads, hd, D, N } = this.s;
@@ -400,7 +408,7 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
     k.linearEngine(D, D, N);
     k.loadVec32(D);
     k.op(blk('residual1'));
-    k.pass('RES1_COLS', N, D);
+    k.flatPass('RES1', N, D);
     k.op(blk('norm2'));
     k.layerNorm(N);
     if (moeBlocks.includes(b)) {
@@ -431,13 +439,13 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
         k.linearEngine(dense.tile, D, N);
         k.loadVec32(dense.tile);
         k.op(blk('mlp.act'));
-        k.pass('DENSE_GELU_COLS', N, dense.tile);
+        k.flatPass('DENSE_GELU', N, dense.tile);
         k.op(blk('mlp.fc2'));
         k.linearEngine(D, dense.tile, N);
       }
       k.loadVec32(D);
       k.op(blk('residual2'));
-      k.pass('DENSE_RES2_COLS', N, D);
+      k.flatPass('DENSE_RES2', N, D);
     }
   }
   const head = (n: string): string => `head.${task.name}.${n}`;
@@ -447,7 +455,7 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
     k.op(head('linear'));
     k.linearEngine(task.channelsPadded, D, NP);
     k.loadVec32(task.channelsPadded);
-    k.pass('LINEAR_HEAD_COLS', NP, task.channels, 1);
+    k.flatPass('LINEAR_HEAD_OUT', NP, task.channels, 1);
     k.writer('gmem_o.write', NP * task.channels, 8);
   } else {
     k.pass('UP_TOKENS_COLS', NP, s.head.dStride, 1);

@@ -140,8 +140,9 @@ export interface Schedule {
   /** GELU evaluations in one cycle (PE at the end of an expert FC1 tile, PASS_LANES in
    * DENSE_GELU): each lane reads two table entries, so each has its own copy of the table. */
   geluLanes: number;
-  /** Lanes of LayerNorm's passes: the largest divisor of passLanes up to LN_LANES_MAX (each
-   * lane carries two wide products: c * c and c * r). */
+  /** Lanes of LayerNorm's passes: the largest divisor of gcd(SIMD, D) up to LN_LANES_MAX, so
+   * a pass reads and writes across the SIMD banks of X/Y (each lane carries the wide products
+   * c * c, c * r and n * gamma). */
   lnLanes: number;
   /** Lanes of the q/k/v requant pass: gcd(passLanes, hd) (a divisor of SIMD: Qh, Kh have
    * SIMD banks, Vh qkvLanes on its columns). */
@@ -178,6 +179,10 @@ export interface Schedule {
     /** Patch-vector elements gathered per cycle: consecutive columns of one patch row
      * (gcd(PASS_LANES, PATCH): Y takes PASS_LANES columns per cycle). */
     gatherLanes: number;
+    /** Columns per cycle of TOKENS (bias, class token, positional embedding into X):
+     * gcd(PASS_LANES, 8), so a cycle takes lanes of one bus word of the positional embedding
+     * (its rows start a word) and of one ACC word. */
+    tokenLanes: number;
   };
   dense?: { hidden: number; tile: number; tiles: number };
   moe?: {
@@ -277,11 +282,12 @@ export function convGroup(ch: number, cin: number, pe: number, simd: number, cap
 /** Most lanes of an element-wise pass: a bus word's worth (each lane carries its own requant,
  * GELU table and, in LayerNorm, wide multiplies). */
 export const PASS_LANES_MAX = 8;
-/** Most lanes of LayerNorm: a bus word's worth, as the other passes. Each lane carries the
- * widest products of the design (c * c and c * r, r with 40 fraction bits: about 7 DSP48E2
- * per lane at 16-bit words), which the estimate counts; at 4 lanes LayerNorm took a tenth of
- * m3vit-tiny's backbone. */
-export const LN_LANES_MAX = 8;
+/** Most lanes of LayerNorm: 32 (SIMD of the default engine). Each lane carries the widest
+ * products of the design (c * c, c * r with r of 40 fraction bits, n * gamma: 6 DSP48E2 per
+ * lane at 16-bit words), which the estimate counts: 192 DSPs at 32 lanes. LayerNorm reads
+ * no ACC word, so its lanes are not bound by PE or PASS_LANES; at 8 lanes the 25
+ * LayerNorms took 150K cycles each on ViT-S (1025 tokens, D = 384): 12.5 ms of the backbone. */
+export const LN_LANES_MAX = 32;
 
 /** The attention's key tiles for a PE x SIMD engine (see Schedule.attention). */
 function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedule['attention'] {
@@ -479,7 +485,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     blockWords,
     passLanes,
     geluLanes: Math.max(moe ? pe : 1, dense ? passLanes : 1),
-    lnLanes: largestDivisorAtMost(passLanes, LN_LANES_MAX),
+    lnLanes: largestDivisorAtMost(gcd(simd, D), LN_LANES_MAX),
     qkvLanes: gcd(passLanes, d.headDim),
     attention,
     N,
@@ -489,7 +495,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     hd: d.headDim,
     depth: d.depth,
     image: { c: d.inChannels, h: d.imageH, w: d.imageW, patch: d.patch, gridH: d.gridH, gridW: d.gridW },
-    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch) },
+    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch), tokenLanes: gcd(passLanes, LANES16) },
     dense,
     moe,
     accCols,
@@ -659,7 +665,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('PE', s.pe, 'output rows per cycle of the MAC array');
   k('SIMD', s.simd, 'inputs per PE per cycle');
   k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
-  k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes and LayerNorm');
+  k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes');
   k('LN_LANES', s.lnLanes, 'elements per cycle of the LayerNorm passes');
   k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
   k('KEY_TILE', s.attention.keyTile, 'keys per attention tile (a multiple of PE and SIMD)');
@@ -682,6 +688,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('PATCH_KC', s.patchEmbed.chunk, 'patch vector chunk streamed through the engine (multiple of SIMD, <= D)');
   k('PATCH_CHUNKS', s.patchEmbed.chunks, 'chunks of the patch vector');
   k('GATHER_LANES', s.patchEmbed.gatherLanes, 'patch-vector elements gathered per cycle (divides PATCH and PASS_LANES)');
+  k('TOKEN_LANES', s.patchEmbed.tokenLanes, 'columns per cycle of TOKENS (class token and positional embedding): gcd(PASS_LANES, 8)');
   k('KMAX', s.kMax, 'widest engine input (weight tile columns)');
   k('ACC_COLS', s.accCols, 'columns of ACC/ACC_T: widest engine output');
   k('BIAS_ROWS', s.biasRows, 'widest biased engine output');

@@ -113,11 +113,11 @@ export const LOOP_TIMING = {
     bus: { role: 'input', dir: 'read', words: (s) => (s.patchEmbed.bandWords ? 1 : 1 / 8) },
   },
   PATCH_GATHER: { ii: one, depth: () => 4, reason: 'index arithmetic, BAND read of GATHER_LANES columns (2), Y write (1)' },
-  TOKENS_COLS: {
+  TOKENS: {
     ii: one,
     depth: (_s, f) => f.axiLatency + f.elementwise + 2,
-    reason: 'm_axi read round trip (positional embedding, ElemReader), requant and aligned add (element-wise depth), X write (2)',
-    bus: { role: 'weights', dir: 'read', words: () => 1 / 8 },
+    reason: 'm_axi read round trip (a word of the positional embedding per 8 columns), requant and aligned add of TOKEN_LANES lanes (element-wise depth), X write (2); one loop over every token',
+    bus: { role: 'weights', dir: 'read', words: (s) => s.patchEmbed.tokenLanes / 8 },
   },
   ATT_QKV_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of QKV_LANES lanes into Qh / Kh / Vh' },
   ONCHIP_READ: {
@@ -127,16 +127,16 @@ export const LOOP_TIMING = {
     reason: 'the attention\'s K or V packed into a block word (Kh / Vh reads 2, pack 1), beside MAC_STEPS in mac_engine\'s DATAFLOW region, which takes its words',
   },
   ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a divide per lane (QKV_LANES lanes, each taken at a 64-bit divider\'s latency), read and write (2)' },
-  DENSE_GELU_COLS: { ii: one, depth: (_s, f) => f.elementwise + 6, reason: 'requant (element-wise depth), GELU table read and interpolation (6)' },
-  DENSE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes' },
+  DENSE_GELU: { ii: one, depth: (_s, f) => f.elementwise + 6, reason: 'requant (element-wise depth), GELU table read and interpolation (6) of PASS_LANES lanes; one loop over every token of the tile' },
+  DENSE_RES2: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes; one loop over every token' },
   GATE_LOGITS_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of PASS_LANES gate logits' },
   MOE_CLEAR_WORDS: { ii: one, depth: () => 2, reason: 'one ACC word written (address, write)' },
   MOE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of PASS_LANES lanes' },
-  RES1_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes' },
-  LINEAR_HEAD_COLS: {
+  RES1: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes; one loop over every token' },
+  LINEAR_HEAD_OUT: {
     ii: one,
     depth: (_s, f) => f.elementwise,
-    reason: 'requant of one output element into the Writer16',
+    reason: 'requant of one output element into the Writer16; one loop over every patch',
     bus: { role: 'output', dir: 'write', words: () => 1 / 8 },
   },
   UP_TOKENS_COLS: {
