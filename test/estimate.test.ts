@@ -93,7 +93,7 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   const vec32 = (n: number): number => n * SINGLE + (AXI + 1); // VEC32_LOAD: n single reads, one entry
   const blocks = (words: number): number => words * 1 + (AXI + 2); // PARTS_LOAD: a word per cycle, one start
 
-  it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases and requant', () => {
+  it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases, the requant in the epilogue', () => {
     // One (head, q/k/v) call, linear_engine(4 rows, K = 8): 2 tiles of PE 2, a tile K / SIMD =
     //   2 blocks x BLOCK_WORDS 1 = 2 words; 3 mac_engine jobs (load tile 0; tile 0's 9 tokens x
     //   2 blocks = 18 steps while tile 1 streams in; tile 1's 18 steps).
@@ -101,10 +101,10 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     //   WEIGHT_READ (in mac_engine's DATAFLOW region beside MAC_STEPS, which takes its words):
     //   its 4 iterations add nothing, its 2 starts (the jobs that load) the round trip 65: 130.
     //   ENGINE_TILES: one non-pipelined iteration (2) per job: 6.
-    // load_vec32(4): 4 x 4 + 65 = 81. ATT_QKV_COLS (QKV_LANES 2): one pipeline over 9 tokens x
-    //   4 / 2 = 18 steps: 18 + 6 = 24. One call: 146 + 130 + 6 + 81 + 24 = 387; 6 calls: 2322.
-    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4) + (18 + EW);
-    expect(perCall).toBe(387);
+    // load_vec32(4) before it: 4 x 4 + 65 = 81. The requant into Qh / Kh / Vh is the jobs'
+    //   epilogue (no loop). One call: 146 + 130 + 6 + 81 = 363; 6 calls: 2178.
+    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4);
+    expect(perCall).toBe(363);
     const q = layer('blocks.0.attn.qkv');
     expect(q.cycles).toBe(6 * perCall);
     expect(q.overlap).toBe('ping-pong');

@@ -178,9 +178,8 @@ class KernelCounts {
   qkv(): void {
     const { heads, hd, D, N } = this.s;
     for (let i = 0; i < heads * 3; i++) {
-      this.linearEngine(hd, D, N);
       this.loadVec32(hd);
-      this.cur.loop('ATT_QKV_COLS', N * (hd / this.s.qkvLanes)); // one pipeline over every token
+      this.linearEngine(hd, D, N); // the requant into Qh / Kh / Vh: the jobs' epilogue
     }
   }
   /** onchip_engine: as linearEngine, the tiles' words packed from Kh / Vh by ONCHIP_READ

@@ -571,16 +571,21 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, simd));
   // Q rows: SIMD columns per cycle (the engine's input). K and V: weight_reader packs a block
   // word (8 lanes) per cycle from them, SIMD consecutive columns (K) or keys (V) of each of up
-  // to rowsPerWord block rows; V also takes qkvLanes columns per cycle from the qkv pass.
+  // to rowsPerWord block rows; all three take PE columns per cycle from the qkv jobs' epilogue.
   const at = s.attention;
   const rows = Math.min(pe, rowsPerWord(pe, simd));
   const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
-  act('Qh', 'Q of one head (engine input of Q.K^T)', [N, s.hd], cyc(2, Math.min(simd, s.hd)));
-  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [N, s.hd], [...cyc(1, rows), ...cyc(2, Math.min(simd, s.hd))]);
-  // V's columns reshaped (a wide word per bank: the qkv pass writes one, a packed word reads
-  // a lane of it) rather than partitioned: a partition on both dims would make SIMD x lanes
-  // small memories, a BRAM each at ViT-S sizes.
-  add({ name: 'Vh', purpose: 'V of one head (weights of P.V as V^T, packed a tile at a time)', group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(1, Math.min(simd, N)), reshape: cyc(2, Math.min(s.hd, lcm(s.qkvLanes, rows))), weights: false });
+  // Columns: PE written per cycle (the qkv jobs' epilogue), SIMD read (Q.K^T's input).
+  const headBanks = Math.min(Math.max(simd, pe), s.hd);
+  // A head narrower than SIMD + PE columns' worth of ports (2 per bank): Q's rows split too,
+  // so the SIMD reads and the PE writes of one MAC_STEPS iteration have a port each.
+  const qRowBanks = Math.min(N, Math.ceil((simd + pe) / (2 * headBanks)));
+  act('Qh', 'Q of one head (engine input of Q.K^T)', [N, s.hd], [...(qRowBanks > 1 ? cyc(1, qRowBanks) : []), ...cyc(2, headBanks)]);
+  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [N, s.hd], [...cyc(1, rows), ...cyc(2, headBanks)]);
+  // V's columns reshaped (a wide word per bank: the qkv jobs' epilogue writes PE columns, a
+  // packed word reads a lane of it) rather than partitioned: a partition on both dims would
+  // make SIMD x lanes small memories, a BRAM each at ViT-S sizes.
+  add({ name: 'Vh', purpose: 'V of one head (weights of P.V as V^T, packed a tile at a time)', group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(1, Math.min(simd, N)), reshape: cyc(2, Math.min(s.hd, lcm(pe, rows))), weights: false });
   // S: a bank per key of the tile (Q.K^T's epilogue writes PE of them per cycle, P.V's input
   // lanes read SIMD at any block), each N words of ACT_BITS: LUTRAM (a BRAM each would hold a
   // few percent of its bits).

@@ -119,7 +119,6 @@ export const LOOP_TIMING = {
     reason: 'm_axi read round trip (a word of the positional embedding per 8 columns), requant and aligned add of TOKEN_LANES lanes (element-wise depth), X write (2); one loop over every token',
     bus: { role: 'weights', dir: 'read', words: (s) => s.patchEmbed.tokenLanes / 8 },
   },
-  ATT_QKV_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of QKV_LANES lanes into Qh / Kh / Vh' },
   ONCHIP_READ: {
     ii: one,
     depth: () => 3,
