@@ -71,7 +71,7 @@ function main(): void {
   const withoutActivations = (bs: BufferSpec[]): BufferSpec[] => bs.filter((b) => b.group !== 'activations');
   whatIf(tiny.ir, tiny.tasks, tiny.config, 'm3vit-tiny as generated', (b) => b);
   whatIf(ir, ir.tasks, pascalConfig, 'ViT-S PASCAL as generated', (b) => b);
-  whatIf(ir, ir.tasks, pascalConfig, 'ViT-S PASCAL without X, Y, A, H, Qh/Kh/Vh, ACC, ACC_T (in DDR)', withoutActivations);
+  whatIf(ir, ir.tasks, pascalConfig, 'ViT-S PASCAL without X, Y, A, H, Qh/Kh/Vh, ACC (in DDR)', withoutActivations);
 }
 
 main();

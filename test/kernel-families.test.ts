@@ -219,7 +219,7 @@ describe('weight_store.h', () => {
 });
 
 describe('engine.h', () => {
-  it('linear_engine: every ACC / ACC_T word is its old value or the exact sum over the blocked matrix of the image', () => {
+  it('linear_engine: every ACC word is its old value or the exact sum over the blocked matrix of the image', () => {
     const p = project('a');
     const { N, D, hd, accCols } = p.sched;
     const R = rng(101);
@@ -235,15 +235,15 @@ describe('engine.h', () => {
     const head = tensor(p, 'decoders.cls.linear.weight');
     const h = 1;
     const g = 2; // the v rows of head 1: rows (h * 3 + g) * hd .. in the image's head-major order
-    // [name, word offset, rows, K, src (Y/A/H), n0, tokens, dst (ACC/ACC_T), accumulate, W(row, col) in checkpoint terms]
+    // [name, word offset, rows, K, src (Y/A/H), n0, tokens, dst (0: ACC), accumulate, W(row, col) in checkpoint terms]
     const cases: Array<[string, number, number, number, number, number, number, number, boolean, Matrix]> = [
       ['proj', b0.projW, D, D, 1, 0, N, 0, false, (o, i) => proj[o * D + i]],
       ['proj_accumulating', b0.projW, D, D, 1, 0, N, 0, true, (o, i) => proj[o * D + i]],
-      ['qkv_v_rows_of_head_1', b0.qkvW + blockRows(p, (h * 3 + g) * hd, D), hd, D, 0, 1, N - 1, 1, false, (o, i) => qkv[(g * D + h * hd + o) * D + i]],
-      ['fc1_tile_1', b0.fc1W + blockRows(p, dense.tile, D), dense.tile, D, 0, 0, N, 1, false, (o, i) => fc1[(dense.tile + o) * D + i]],
+      ['qkv_v_rows_of_head_1', b0.qkvW + blockRows(p, (h * 3 + g) * hd, D), hd, D, 0, 1, N - 1, 0, false, (o, i) => qkv[(g * D + h * hd + o) * D + i]],
+      ['fc1_tile_1', b0.fc1W + blockRows(p, dense.tile, D), dense.tile, D, 0, 0, N, 0, false, (o, i) => fc1[(dense.tile + o) * D + i]],
       ['fc2_tile_1_accumulating', b0.fc2W + blockRows(p, D, dense.tile), D, dense.tile, 2, 0, N, 0, true, (o, c) => fc2[o * dense.hidden + dense.tile + c]],
-      ['gate_of_task_1', p.layout.gates[0][lin.id], moe.gateRows, D, 0, 0, N, 1, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
-      ['linear_head_padded_rows', p.layout.heads[1].outW, lin.channelsPadded, D, 0, 0, p.sched.NP, 1, true, (c, i) => (c < lin.channels ? head[c * D + i] : 0)],
+      ['gate_of_task_1', p.layout.gates[0][lin.id], moe.gateRows, D, 0, 0, N, 0, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
+      ['linear_head_padded_rows', p.layout.heads[1].outW, lin.channelsPadded, D, 0, 0, p.sched.NP, 0, true, (c, i) => (c < lin.channels ? head[c * D + i] : 0)],
     ];
     const input = new Input();
     const want = new Map<string, ArrayLike<number>>();

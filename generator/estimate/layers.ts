@@ -84,20 +84,23 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
     case 'layernorm':
       return as('layernorm', 'serial', 0, task?.head === 'uphead' ? 'then UP_TOKENS writes the [GRID_H][GRID_W][D] map to scratch' : undefined);
     case 'linear': {
-      if (task || l.name.endsWith('attn.proj')) return as('linear', 'ping-pong', engineMacs(hw));
+      if (task) return as('linear', 'ping-pong', engineMacs(hw));
+      if (l.name.endsWith('attn.proj')) return as('linear', 'ping-pong', engineMacs(hw), 'requant and residual into X in the epilogue');
       if (l.name.endsWith('attn.qkv')) return as('linear', 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
       const dense = s.dense!;
-      if (l.name.endsWith('mlp.fc1')) return as('linear', 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}`);
-      return as('linear', 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC`);
+      if (l.name.endsWith('mlp.fc1')) return as('linear', 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}, requant and GELU into H in the epilogue`);
+      return as('linear', 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC; the last tile's epilogue requantizes and adds the residual into X`);
     }
     case 'attention':
       return as('attention', 'none', engineMacs(hw), `${s.attention.tiles} key tiles of ${s.attention.keyTile} per head: Q.K^T and P.V on the MAC array, the online softmax in their epilogues and input lanes`);
     case 'gelu':
-      return as('stream', 'none', 0, 'DENSE_GELU: requant and GELU of each hidden tile into H');
+      return fused(blk('mlp.fc1'), 'requant and GELU as fc1 writes H (the engine\'s epilogue, a GELU table copy per PE lane)');
     case 'residual_add':
-      return as('stream', 'none', 0, l.name.endsWith('residual1') ? 'RES1: proj requant + residual into X' : 'requant + residual into X');
+      if (l.name.endsWith('residual1')) return fused(blk('attn.proj'), 'X + requant(proj) as proj leaves the array (the engine\'s epilogue)');
+      if (!s.moe?.blocks.includes(l.block ?? -1)) return fused(blk('mlp.fc2'), 'X + requant(fc2) in the last hidden tile\'s epilogue');
+      return as('stream', 'none', 0, 'MOE_RES2: the combined MoE output saturated into Y and added into X');
     case 'moe_gate':
-      return as('linear', 'serial', engineMacs(hw), 'gate on the engine, then top-k per token and the expert queues');
+      return as('linear', 'serial', engineMacs(hw), 'gate on the engine (logits requantized into Z in its epilogue), then top-k per token and the expert queues');
     case 'moe_experts': {
       // Two bias loads per expert load, both schedulers.
       const loads = (op?.starts.VEC32_LOAD ?? 0) / 2;

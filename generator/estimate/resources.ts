@@ -50,16 +50,18 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
   // mac_run (one call, in mac_engine, whose allocation limit is 1; pe_simd_dot inlined in it):
   // PE x SIMD multipliers, one adder tree and accumulator per PE; every matrix product of the
   // design runs on it. Its PE output
-  // lanes requantize (shifts, no multiplier), and for experts apply GELU (FC1) or the gate
-  // weight (FC2, combine_term).
+  // lanes requantize (shifts, no multiplier) and add the residual (proj, dense fc2: a second
+  // shift-and-add lane), apply GELU (expert FC1, dense fc1) or the gate weight (expert FC2,
+  // combine_term).
   const tree = adderTreeLogic(simd, product, bits.acc);
   units.push(
     unit(
       `mac_run: ${pe} x ${simd} MAC array (linear layers, gates, experts${hasUphead ? ', convs' : ''})`,
-      { LUT: pe * (tree.LUT + UNIT_LOGIC.requantLane.LUT), FF: pe * (tree.FF + UNIT_LOGIC.requantLane.FF) },
+      { LUT: pe * (tree.LUT + 2 * UNIT_LOGIC.requantLane.LUT), FF: pe * (tree.FF + 2 * UNIT_LOGIC.requantLane.FF) },
       [
         mul(bits.weight, bits.act, pe * simd, 'MAC array: weight x activation'),
-        ...(moe ? [gelu(pe, 'expert FC1 lanes'), mul(t.probBits, bits.act, pe, 'expert FC2 lanes: gate weight x output')] : []),
+        ...(moe || dense ? [gelu(pe, moe ? 'expert FC1 and dense fc1 lanes' : 'dense fc1 lanes')] : []),
+        ...(moe ? [mul(t.probBits, bits.act, pe, 'expert FC2 lanes: gate weight x output')] : []),
       ],
     ),
   );
@@ -112,14 +114,14 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     ),
   );
 
-  // Element-wise passes (PASS_LANES lanes): linear_out / add_aligned are shifts and adds; the
-  // dense GELU pass interpolates its table.
+  // Element-wise passes (PASS_LANES lanes: the patch embedding's requant, the MoE residual,
+  // the tokens): linear_out / add_aligned are shifts and adds.
   const passLanes = s.passLanes;
   units.push(
     unit(
-      `requant, residual and GELU passes (${passLanes} lane(s))`,
-      { LUT: passLanes * 4 * UNIT_LOGIC.requantLane.LUT, FF: passLanes * 4 * UNIT_LOGIC.requantLane.FF },
-      dense ? [gelu(passLanes, 'DENSE_GELU lanes')] : [],
+      `requant and residual passes (${passLanes} lane(s))`,
+      { LUT: passLanes * 3 * UNIT_LOGIC.requantLane.LUT, FF: passLanes * 3 * UNIT_LOGIC.requantLane.FF },
+      [],
     ),
   );
 

@@ -403,18 +403,15 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
     k.qkv();
     k.op(blk('attn.core'));
     k.attentionCore();
-    k.op(blk('attn.proj'));
-    k.linearEngine(D, D, N);
+    k.op(blk('attn.proj')); // with residual1 in its epilogue
     k.loadVec32(D);
-    k.op(blk('residual1'));
-    k.flatPass('RES1', N, D);
+    k.linearEngine(D, D, N);
     k.op(blk('norm2'));
     k.layerNorm(N);
     if (moeBlocks.includes(b)) {
       const m = s.moe!;
       k.op(blk(gateShared ? 'mlp.gate' : `mlp.gate.${task.name}`));
       k.linearEngine(m.gateRows, D, N);
-      k.pass('GATE_LOGITS_COLS', N, m.gateRows);
       k.op(blk('mlp.experts'));
       k.pass('MOE_CLEAR_WORDS', N, D, s.pe);
       const chosen = routing?.[b];
@@ -433,18 +430,15 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
       k.pass('MOE_RES2_COLS', N, D);
     } else {
       const dense = s.dense!;
+      // mlp.act in fc1's epilogue, residual2 in the last fc2 tile's.
       for (let j = 0; j < dense.tiles; j++) {
         k.op(blk('mlp.fc1'));
-        k.linearEngine(dense.tile, D, N);
         k.loadVec32(dense.tile);
-        k.op(blk('mlp.act'));
-        k.flatPass('DENSE_GELU', N, dense.tile);
+        k.linearEngine(dense.tile, D, N);
         k.op(blk('mlp.fc2'));
+        if (j === dense.tiles - 1) k.loadVec32(D);
         k.linearEngine(D, dense.tile, N);
       }
-      k.loadVec32(D);
-      k.op(blk('residual2'));
-      k.flatPass('DENSE_RES2', N, D);
     }
   }
   const head = (n: string): string => `head.${task.name}.${n}`;

@@ -197,7 +197,7 @@ export interface Schedule {
     /** Image words of one expert (W1, W2, b1, b2). */
     expertWords: number;
   };
-  /** Columns of the engine's accumulator arrays ACC/ACC_T: the widest engine output. */
+  /** Columns of the engine's accumulator array ACC: the widest summed engine output. */
   accCols: number;
   /** Rows of the bias buffer: the widest biased engine output. */
   biasRows: number;
@@ -411,8 +411,9 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
 
   const linearHeadRows = Math.max(0, ...taskScheds.filter((t) => t.head === 'linear').map((t) => t.channelsPadded));
   const attention = attentionTiles(d.headDim, N, pe, simd);
-  // ACC_T holds a key tile's scores, ACC a tile's P.V (hdR columns).
-  const accCols = Math.max(D, moe?.gateRows ?? 0, linearHeadRows, attention.keyTile, attention.hdR);
+  // ACC: the sums of patch embedding, fc2's hidden tiles, the MoE's combine and the linear
+  // head (every other engine output leaves the array requantized, DST_ACT).
+  const accCols = Math.max(D, linearHeadRows);
   // Biased engine/conv outputs: D-wide linears, head channels, conv1x1 rows.
   const biasRows = Math.max(D, ...taskScheds.map((t) => Math.max(t.channelsPadded, t.upChannels)));
   const ups = taskScheds.filter((t) => t.head === 'uphead');
@@ -484,7 +485,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     simd,
     blockWords,
     passLanes,
-    geluLanes: Math.max(moe ? pe : 1, dense ? passLanes : 1),
+    geluLanes: moe || dense ? pe : 1, // the expert FC1 and dense fc1 epilogues' lanes
     lnLanes: largestDivisorAtMost(gcd(simd, D), LN_LANES_MAX),
     qkvLanes: gcd(passLanes, d.headDim),
     attention,
@@ -565,10 +566,13 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   const { N, D, pe, simd } = s;
   const act = (name: string, purpose: string, dims: number[], partition: BufferSpec['partition']): void =>
     add({ name, purpose, group: 'activations', dims, elemBits: aBits, cType: 'act_t', partition, weights: false });
-  act('X', 'residual stream', [N, D], cyc(2, simd));
+  // X: SIMD banks (LayerNorm's and the passes' lanes), at least PE (a residual job's epilogue
+  // reads and writes PE columns per cycle).
+  act('X', 'residual stream', [N, D], cyc(2, Math.min(D, Math.max(simd, pe))));
   act('Y', 'LayerNorm output, patch chunks (engine input)', [N, D], cyc(2, simd));
   act('A', 'attention output of all heads (engine input of proj)', [N, D], cyc(2, simd));
-  if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, simd));
+  // H: SIMD columns read (fc2's input) and PE written (fc1's epilogue) per cycle.
+  if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, Math.min(D, Math.max(simd, pe))));
   // Q rows: SIMD columns per cycle (the engine's input). K and V: weight_reader packs a block
   // word (8 lanes) per cycle from them, SIMD consecutive columns (K) or keys (V) of each of up
   // to rowsPerWord block rows; all three take PE columns per cycle from the qkv jobs' epilogue.
@@ -597,8 +601,7 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
   // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
-  add({ name: 'ACC', purpose: 'exact sums of patch-embed/proj/fc2/MoE outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
-  add({ name: 'ACC_T', purpose: 'exact sums of qkv/fc1/gate/linear-head outputs, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
+  add({ name: 'ACC', purpose: 'exact sums of patch-embed, dense fc2 tiles, the MoE combine and the linear head, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
   // Columns: 8 written per cycle (a bus word of pixels), gatherLanes read per cycle.
   const bandLanes = Math.max(s.patchEmbed.bandWords ? 8 : 1, s.patchEmbed.gatherLanes);
   add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: cyc(3, bandLanes), weights: false });
@@ -615,7 +618,8 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     const m = s.moe;
     const small = (name: string, purpose: string, dims: number[], cType = 'int', bits = 32): void =>
       add({ name, purpose, group: 'small', dims, elemBits: bits, cType, partition: [], weights: false });
-    add({ name: 'Z', purpose: 'gate logits [N][E_ROWS]', group: 'small', dims: [N, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, s.passLanes), weights: false });
+    // Z: PE logits per cycle from the gate job's epilogue.
+    add({ name: 'Z', purpose: 'gate logits [N][E_ROWS]', group: 'small', dims: [N, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.min(m.gateRows, pe)), weights: false });
     small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK]);
     small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK]);
     small('CHOSEN', 'the k experts of each token', [N, m.topK]);
@@ -695,7 +699,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('GATHER_LANES', s.patchEmbed.gatherLanes, 'patch-vector elements gathered per cycle (divides PATCH and PASS_LANES)');
   k('TOKEN_LANES', s.patchEmbed.tokenLanes, 'columns per cycle of TOKENS (class token and positional embedding): gcd(PASS_LANES, 8)');
   k('KMAX', s.kMax, 'widest engine input (weight tile columns)');
-  k('ACC_COLS', s.accCols, 'columns of ACC/ACC_T: widest engine output');
+  k('ACC_COLS', s.accCols, 'columns of ACC: widest summed engine output');
   k('BIAS_ROWS', s.biasRows, 'widest biased engine output');
   k('TH', s.dense?.tile ?? 1, 'dense MLP hidden tile');
   k('DENSE_TILES', s.dense?.tiles ?? 0, 'hidden tiles of a dense MLP');

@@ -126,12 +126,8 @@ export const LOOP_TIMING = {
     reason: 'the attention\'s K or V packed into a block word (Kh / Vh reads 2, pack 1), beside MAC_STEPS in mac_engine\'s DATAFLOW region, which takes its words',
   },
   ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a divide per lane (QKV_LANES lanes, each taken at a 64-bit divider\'s latency), read and write (2)' },
-  DENSE_GELU: { ii: one, depth: (_s, f) => f.elementwise + 6, reason: 'requant (element-wise depth), GELU table read and interpolation (6) of PASS_LANES lanes; one loop over every token of the tile' },
-  DENSE_RES2: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes; one loop over every token' },
-  GATE_LOGITS_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant of PASS_LANES gate logits' },
   MOE_CLEAR_WORDS: { ii: one, depth: () => 2, reason: 'one ACC word written (address, write)' },
   MOE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of PASS_LANES lanes' },
-  RES1: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes; one loop over every token' },
   LINEAR_HEAD_OUT: {
     ii: one,
     depth: (_s, f) => f.elementwise,
