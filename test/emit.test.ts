@@ -14,7 +14,7 @@ import { UserError } from '../generator/util/errors';
 import { tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
 import { KERNEL_HEADERS } from '../generator/emit/layout';
-import { attentionKeyTile, MIN_KEY_TILE } from '../generator/numerics/plan';
+import { attentionKeyTile, KEY_TILE_TARGET, MIN_KEY_TILE } from '../generator/numerics/plan';
 
 let dir: string;
 beforeAll(() => {
@@ -86,10 +86,18 @@ describe('conv3x3 channel groups (weights of a group on chip for every row)', ()
 });
 
 describe('attention: keys per tile', () => {
-  it('is the smallest multiple of lcm(PE, SIMD) with at least MIN_KEY_TILE keys (by hand)', () => {
+  it('is the largest multiple of lcm(PE, SIMD) up to KEY_TILE_TARGET and a third of the keys, but at least MIN_KEY_TILE keys (by hand)', () => {
     expect(MIN_KEY_TILE).toBe(8);
-    // lcm 32 -> 32; lcm 4 -> 8; lcm 16 -> 16; lcm(2, 4) = 4 -> 8; 1 -> 8; lcm(48, 32) = 96; lcm(3, 2) = 6 -> 12.
-    expect([[32, 32], [4, 4], [8, 16], [2, 4], [1, 1], [48, 32], [3, 2]].map(([p, s]) => attentionKeyTile(p, s))).toEqual([32, 8, 16, 8, 8, 96, 12]);
+    expect(KEY_TILE_TARGET).toBe(64);
+    // Short sequences (17 keys: a third is 5): lcm 32 -> 32; lcm 4 -> 8; lcm 16 -> 16;
+    // lcm(2, 4) = 4 -> 8; 1 -> 8; lcm(48, 32) = 96; lcm(3, 2) = 6 -> 12.
+    const short = [[32, 32], [4, 4], [8, 16], [2, 4], [1, 1], [48, 32], [3, 2]].map(([p, s]) => attentionKeyTile(p, s, 17));
+    expect(short).toEqual([32, 8, 16, 8, 8, 96, 12]);
+    // ViT-S at 512 x 512 (1025 keys): 64 for lcm 32, 16 or 4; lcm 96 stays 96; lcm 6 -> 60.
+    const vitS = [[32, 32], [8, 16], [4, 4], [48, 32], [3, 2]].map(([p, s]) => attentionKeyTile(p, s, 1025));
+    expect(vitS).toEqual([64, 64, 64, 96, 60]);
+    // 145 keys (a third: 48): lcm 32 -> 32, lcm 16 -> 48, lcm 4 -> 48.
+    expect([[32, 32], [8, 16], [4, 4]].map(([p, s]) => attentionKeyTile(p, s, 145))).toEqual([32, 48, 48]);
   });
 });
 

@@ -125,24 +125,31 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   });
 
   it('attention: per head and key tile, Q.K^T and P.V on the engine with the softmax in their epilogues, then the divides', () => {
-    // Key tiles of lcm(PE 2, SIMD 4) = 4 rounded up to 8 keys: 2 tiles over 9 keys; HD 4 is
-    // HD_K = 4 (SIMD) and HD_R = 4 (PE). Per (head, tile):
-    //   Q.K^T: onchip_engine(8 rows, K = 4): 4 row tiles of PE 2, 1 block of BLOCK_WORDS 1 each;
-    //     a tile's load is 1 word, its compute 9 tokens x 1 = 9: MAC_STEPS 1 + 3 x 9 + 9 = 37
-    //     iterations in 5 jobs: 37 + 5 x 36 = 217; ONCHIP_READ (beside MAC_STEPS): 4 starts of
-    //     depth 3: 12. Scores, their maximum and the row factor: the jobs' epilogue (no loop).
-    //   P.V: onchip_engine(4 rows, K = 8): 2 row tiles, 2 blocks each; load 2 words, compute
-    //     9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 36 = 146; ONCHIP_READ 2 x 3:
-    //     6. The P words: the input lanes; the o and l updates: the epilogue (no loop).
-    // 4 (head, tile) pairs: 4 x 381 = 1524. ATT_OUT per head: 9 x 4 divides on QKV_LANES =
-    // gcd(PASS_LANES 2, HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control:
-    // ONCHIP_TILES one iteration per job (32 jobs) and ATT_TILES one per pair (4): 36 x 2 = 72.
-    // Total 1772.
+    // Key tiles of lcm(PE 2, SIMD 4) = 4 rounded up to 8 keys: 2 tiles over 9 keys, the last
+    // holding 1 key; HD 4 is HD_K = 4 (SIMD) and HD_R = 4 (PE). Per head:
+    //   full tile, Q.K^T: onchip_engine(8 rows, K = 4): 4 row tiles of PE 2, 1 block of
+    //     BLOCK_WORDS 1 each; a tile's load is 1 word, its compute 9 tokens x 1 = 9: MAC_STEPS
+    //     1 + 3 x 9 + 9 = 37 iterations in 5 jobs: 37 + 5 x 36 = 217; ONCHIP_READ (beside
+    //     MAC_STEPS): 4 starts of depth 3: 12. Scores, their maximum and the row factor: the
+    //     jobs' epilogue (no loop).
+    //   full tile, P.V: onchip_engine(4 rows, K = 8): 2 row tiles, 2 blocks each; load 2 words,
+    //     compute 9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 36 = 146;
+    //     ONCHIP_READ 2 x 3: 6. The P words: the input lanes; o and l: the epilogue (no loop).
+    //   last tile (its 1 key: 2 rows, 4 columns), Q.K^T: onchip_engine(2 rows, K = 4): 1 row
+    //     tile: MAC_STEPS 1 + 9 = 10 in 2 jobs: 10 + 72 = 82; ONCHIP_READ 1 x 3. P.V:
+    //     onchip_engine(4 rows, K = 4): 2 row tiles of 1 block: MAC_STEPS 1 + 9 + 9 = 19 in 3
+    //     jobs: 19 + 108 = 127; ONCHIP_READ 2 x 3: 6.
+    // 2 heads x (381 + 218) = 1198. ATT_OUT per head: 9 x 4 divides on QKV_LANES = gcd(PASS_LANES
+    // 2, HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control: ONCHIP_TILES one
+    // iteration per job (2 x (8 + 5) = 26) and ATT_TILES one per (head, tile) (4): 30 x 2 = 60.
+    // Total 1434.
     const perTile = 37 + 5 * MAC + 4 * 3 + (38 + 3 * MAC) + 2 * 3;
     expect(perTile).toBe(381);
+    const lastTile = 10 + 2 * MAC + 3 + (19 + 3 * MAC) + 2 * 3;
+    expect(lastTile).toBe(218);
     const a = layer('blocks.0.attn.core');
-    expect(a.cycles).toBe(4 * perTile + 2 * (18 + DIV + 2) + (32 + 4) * LOOP);
-    expect(a.cycles).toBe(1772);
+    expect(a.cycles).toBe(2 * (perTile + lastTile) + 2 * (18 + DIV + 2) + (26 + 4) * LOOP);
+    expect(a.cycles).toBe(1434);
     expect(a.macs_per_cycle).toBe(8); // the engine: PE 2 x SIMD 4
   });
 
@@ -432,9 +439,9 @@ describe('the paper configuration: ViT-S PASCAL-Context on ZCU104 at 300 MHz', (
   it('says plainly that the activation buffers alone exceed all on-chip memory', () => {
     // X, Y, A, H: 4 x 1025 x 384 x 2 B; Qh, Kh, Vh: 3 x 1025 x 32 x 2 B; ACC (the only sum
     // buffer: every other engine output is requantized in the epilogue): 1025 x 384 x 6 B; the
-    // attention's scores S: 1025 x 16 keys (tiles of lcm(8, 16)) x 2 B and O: 1025 x 32 x 43
-    // bits (l <= 1026 x 2^16, |o| <= l x 2^15: 43 signed bits).
-    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 1025 * 384 * 6 + 1025 * 16 * 2 + (1025 * 32 * 43) / 8;
+    // attention's scores S: 1025 x 64 keys (KEY_TILE_TARGET, a multiple of lcm(8, 16)) x 2 B
+    // and O: 1025 x 32 x 43 bits (l <= 1026 x 2^16, |o| <= l x 2^15: 43 signed bits).
+    const expected = 4 * 1025 * 384 * 2 + 3 * 1025 * 32 * 2 + 1025 * 384 * 6 + 1025 * 64 * 2 + (1025 * 32 * 43) / 8;
     expect(est.onchip.activation_bytes).toBe(expected);
     expect(est.onchip.budget_bytes).toBe((624 * 18 * 1024 + 96 * 288 * 1024) / 8);
     expect(est.onchip.activations_fit).toBe(false);

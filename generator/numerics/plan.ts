@@ -85,14 +85,22 @@ export interface QuantPlan {
 /** Fewest keys in an attention tile: the softmax's per-tile work (one exp for the rescale,
  * a rescale of the row's output) is shared by at least this many keys. */
 export const MIN_KEY_TILE = 8;
+/** Keys per tile aimed at on long sequences: every (head, tile) pays a load-only job and a
+ * pipeline fill per product, about 570 cycles at PE 32 x SIMD 32; at 64 keys that is under
+ * a tenth of the tile's 2 x N x 64 / SIMD steps for N in the hundreds (at 32 keys, ViT-S's
+ * N = 1025 spent 24% of the attention in them). S holds a bank per key of the tile. */
+export const KEY_TILE_TARGET = 64;
 
-/** Keys per attention tile for a PE x SIMD engine: the scores of a tile are engine output
- * rows (a multiple of PE) and its P.V runs over the tile's keys as SIMD columns (a multiple
- * of SIMD); the smallest such multiple of lcm(PE, SIMD) with at least MIN_KEY_TILE keys. */
-export function attentionKeyTile(pe: number, simd: number): number {
+/** Keys per attention tile for a PE x SIMD engine over `keys` keys: the scores of a tile are
+ * engine output rows (a multiple of PE) and its P.V runs over the tile's keys as SIMD
+ * columns (a multiple of SIMD), so a multiple of lcm(PE, SIMD): the largest up to
+ * KEY_TILE_TARGET and a third of the keys (a sequence keeps several tiles, so the online
+ * softmax's rescale runs), but at least MIN_KEY_TILE keys. */
+export function attentionKeyTile(pe: number, simd: number, keys: number): number {
   const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
   const lcm = (pe / gcd(pe, simd)) * simd;
-  return lcm * Math.ceil(MIN_KEY_TILE / lcm);
+  const want = Math.min(KEY_TILE_TARGET, Math.floor(keys / 3));
+  return lcm * Math.max(Math.ceil(MIN_KEY_TILE / lcm), Math.floor(want / lcm));
 }
 
 /** The input site of the layer that adds a bias tensor: the bias is aligned to input frac + weight frac. */

@@ -54,7 +54,7 @@ export function prepareModel(project: LoadedProject, opts: PrepareOptions = {}):
   const calibration = calibrateSet(ir, weights, { source, statistic: config.numerics.calibrationStatistic, progress: opts.progress });
   const actMaxAbs = statisticValues(calibration);
   opts.progress?.step('quantizing weights');
-  const plan = buildQuantPlan(ir, config.numerics, weights, actMaxAbs, attentionKeyTile(config.parallelism.pe, config.parallelism.simd));
+  const plan = buildQuantPlan(ir, config.numerics, weights, actMaxAbs, attentionKeyTile(config.parallelism.pe, config.parallelism.simd, ir.dims.tokens));
   const { quant, stats } = quantizeWeights(weights, plan);
   const generation = generationId(config, project.model.spec, weights, origin);
   const prepared: PreparedModel = { weights, origin, actMaxAbs, calibration, plan, quant, quantStats: stats, generation };

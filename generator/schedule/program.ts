@@ -198,8 +198,9 @@ class KernelCounts {
     const { heads, hd, N, attention: a } = this.s;
     for (let h = 0; h < heads; h++) {
       for (let t = 0; t < a.tiles; t++) {
-        this.onchipEngine(a.keyTile, a.hdK, N);
-        this.onchipEngine(a.hdR, a.keyTile, N);
+        const last = t === a.tiles - 1;
+        this.onchipEngine(last ? a.lastRows : a.keyTile, a.hdK, N);
+        this.onchipEngine(a.hdR, last ? a.lastCols : a.keyTile, N);
       }
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
     }

@@ -151,13 +151,17 @@ export interface Schedule {
   attention: {
     /** Keys per tile: the scores of a tile are KEY_TILE engine rows, its P.V KEY_TILE inputs. */
     keyTile: number;
-    /** Tiles over the N keys (the last one padded). */
+    /** Tiles over the N keys. */
     tiles: number;
+    /** The last tile's keys up to a multiple of PE (its Q.K^T rows) and of SIMD (its P.V
+     * columns): its jobs skip the rest of the tile. */
+    lastRows: number;
+    lastCols: number;
     /** Head dim padded to SIMD (the K of Q.K^T) and to PE (the rows of P.V). */
     hdK: number;
     hdR: number;
-    /** Iterations of a query row in the score and P passes (PE lanes: keyTile / PE) and in
-     * the merge (hdR / PE). */
+    /** Q.K^T jobs of a full tile (chunks of PE scores: keyTile / PE) and P.V row tiles
+     * (hdR / PE). */
     scoreChunks: number;
     mergeChunks: number;
   };
@@ -291,10 +295,14 @@ export const LN_LANES_MAX = 32;
 
 /** The attention's key tiles for a PE x SIMD engine (see Schedule.attention). */
 function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedule['attention'] {
-  const keyTile = attentionKeyTile(pe, simd);
+  const keyTile = attentionKeyTile(pe, simd, N);
   const hdK = roundUp(hd, simd);
   const hdR = roundUp(hd, pe);
-  return { keyTile, tiles: Math.ceil(N / keyTile), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe };
+  const tiles = Math.ceil(N / keyTile);
+  // The last tile's real keys, as Q.K^T rows (PE) and P.V columns (SIMD): its jobs run no
+  // steps for the padding past them.
+  const lastKeys = N - (tiles - 1) * keyTile;
+  return { keyTile, tiles, lastRows: roundUp(lastKeys, pe), lastCols: roundUp(lastKeys, simd), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe };
 }
 
 /** Most block rows that 8 consecutive lanes of a PE x SIMD block's word span (lane = r *
@@ -678,7 +686,9 @@ function constants(s: Schedule): Schedule['constants'] {
   k('LN_LANES', s.lnLanes, 'elements per cycle of the LayerNorm passes');
   k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
   k('KEY_TILE', s.attention.keyTile, 'keys per attention tile (a multiple of PE and SIMD)');
-  k('KEY_TILES', s.attention.tiles, 'key tiles over N_TOK keys (the last one padded)');
+  k('KEY_TILES', s.attention.tiles, 'key tiles over N_TOK keys');
+  k('KEY_ROWS_LAST', s.attention.lastRows, 'Q.K^T rows of the last key tile: its keys up to a multiple of PE');
+  k('KEY_COLS_LAST', s.attention.lastCols, 'P.V columns of the last key tile: its keys up to a multiple of SIMD');
   k('HD_K', s.attention.hdK, 'head dim padded to SIMD (K of Q.K^T)');
   k('HD_R', s.attention.hdR, 'head dim padded to PE (rows of P.V)');
   k('N_TOK', s.N, 'tokens (patches + class token)');
