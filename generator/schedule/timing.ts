@@ -135,7 +135,7 @@ export const LOOP_TIMING = {
     reason: 'the longer of a step\'s stages: the weight divide (operands from registers, taken at a 64-bit divider\'s latency) and the CHOSEN / CGATE writes (2), or the Z read (2), the exp (element-wise depth + table read and interpolation, 6) and the sum (1)',
   },
   ROUTE_PREFIX: { ii: one, depth: () => 2, reason: 'the count register, the running start added (1), QSTART written (1)' },
-  ROUTE_FILL: { ii: one, depth: () => 4, reason: 'CHOSEN and CGATE read (2), the expert\'s fill register picked and incremented (1), QTOK and QGATE written (1)' },
+  ROUTE_FILL: { ii: one, depth: () => 4, reason: 'CHOSEN and CGATE read (2), the expert\'s fill register picked and incremented (1), QTOK and QGATE written (1); the fills are registers, so consecutive slots of one expert carry no memory dependence and II=1 holds' },
   MOE_CLEAR_WORDS: { ii: one, depth: () => 2, reason: 'one ACC word written (address, write)' },
   MOE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of PASS_LANES lanes' },
   RES1: { ii: one, depth: (_s, f) => f.elementwise, reason: 'requant and residual add of PASS_LANES lanes; one loop over every token' },
