@@ -11,10 +11,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { numericsHeader } from '../generator/emit/numerics-header';
-import { FRAC_MAX, FRAC_MIN } from '../generator/numerics/fixed';
+import { divRound, FRAC_MAX, FRAC_MIN } from '../generator/numerics/fixed';
 import * as O from '../generator/numerics/ops';
 import * as T from '../generator/numerics/tables';
-import { modelWidths, tableWidths } from '../generator/numerics/widths';
+import { gateWidths, modelWidths, tableWidths } from '../generator/numerics/widths';
 import { compile, rng, SHIM_DIR, STRICT_FLAGS, tempDir } from './helpers/cpp';
 
 interface Shape {
@@ -25,12 +25,14 @@ interface Shape {
   weight: number;
   acc: number;
   headDim: number;
+  /** MoE experts (the gate's exp sum and weight divide). */
+  experts: number;
 }
 
 const SHAPES: Shape[] = [
-  { name: 'm3vit-tiny (D 192, 129 keys, 16-bit words)', dim: 192, keys: 129, act: 16, weight: 16, acc: 48, headDim: 64 },
-  { name: 'ViT-S at 512 x 512 (D 384, 1,025 keys)', dim: 384, keys: 1025, act: 16, weight: 16, acc: 48, headDim: 64 },
-  { name: '8-bit words (D 64, 17 keys)', dim: 64, keys: 17, act: 8, weight: 8, acc: 32, headDim: 16 },
+  { name: 'm3vit-tiny (D 192, 129 keys, 16-bit words)', dim: 192, keys: 129, act: 16, weight: 16, acc: 48, headDim: 64, experts: 16 },
+  { name: 'ViT-S at 512 x 512 (D 384, 1,025 keys)', dim: 384, keys: 1025, act: 16, weight: 16, acc: 48, headDim: 64, experts: 16 },
+  { name: '8-bit words (D 64, 17 keys)', dim: 64, keys: 17, act: 8, weight: 8, acc: 32, headDim: 16, experts: 64 },
 ];
 
 interface Case {
@@ -129,6 +131,18 @@ function cases(s: Shape): Case[] {
     const fm = R.int(0, 14);
     add('combine_term', [g, y, fy, fm], O.combineTerm(g, y, fy, fm));
   }
+  // Every expert's gate weight of a token (its exp term over the sum of all E): all logits
+  // equal (the largest sum, E * PROB_ONE), one far above the rest (a weight of PROB_ONE),
+  // random spreads.
+  for (let i = 0; i < 300; i++) {
+    const fz = R.int(0, 14);
+    const z = Array.from({ length: s.experts }, () => (i % 3 === 0 ? hi : i % 3 === 1 ? lo : R.int(lo, hi)));
+    if (i % 3 === 1) z[R.int(0, s.experts - 1)] = hi;
+    const m = Math.max(...z);
+    const p = z.map((v) => O.expNeg(m - v, fz));
+    const sum = p.reduce((a, b) => a + b, 0);
+    add('gate_weights', [s.experts, fz, ...z], p.map((v) => divRound(v * T.PROB_ONE, sum)));
+  }
   return out;
 }
 
@@ -144,7 +158,9 @@ describe.each(SHAPES)('numerics.h at the kernels\' operand widths: $name', (s) =
 
   it('equals the generic TypeScript twins at the widths\' bounds', () => {
     const w = modelWidths({ keys: s.keys, dim: s.dim, actBits: s.act, eps: 1e-5 });
+    const g = gateWidths(s.experts);
     const defines = {
+      GATE_SUM_BITS: g.gateSumBits, GATE_NUM_BITS: g.gateNumBits,
       ACT_BITS: s.act, PROB_WORD_FRAC: T.probWordFrac(s.act), W_BITS: s.weight, ACC_BITS: s.acc, DIFF_BITS: w.diffBits, SOFTMAX_SUM_BITS: w.softmaxSumBits, SOFTMAX_OUT_BITS: w.softmaxOutBits,
       LN_C_BITS: w.lnCenterBits, LN_R_BITS: w.lnRsqrtBits, LN_N_BITS: w.lnNormBits, LN_VAR_BITS: w.lnVarBits,
     };
@@ -169,6 +185,9 @@ describe('operand widths (generator/numerics/widths.ts), by hand', () => {
     expect(w).toEqual({ diffBits: 17, softmaxSumBits: 25, softmaxOutBits: 40, lnCenterBits: 23, lnRsqrtBits: 45, lnNormBits: 21, lnVarBits: 61 });
     // |t[j+1] - t[j]| of GELU: slope <= 1.13 over a 2^-6 step at 2^16: about 1,160 < 2^11;
     // exp2: 2^20 * (1 - 2^(-1/256)) = 2,836 < 2^12.
+    // The gate: a sum of 16 terms <= 2^16 is <= 2^20 < 2^21: 22 signed bits; a numerator
+    // p * PROB_ONE <= 2^32 < 2^33: 34.
+    expect(gateWidths(16)).toEqual({ gateSumBits: 22, gateNumBits: 34 });
     expect(tableWidths()).toEqual({ log2eBits: 18, attnScaleBits: 17, probBits: 18, geluDiffBits: 12, exp2DiffBits: 13, geluRemBits: 25, exp2RemBits: 9 });
   });
 });

@@ -15,6 +15,7 @@ import {
   expectedExpertsUsed,
   expectedLruMisses,
   expectedTokenGroups,
+  gateRoutingLogic,
   lutramLuts,
   memoryBlocks,
   memoryBoundCycles,
@@ -148,6 +149,15 @@ describe('roofline, time, energy', () => {
     const t = adderTreeLogic(4, 32, 48);
     expect(t.LUT).toBe(2 * 33 + 34 + 48);
     expect(t.FF).toBe(t.LUT + 4 * 32);
+  });
+  it('MoE gate routing of m3vit-tiny (E 16, k 2, 16-bit logits, 22-bit sum, 18-bit terms), counted bit by bit', () => {
+    // Per rank: logit compare 16 + (logit, index) entry mux 16 + 32 + index compare 32 + term
+    // mux 18 = 114, two ranks 228; the sum's adder 22; per expert count and fill, each an
+    // adder and a mux of 32 bits: 128, 16 experts 2,048; two 16:1 read muxes of 32 bits at
+    // ceil(15 / 3) = 5 LUTs per bit: 320. 228 + 22 + 2,048 + 320 = 2,618.
+    // FF per rank: logits of stages A and B 32, indices of A, B and C 96, terms of B and C 36:
+    // 164, two ranks 328; two sums 44; 16 counts and 16 fills of 32 bits 1,024: 1,396.
+    expect(gateRoutingLogic(16, 2, 16, 22, 18)).toEqual({ LUT: 2618, FF: 1396 });
   });
 });
 

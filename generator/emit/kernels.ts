@@ -9,7 +9,7 @@ import type { ModelIR } from '../ir/types';
 import { layerNormConsts, type LayerNormConsts } from '../numerics/ops';
 import type { QuantPlan } from '../numerics/plan';
 import { attnScaleQ, probWordFrac } from '../numerics/tables';
-import { modelWidths } from '../numerics/widths';
+import { gateWidths, modelWidths } from '../numerics/widths';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
 import { words16, type BufferSpec, type Schedule } from '../schedule/schedule';
@@ -216,6 +216,7 @@ export function modelConfigView(inp: KernelInputs): object {
     fTokens: act('tokens'),
     attScaleQ: cInt(attnScaleQ(d.headDim)),
     widths: modelWidths({ keys: sched.N, dim: d.embedDim, actBits: plan.bits.activation, eps: d.layerNormEps }),
+    gateWidths: gateWidths(sched.moe?.experts ?? 1),
     probWordFrac: probWordFrac(plan.bits.activation),
     blockFields: blockTable.fields,
     blocks: blockTable.rows.map((values, index) => ({ index, values })),

@@ -20,7 +20,7 @@ import type { LayerKind } from '../ir/types';
 import type { OpCounters } from '../schedule/program';
 import type { Schedule } from '../schedule/schedule';
 import { isLoopLabel, LOOP_TIMING, loopInterval, type LoopFigures, type LoopLabel, type LoopTiming, type PortRates } from '../schedule/timing';
-import { pipelinedLoopCycles, sequentialLoopCycles } from './formulas';
+import { sequentialLoopCycles } from './formulas';
 
 /** What the model needs besides the counters: the schedule, the timing figures, the port rates. */
 export interface CycleContext {
@@ -51,9 +51,9 @@ export type ExpertScheduler = 'expert-major' | 'token-major';
 /**
  * Non-pipelined control of an op, from its counters (every term is a loop of the C++ that
  * has no pipeline pragma: sequentialLoopCycles, LOOP_ITERATION_OVERHEAD per iteration plus
- * its body; gate_top_k's inner loops as pipelined loops, as before):
- * - moe_gate: ROUTE_TOPK (gate_top_k per token: a max pass, an exp pass, the sum, then per
- *   rank a selection pass and a divide), ROUTE_PREFIX, ROUTE_FILL;
+ * its body):
+ * - moe_gate: ENGINE_TILES of the gate's engine call (its routing, ROUTE_SCAN, ROUTE_PREFIX
+ *   and ROUTE_FILL, is pipelined; ROUTE_CLEAR unrolled, no loop);
  * - moe_experts: expert-major: EXPERT_USED (E), EXPERT_PINGPONG (one per used expert) and
  *   EXPERT_QUEUE (one per group, with its FC1 job's FEED_PRIME of BLOCK_PARTS parts; the
  *   group's token table is the pipelined EXPERT_GROUP_TOKENS); token-major: per group
@@ -69,21 +69,14 @@ export type ExpertScheduler = 'expert-major' | 'token-major';
  */
 export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext, scheduler?: ExpertScheduler): number {
   const s = ctx.sched;
-  const f = ctx.figures;
   const macJobs = op.starts.MAC_STEPS ?? 0;
   const seq = sequentialLoopCycles;
   const parts = s.ws?.parts ?? 1;
   switch (kind) {
     case 'linear':
     case 'patch_embed':
+    case 'moe_gate':
       return seq(macJobs, 0);
-    case 'moe_gate': {
-      const m = s.moe!;
-      const E = m.experts;
-      const pass = (depth: number): number => pipelinedLoopCycles(E, 1, depth);
-      const topk = pass(2) + pass(14) + E + m.topK * (pass(2) + f.div64 + 14);
-      return seq(macJobs, 0) + seq(s.N, topk) + seq(E, 1) + seq(s.N * m.topK, 1);
-    }
     case 'moe_experts': {
       const m = s.moe!;
       if ((scheduler ?? m.scheduler) === 'expert-major') {

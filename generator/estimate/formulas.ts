@@ -233,8 +233,6 @@ export const UNIT_LOGIC = {
   softmax: { LUT: 2000, FF: 2500 },
   /** Requantization per output lane: round, shift, saturate. */
   requantLane: { LUT: 120, FF: 100 },
-  /** Gate top-k selection over E logits. */
-  topK: { LUT: 600, FF: 500 },
 } as const;
 
 /** A divider pipelined at II = 1 (a `/` in a pipelined loop): one stage per quotient bit,
@@ -242,6 +240,27 @@ export const UNIT_LOGIC = {
  * of the logic figures. */
 export function pipelinedDividerLogic(bits: number): { LUT: number; FF: number } {
   return { LUT: bits * bits, FF: 2 * bits * bits };
+}
+
+/** The MoE gate's routing logic besides its exp and its divider (moe.h ROUTE_SCAN,
+ * ROUTE_PREFIX, ROUTE_FILL), a LUT per bit of each compare, adder and 2:1 mux:
+ * - per kept rank: gate_insert's compare of two logits and the 2:1 mux of its (logit,
+ *   index) entry; the compare of two indices and the mux that keeps a term;
+ * - the exp sum's adder;
+ * - per expert: the count and the fill register, each with an incrementer and a write
+ *   enable (an adder and a 2:1 mux of `INDEX_BITS`), and the E:1 read mux of each;
+ * FF: three stages of TOPK entries (logits of A and B, indices of A, B and C, terms of B and
+ * C), two sums, E counts and E fills. Expert indices and counts are `int`s (32 bits). Rough,
+ * like the rest of the logic figures. */
+export function gateRoutingLogic(experts: number, topK: number, actBits: number, sumBits: number, probBits: number): { LUT: number; FF: number } {
+  const INDEX_BITS = 32;
+  const perRank = actBits + (actBits + INDEX_BITS) + INDEX_BITS + probBits;
+  const perExpert = 2 * (INDEX_BITS + INDEX_BITS);
+  const reads = 2 * bankMuxLuts(experts, INDEX_BITS, 1);
+  return {
+    LUT: topK * perRank + sumBits + experts * perExpert + reads,
+    FF: topK * (2 * actBits + 3 * INDEX_BITS + 2 * probBits) + 2 * sumBits + 2 * experts * INDEX_BITS,
+  };
 }
 
 /** Read multiplexer for a partitioned array read at a variable index: one `width`-bit

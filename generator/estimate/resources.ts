@@ -6,9 +6,9 @@ import type { BoardResources, BuildConfig, ResourceClass } from '../config/types
 import { RESOURCE_CLASSES } from '../config/types';
 import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
-import { adderTreeLogic, bankMuxLuts, defaultStorage, dspsPerMultiplier, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
+import { adderTreeLogic, bankMuxLuts, defaultStorage, dspsPerMultiplier, gateRoutingLogic, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
 import { bufferBytes, bufferMemories, type HardwarePlan } from './hardware';
-import { dividerShapes, modelWidths, tableWidths, type TableWidths } from '../numerics/widths';
+import { dividerShapes, gateDivider, gateWidths, modelWidths, tableWidths, type TableWidths } from '../numerics/widths';
 import type { BufferEstimate, DividerUse, MultiplierUse, Overflow, ResourceFigure, UnitEstimate } from './types';
 
 const zero = (unit: string): UnitEstimate => ({ unit, LUT: 0, FF: 0, DSP: 0, BRAM_18K: 0, URAM: 0, multipliers: [], dividers: [] });
@@ -126,9 +126,19 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
   );
 
   if (moe) {
-    // gate_top_k: two exps per expert scan (sum, then the chosen ones), outside any pipeline.
+    // ROUTE_SCAN: one exp per step (a token's exp sum, whose kept terms are the weights'
+    // numerators) and one weight divide per step (a pipelined divider); the top-k insertion,
+    // counts and queue fill registers; a requant lane for the combine's saturation.
+    const m = ir.dims.moe!;
+    const g = gateWidths(m.experts);
+    const logic = gateRoutingLogic(m.experts, m.topK, bits.act, g.gateSumBits, t.probBits);
     units.push(
-      unit('MoE gate top-k, queues and combine', { LUT: UNIT_LOGIC.topK.LUT + UNIT_LOGIC.requantLane.LUT, FF: UNIT_LOGIC.topK.FF + UNIT_LOGIC.requantLane.FF }, expMultipliers(t, w.diffBits, 2, 'gate exp', false)),
+      unit(
+        `MoE gate routing (one pipelined scan: top-k of ${m.topK}, exp sum, weight divide; queues) and combine`,
+        { LUT: logic.LUT + UNIT_LOGIC.requantLane.LUT, FF: logic.FF + UNIT_LOGIC.requantLane.FF },
+        expMultipliers(t, w.diffBits, 1, 'ROUTE_SCAN: gate exp', true),
+        [{ ...gateDivider(g), count: 1, what: 'ROUTE_SCAN: gate weight round(p * PROB_ONE / sum)' }],
+      ),
     );
   }
   if (hasUphead) {

@@ -83,10 +83,27 @@ export function modelWidths(m: { keys: number; dim: number; actBits: number; eps
   };
 }
 
+/** Widths of the MoE gate's routing (moe.h ROUTE_SCAN, numerics.h gate_weight). */
+export interface GateWidths {
+  /** The exp sum of a token: E terms, each <= PROB_ONE. */
+  gateSumBits: number;
+  /** A weight's numerator p * PROB_ONE, p <= PROB_ONE. */
+  gateNumBits: number;
+}
+
+export function gateWidths(experts: number): GateWidths {
+  return { gateSumBits: signedBitsFor(experts * T.PROB_ONE), gateNumBits: signedBitsFor(T.PROB_ONE * T.PROB_ONE) };
+}
+
 /** A divider of a pipelined loop: dividend and divisor in signed bits. */
 export interface DividerShape {
   dividend: number;
   divisor: number;
+}
+
+/** The gate weight's divide (ROUTE_SCAN, div_round adds a bit to both). */
+export function gateDivider(g: GateWidths): DividerShape {
+  return { dividend: g.gateNumBits + 2, divisor: g.gateSumBits + 1 };
 }
 
 /** The two run-time divides of the kernels, each in a loop pipelined at II = 1 and so a

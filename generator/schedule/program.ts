@@ -142,6 +142,15 @@ class KernelCounts {
   flatPass(label: string, rows: number, cols: number, lanes = this.s.passLanes): void {
     this.cur.loop(label, rows * (cols / lanes), 1);
   }
+  /** The gate's routing (moe.h): ROUTE_SCAN, a window of E steps for each of N + 1 tokens
+   * (a token's top-k in its window, its exp sum in the next) and TOPK steps for the last
+   * token's weights; ROUTE_PREFIX, one step per expert; ROUTE_FILL, one per (token, rank)
+   * slot; each entered once. */
+  gateRouting(experts: number, topK: number): void {
+    this.cur.loop('ROUTE_SCAN', (this.s.N + 1) * experts + topK, 1);
+    this.cur.loop('ROUTE_PREFIX', experts, 1);
+    this.cur.loop('ROUTE_FILL', this.s.N * topK, 1);
+  }
   /** Writer16/Writer32: a word per full lane set, the partial last one at flush. */
   writer(ch: CsimChannel, elems: number, lanes: 8 | 4): void {
     this.cur.word(ch, Math.ceil(elems / lanes));
@@ -413,6 +422,7 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
       const m = s.moe!;
       k.op(blk(gateShared ? 'mlp.gate' : `mlp.gate.${task.name}`));
       k.linearEngine(m.gateRows, D, N);
+      k.gateRouting(m.experts, m.topK);
       k.op(blk('mlp.experts'));
       k.pass('MOE_CLEAR_WORDS', N, D, s.pe);
       const chosen = routing?.[b];

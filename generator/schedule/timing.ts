@@ -126,6 +126,13 @@ export const LOOP_TIMING = {
     reason: 'the attention\'s K or V packed into a block word (Kh / Vh reads 2, pack 1), beside MAC_STEPS in mac_engine\'s DATAFLOW region, which takes its words',
   },
   ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a divide per lane (QKV_LANES lanes, each taken at a 64-bit divider\'s latency), read and write (2)' },
+  ROUTE_SCAN: {
+    ii: one,
+    depth: (_s, f) => Math.max(f.div64 + 2, 2 + f.elementwise + 6 + 1),
+    reason: 'the longer of a step\'s stages: the weight divide (operands from registers, taken at a 64-bit divider\'s latency) and the CHOSEN / CGATE writes (2), or the Z read (2), the exp (element-wise depth + table read and interpolation, 6) and the sum (1)',
+  },
+  ROUTE_PREFIX: { ii: one, depth: () => 2, reason: 'the count register, the running start added (1), QSTART written (1)' },
+  ROUTE_FILL: { ii: one, depth: () => 4, reason: 'CHOSEN and CGATE read (2), the expert\'s fill register picked and incremented (1), QTOK and QGATE written (1); the fills are registers, so consecutive slots of one expert carry no memory dependence and II=1 holds' },
   MOE_CLEAR_WORDS: { ii: one, depth: () => 2, reason: 'one ACC word written (address, write)' },
   MOE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of PASS_LANES lanes' },
   LINEAR_HEAD_OUT: {

@@ -92,7 +92,11 @@ static bool eval(const std::string &fn, std::istringstream &in, std::ostringstre
     std::vector<int16_t> z16(z.begin(), z.end());
     int experts[64];
     i64 weights[64];
-    gate_top_k<64>(z16.data(), E, k, fz, experts, weights);
+    // K = k: the kernels' running list holds exactly TOPK entries.
+    if (k == 1) gate_top_k<1>(z16.data(), E, fz, experts, weights);
+    else if (k == 2) gate_top_k<2>(z16.data(), E, fz, experts, weights);
+    else if (k == 3) gate_top_k<3>(z16.data(), E, fz, experts, weights);
+    else gate_top_k<4>(z16.data(), E, fz, experts, weights);
     for (int r = 0; r < k; r++) out << (r ? " " : "") << experts[r] << " " << weights[r];
   } else if (fn == "align_bias") {
     i64 b; int fb, fa; in >> b >> fb >> fa;

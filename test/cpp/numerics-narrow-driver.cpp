@@ -55,6 +55,16 @@ static void attention_row_narrow(const std::vector<i64> &s, int n, int fs, const
   for (int d = 0; d < hd; d++) out << (d ? " " : "") << softmax_output<SOFTMAX_OUT_BITS, SOFTMAX_SUM_BITS>(o[d], l, ACT_BITS);
 }
 
+// A token's gate weights in ROUTE_SCAN's steps at its widths: the exp terms against the
+// maximum summed in GATE_SUM_BITS, each term's weight through the GATE_NUM_BITS divider.
+static void gate_weights_narrow(const std::vector<i64> &z, int fz, std::ostringstream &out) {
+  i64 m = z[0];
+  for (size_t e = 1; e < z.size(); e++) m = z[e] > m ? z[e] : m;
+  ap_int<GATE_SUM_BITS> sum = 0;
+  for (size_t e = 0; e < z.size(); e++) sum = sum + gate_term<ACT_BITS>(m, z[e], fz);
+  for (size_t e = 0; e < z.size(); e++) out << (e ? " " : "") << gate_weight<GATE_NUM_BITS, GATE_SUM_BITS>(gate_term<ACT_BITS>(m, z[e], fz), (i64)sum);
+}
+
 // One case: false for an unknown function.
 static bool eval(const std::string &fn, std::istringstream &in, std::ostringstream &out) {
   if (fn == "layer_norm_row") {
@@ -76,6 +86,9 @@ static bool eval(const std::string &fn, std::istringstream &in, std::ostringstre
   } else if (fn == "attn_score") {
     i64 acc, sq; int af, sf, bits; in >> acc >> sq >> af >> sf >> bits;
     out << attn_score<ACC_BITS>(acc, sq, af, sf, bits);
+  } else if (fn == "gate_weights") {
+    int E, fz; in >> E >> fz;
+    gate_weights_narrow(read_ints(in, E), fz, out);
   } else if (fn == "combine_term") {
     i64 g, y; int fy, fm; in >> g >> y >> fy >> fm;
     out << combine_term<ACT_BITS>(g, y, fy, fm);
