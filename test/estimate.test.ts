@@ -126,30 +126,25 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
 
   it('attention: per head and key tile, Q.K^T and P.V on the engine with the softmax in their epilogues, then the divides', () => {
     // Key tiles of lcm(PE 2, SIMD 4) = 4 rounded up to 8 keys: 2 tiles over 9 keys, the last
-    // holding 1 key; HD 4 is HD_K = 4 (SIMD) and HD_R = 4 (PE). Per head:
-    //   full tile, Q.K^T: onchip_engine(8 rows, K = 4): 4 row tiles of PE 2, 1 block of
-    //     BLOCK_WORDS 1 each; a tile's load is 1 word, its compute 9 tokens x 1 = 9: MAC_STEPS
-    //     1 + 3 x 9 + 9 = 37 iterations in 5 jobs: 37 + 5 x 36 = 217; ONCHIP_READ (beside
-    //     MAC_STEPS): 4 starts of depth 3: 12. Scores, their maximum and the row factor: the
-    //     jobs' epilogue (no loop).
-    //   full tile, P.V: onchip_engine(4 rows, K = 8): 2 row tiles, 2 blocks each; load 2 words,
-    //     compute 9 x 2 = 18: MAC_STEPS 2 + 18 + 18 = 38 in 3 jobs: 38 + 3 x 36 = 146;
-    //     ONCHIP_READ 2 x 3: 6. The P words: the input lanes; o and l: the epilogue (no loop).
-    //   last tile (its 1 key: 2 rows, 4 columns), Q.K^T: onchip_engine(2 rows, K = 4): 1 row
-    //     tile: MAC_STEPS 1 + 9 = 10 in 2 jobs: 10 + 72 = 82; ONCHIP_READ 1 x 3. P.V:
-    //     onchip_engine(4 rows, K = 4): 2 row tiles of 1 block: MAC_STEPS 1 + 9 + 9 = 19 in 3
-    //     jobs: 19 + 108 = 127; ONCHIP_READ 2 x 3: 6.
-    // 2 heads x (381 + 218) = 1198. ATT_OUT per head: 9 x 4 divides on QKV_LANES = gcd(PASS_LANES
-    // 2, HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control: ONCHIP_TILES one
-    // iteration per job (2 x (8 + 5) = 26) and ATT_TILES one per (head, tile) (4): 30 x 2 = 60.
-    // Total 1434.
-    const perTile = 37 + 5 * MAC + 4 * 3 + (38 + 3 * MAC) + 2 * 3;
-    expect(perTile).toBe(381);
-    const lastTile = 10 + 2 * MAC + 3 + (19 + 3 * MAC) + 2 * 3;
-    expect(lastTile).toBe(218);
+    // holding 1 key; HD 4 is HD_K = 4 (SIMD) and HD_R = 4 (PE); BLOCK_WORDS 1. Per head, one
+    // chain of four products [rows, K] (tiles of PE 2, steps 9 tokens x K / SIMD, words K / SIMD):
+    //   Q.K^T of tile 0 [8, 4]: 4 row tiles, 9 steps, 1 word; P.V of tile 0 [4, 8]: 2 tiles,
+    //   18 steps, 2 words; Q.K^T of tile 1 (its 1 key: 2 rows) [2, 4]: 1 tile, 9 steps, 1 word;
+    //   P.V of tile 1 (4 columns) [4, 4]: 2 tiles, 9 steps, 1 word.
+    // MAC_STEPS: the load-only job (1 word), then a job per row tile of max(steps, the next
+    //   tile's words) (each load fits in its job's steps): 1 + 4 x 9 + 2 x 18 + 9 + 2 x 9 = 100
+    //   iterations in 1 + 4 + 2 + 1 + 2 = 10 jobs: 100 + 10 x 36 = 460. ONCHIP_READ (beside
+    //   MAC_STEPS): every job but the head's last loads: 9 starts of depth 3: 27. Scores, their
+    //   maximum and the row factor, the P words and the o, l updates: epilogue and input lanes.
+    // 2 heads x 487 = 974. ATT_OUT per head: 9 x 4 divides on QKV_LANES = gcd(PASS_LANES 2,
+    // HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control: one iteration per
+    // job (ONCHIP_TILES; 2 x 10) and ATT_TILES one per (head, tile) (4): 24 x 2 = 48.
+    // Total 1198.
+    const perHead = 100 + 10 * MAC + 9 * 3;
+    expect(perHead).toBe(487);
     const a = layer('blocks.0.attn.core');
-    expect(a.cycles).toBe(2 * (perTile + lastTile) + 2 * (18 + DIV + 2) + (26 + 4) * LOOP);
-    expect(a.cycles).toBe(1434);
+    expect(a.cycles).toBe(2 * perHead + 2 * (18 + DIV + 2) + (20 + 4) * LOOP);
+    expect(a.cycles).toBe(1198);
     expect(a.macs_per_cycle).toBe(8); // the engine: PE 2 x SIMD 4
   });
 

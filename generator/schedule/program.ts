@@ -191,26 +191,36 @@ class KernelCounts {
       this.linearEngine(hd, D, N); // the requant into Qh / Kh / Vh: the jobs' epilogue
     }
   }
-  /** onchip_engine: as linearEngine, the tiles' words packed from Kh / Vh by ONCHIP_READ
-   * instead of read from DDR (no bus words). */
-  onchipEngine(rows: number, k: number, tokens: number): void {
-    const tiles = rows / this.s.pe;
-    const kb = k / this.s.simd;
-    const tileWords = kb * this.s.blockWords;
-    this.cur.loop('ONCHIP_READ', tiles * tileWords, tiles);
-    const steps = tokens * kb;
-    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps, tiles + 1);
+  /**
+   * One head's attention products on the engine (onchip_engine), `products` in order as
+   * [rows, K]: a load-only job packs the first product's tile 0 (ONCHIP_READ, no bus words),
+   * then every row tile's job computes while the weight reader packs the next tile, the
+   * next product's tile 0 after a product's last tile, nothing after the head's last.
+   */
+  onchipChain(products: Array<[number, number]>, tokens: number): void {
+    const { pe, simd, blockWords } = this.s;
+    const shapes = products.map(([rows, k]) => ({ tiles: rows / pe, steps: tokens * (k / simd), words: (k / simd) * blockWords }));
+    this.cur.loop('ONCHIP_READ', shapes[0].words, 1);
+    this.cur.loop('MAC_STEPS', shapes[0].words, 1);
+    shapes.forEach((p, i) => {
+      for (let t = 0; t < p.tiles; t++) {
+        const load = t + 1 < p.tiles ? p.words : (shapes[i + 1]?.words ?? 0);
+        this.cur.loop('MAC_STEPS', Math.max(p.steps, load), 1);
+        if (load > 0) this.cur.loop('ONCHIP_READ', load, 1);
+      }
+    });
   }
-  /** Per head, per key tile: Q.K^T and P.V on the engine (the online softmax in their
+  /** Per head: per key tile Q.K^T and P.V on the engine, chained (the online softmax in their
    * epilogues and input lanes); then the head's output. */
   attentionCore(): void {
     const { heads, hd, N, attention: a } = this.s;
     for (let h = 0; h < heads; h++) {
+      const products: Array<[number, number]> = [];
       for (let t = 0; t < a.tiles; t++) {
         const last = t === a.tiles - 1;
-        this.onchipEngine(last ? a.lastRows : a.keyTile, a.hdK, N);
-        this.onchipEngine(a.hdR, last ? a.lastCols : a.keyTile, N);
+        products.push([last ? a.lastRows : a.keyTile, a.hdK], [a.hdR, last ? a.lastCols : a.keyTile]);
       }
+      this.onchipChain(products, N);
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
     }
   }
