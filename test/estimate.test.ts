@@ -93,23 +93,28 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
   const vec32 = (n: number): number => n * SINGLE + (AXI + 1); // VEC32_LOAD: n single reads, one entry
   const blocks = (words: number): number => words * 1 + (AXI + 2); // PARTS_LOAD: a word per cycle, one start
 
-  it('attn.qkv: per head, q, k and v as three linear_engine calls of HD = 4 rows, each with its biases, the requant in the epilogue', () => {
-    // One (head, q/k/v) call, linear_engine(4 rows, K = 8): 2 tiles of PE 2, a tile K / SIMD =
-    //   2 blocks x BLOCK_WORDS 1 = 2 words; 3 mac_engine jobs (load tile 0; tile 0's 9 tokens x
-    //   2 blocks = 18 steps while tile 1 streams in; tile 1's 18 steps).
-    //   MAC_STEPS: max(steps, words) per job = 2 + 18 + 18 = 38 iterations, 3 starts of 36: 146.
-    //   WEIGHT_READ (in mac_engine's DATAFLOW region beside MAC_STEPS, which takes its words):
-    //   its 4 iterations add nothing, its 2 starts (the jobs that load) the round trip 65: 130.
-    //   ENGINE_TILES: one non-pipelined iteration (2) per job: 6.
-    // load_vec32(4) before it: 4 x 4 + 65 = 81. The requant into Qh / Kh / Vh is the jobs'
-    //   epilogue (no loop). One call: 146 + 130 + 6 + 81 = 363; 6 calls: 2178.
-    const perCall = 38 + 3 * MAC + 2 * (AXI + 1) + 3 * LOOP + vec32(4);
-    expect(perCall).toBe(363);
+  it('attn.qkv: per head, q, k and v as three calls of HD = 4 rows in the layer\'s chain, each with its biases, the requant in the epilogue', () => {
+    // One (head, q/k/v) call, linear_chain(4 rows, K = 8): 2 tiles of PE 2, a tile K / SIMD =
+    //   2 blocks x BLOCK_WORDS 1 = 2 words; its tile 0 arrived during the job before it, so 2
+    //   mac_engine jobs: tile 0's 9 tokens x 2 blocks = 18 steps while tile 1 streams in, tile
+    //   1's 18 steps while the next product's tile 0 does (k's or v's from DDR, 2 words; after
+    //   v the first Q.K^T's, packed from Kh: HD_K / SIMD = 1 word). Only the layer's first q
+    //   tile loads alone (a job of 2 words). The head's last P.V job reads the next head's q
+    //   tile (the attention core's op).
+    //   MAC_STEPS: 2 + 2 heads x 3 calls x 36 = 218 iterations, 1 + 12 jobs of depth 36: 686.
+    //   WEIGHT_READ (beside MAC_STEPS, which takes its words): its starts pay the round trip
+    //   65: the first tile, then per head 5 (2 per q and k call, 1 for v): 11 x 65 = 715.
+    //   ONCHIP_READ: the first Q.K^T tile per head, depth 3: 6. ENGINE_TILES one
+    //   non-pipelined iteration (2) per job: 26.
+    // load_vec32(4) before each call: 4 x 4 + 65 = 81, 6 calls: 486. Total 1919.
+    const expected = 218 + 13 * MAC + 11 * (AXI + 1) + 2 * 3 + 13 * LOOP + 6 * vec32(4);
+    expect(expected).toBe(1919);
     const q = layer('blocks.0.attn.qkv');
-    expect(q.cycles).toBe(6 * perCall);
+    expect(q.cycles).toBe(expected);
     expect(q.overlap).toBe('ping-pong');
-    // Bytes: 2 tiles x 32 B + 4 bias words x 16 B = 128 per call, 6 calls.
-    expect(q.ddr_read_bytes).toBe(6 * 128);
+    // Bytes: 6 calls x 2 tiles x 32 B, less head 1's first q tile (the core's), + 24 bias words x 16 B.
+    expect(q.ddr_read_bytes).toBe(6 * 2 * 32 - 32 + 24 * 16);
+    expect(layer('blocks.0.attn.core').ddr_read_bytes).toBe(32);
     expect(q.roofline.compute_bound_cycles).toBe(Math.round((9 * 24 * 8) / 8)); // MACs / (PE x SIMD)
     expect(q.roofline.bound).toBe('compute');
   });
@@ -126,25 +131,26 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
 
   it('attention: per head and key tile, Q.K^T and P.V on the engine with the softmax in their epilogues, then the divides', () => {
     // Key tiles of lcm(PE 2, SIMD 4) = 4 rounded up to 8 keys: 2 tiles over 9 keys, the last
-    // holding 1 key; HD 4 is HD_K = 4 (SIMD) and HD_R = 4 (PE); BLOCK_WORDS 1. Per head, one
-    // chain of four products [rows, K] (tiles of PE 2, steps 9 tokens x K / SIMD, words K / SIMD):
+    // holding 1 key; HD 4 is HD_K = 4 (SIMD) and HD_R = 4 (PE); BLOCK_WORDS 1. Per head, four
+    // products [rows, K] of the layer's chain (tiles of PE 2, steps 9 tokens x K / SIMD,
+    // words K / SIMD), the first one's tile 0 packed during v's last job (attn.qkv):
     //   Q.K^T of tile 0 [8, 4]: 4 row tiles, 9 steps, 1 word; P.V of tile 0 [4, 8]: 2 tiles,
     //   18 steps, 2 words; Q.K^T of tile 1 (its 1 key: 2 rows) [2, 4]: 1 tile, 9 steps, 1 word;
     //   P.V of tile 1 (4 columns) [4, 4]: 2 tiles, 9 steps, 1 word.
-    // MAC_STEPS: the load-only job (1 word), then a job per row tile of max(steps, the next
-    //   tile's words) (each load fits in its job's steps): 1 + 4 x 9 + 2 x 18 + 9 + 2 x 9 = 100
-    //   iterations in 1 + 4 + 2 + 1 + 2 = 10 jobs: 100 + 10 x 36 = 460. ONCHIP_READ (beside
-    //   MAC_STEPS): every job but the head's last loads: 9 starts of depth 3: 27. Scores, their
-    //   maximum and the row factor, the P words and the o, l updates: epilogue and input lanes.
-    // 2 heads x 487 = 974. ATT_OUT per head: 9 x 4 divides on QKV_LANES = gcd(PASS_LANES 2,
+    // MAC_STEPS: a job per row tile of max(steps, the next tile's words) (each load fits in
+    //   its job's steps): 4 x 9 + 2 x 18 + 9 + 2 x 9 = 99 iterations in 9 jobs: 99 + 9 x 36 =
+    //   423. ONCHIP_READ (beside MAC_STEPS): every job but the last loads on chip: 8 starts of
+    //   depth 3: 24. Head 0's last job reads head 1's first q tile from DDR: one WEIGHT_READ
+    //   start, 65. Scores, maximum and factor, P words, o and l: epilogue and input lanes.
+    // 2 x 447 + 65 = 959. ATT_OUT per head: 9 x 4 divides on QKV_LANES = gcd(PASS_LANES 2,
     // HD 4) = 2 lanes, 18 iterations, depth 68 + 2: 2 x 88 = 176. Control: one iteration per
-    // job (ONCHIP_TILES; 2 x 10) and ATT_TILES one per (head, tile) (4): 24 x 2 = 48.
-    // Total 1198.
-    const perHead = 100 + 10 * MAC + 9 * 3;
-    expect(perHead).toBe(487);
+    // job (ONCHIP_TILES; 2 x 9) and ATT_TILES one per (head, tile) (4): 22 x 2 = 44.
+    // Total 1179.
+    const perHead = 99 + 9 * MAC + 8 * 3;
+    expect(perHead).toBe(447);
     const a = layer('blocks.0.attn.core');
-    expect(a.cycles).toBe(2 * perHead + 2 * (18 + DIV + 2) + (20 + 4) * LOOP);
-    expect(a.cycles).toBe(1198);
+    expect(a.cycles).toBe(2 * perHead + (AXI + 1) + 2 * (18 + DIV + 2) + (18 + 4) * LOOP);
+    expect(a.cycles).toBe(1179);
     expect(a.macs_per_cycle).toBe(8); // the engine: PE 2 x SIMD 4
   });
 

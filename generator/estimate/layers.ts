@@ -86,7 +86,7 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
     case 'linear': {
       if (task) return as('linear', 'ping-pong', engineMacs(hw));
       if (l.name.endsWith('attn.proj')) return as('linear', 'ping-pong', engineMacs(hw), 'requant and residual into X in the epilogue');
-      if (l.name.endsWith('attn.qkv')) return as('linear', 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows (each starts with an unoverlapped tile load)`);
+      if (l.name.endsWith('attn.qkv')) return as('linear', 'ping-pong', engineMacs(hw), `per head: q, k, v as 3 calls of ${s.hd} rows; the layer's calls and attention products one chain (each product's first tile loads during the job before it; only the layer's first q tile alone)`);
       const dense = s.dense!;
       if (l.name.endsWith('mlp.fc1')) return as('linear', 'ping-pong', engineMacs(hw), `${dense.tiles} hidden tiles of TH = ${dense.tile}, requant and GELU into H in the epilogue`);
       return as('linear', 'ping-pong', engineMacs(hw), `partial sums of ${dense.tiles} hidden tiles into ACC; the last tile's epilogue requantizes and adds the residual into X`);

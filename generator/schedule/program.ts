@@ -76,6 +76,13 @@ export function elemReaderWords(first: number, n: number): number {
   return Math.max(1, Math.ceil(((first % 8) + n) / 8));
 }
 
+/** Words of a weight tile a job loads, and whether the weight reader packs them on chip. */
+interface TileWords {
+  words: number;
+  onchip: boolean;
+}
+const NO_TILE: TileWords = { words: 0, onchip: false };
+
 /**
  * The kernel functions of src/m3vit_top.cpp and src/kernels/*.h, each adding to the op being counted what its
  * pipelined loops iterate and what it moves on the bus. Mirrors the C++ function of the same
@@ -109,19 +116,34 @@ class KernelCounts {
     this.cur.loop('VEC16_LOAD', n);
     this.cur.word('gmem_w.read', elemReaderWords(0, n));
   }
-  /** linear_engine: a mac_engine job that only loads tile 0 (MAC_STEPS runs once per arriving
-   * word), then one per tile: max(its compute steps, the next tile's words) MAC_STEPS while
-   * WEIGHT_READ streams that tile; every tile's words read once. */
-  linearEngine(rows: number, k: number, tokens: number): void {
+  /** One mac_engine job of a linear product: `steps` MAC steps while the next tile's `load`
+   * words arrive (MAC_STEPS takes one per iteration): from DDR (WEIGHT_READ) or packed from
+   * Kh / Vh (ONCHIP_READ). */
+  private engineJob(steps: number, load: TileWords): void {
+    this.cur.loop('MAC_STEPS', Math.max(steps, load.words), 1);
+    if (load.words === 0) return;
+    if (load.onchip) {
+      this.cur.loop('ONCHIP_READ', load.words, 1);
+    } else {
+      this.cur.loop('WEIGHT_READ', load.words, 1);
+      this.cur.word('gmem_w.read', load.words);
+    }
+  }
+  /** A product of a chain ([rows][k] against `tokens` rows, tile 0 already in): a job per row
+   * tile, each loading the next tile, its own or, after the last, `next`. */
+  private chainProduct(rows: number, k: number, tokens: number, onchip: boolean, next: TileWords): void {
     const tiles = rows / this.s.pe;
-    const kb = k / this.s.simd;
-    const tileWords = kb * this.s.blockWords;
-    // tiles + 1 mac_engine jobs (the load-only first one, then one per tile), each starting
-    // MAC_STEPS once; all but the last read a tile (WEIGHT_READ starts).
-    this.cur.loop('WEIGHT_READ', tiles * tileWords, tiles);
-    this.cur.word('gmem_w.read', tiles * tileWords);
-    const steps = tokens * kb;
-    this.cur.loop('MAC_STEPS', tileWords + (tiles - 1) * Math.max(steps, tileWords) + steps, tiles + 1);
+    const own = { words: (k / this.s.simd) * this.s.blockWords, onchip };
+    for (let t = 0; t < tiles; t++) this.engineJob(tokens * (k / this.s.simd), t + 1 < tiles ? own : next);
+  }
+  /** linear_engine: a mac_engine job that only loads tile 0, then the product alone. */
+  linearEngine(rows: number, k: number, tokens: number): void {
+    this.engineJob(0, this.ddrTile(k));
+    this.chainProduct(rows, k, tokens, false, NO_TILE);
+  }
+  /** A row tile's words of a [.][k] matrix read from DDR. */
+  private ddrTile(k: number): TileWords {
+    return { words: (k / this.s.simd) * this.s.blockWords, onchip: false };
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
@@ -184,43 +206,30 @@ class KernelCounts {
     this.cur.word('gmem_w.read', N * elemReaderWords(0, D));
     this.flatPass('TOKENS', N, D, this.s.patchEmbed.tokenLanes);
   }
-  qkv(): void {
-    const { heads, hd, D, N } = this.s;
-    for (let i = 0; i < heads * 3; i++) {
-      this.loadVec32(hd);
-      this.linearEngine(hd, D, N); // the requant into Qh / Kh / Vh: the jobs' epilogue
-    }
-  }
   /**
-   * One head's attention products on the engine (onchip_engine), `products` in order as
-   * [rows, K]: a load-only job packs the first product's tile 0 (ONCHIP_READ, no bus words),
-   * then every row tile's job computes while the weight reader packs the next tile, the
-   * next product's tile 0 after a product's last tile, nothing after the head's last.
+   * attention(): per head the q, k, v calls (ops attn.qkv) and the key tiles' Q.K^T and P.V
+   * (attn.core), as one chain over the layer: only the layer's first q tile loads alone, each
+   * product's last job loads the next product's tile 0 (v's: the first Q.K^T's, packed from
+   * Kh; the head's last P.V: the next head's q, from DDR); then each head's output.
    */
-  onchipChain(products: Array<[number, number]>, tokens: number): void {
-    const { pe, simd, blockWords } = this.s;
-    const shapes = products.map(([rows, k]) => ({ tiles: rows / pe, steps: tokens * (k / simd), words: (k / simd) * blockWords }));
-    this.cur.loop('ONCHIP_READ', shapes[0].words, 1);
-    this.cur.loop('MAC_STEPS', shapes[0].words, 1);
-    shapes.forEach((p, i) => {
-      for (let t = 0; t < p.tiles; t++) {
-        const load = t + 1 < p.tiles ? p.words : (shapes[i + 1]?.words ?? 0);
-        this.cur.loop('MAC_STEPS', Math.max(p.steps, load), 1);
-        if (load > 0) this.cur.loop('ONCHIP_READ', load, 1);
-      }
-    });
-  }
-  /** Per head: per key tile Q.K^T and P.V on the engine, chained (the online softmax in their
-   * epilogues and input lanes); then the head's output. */
-  attentionCore(): void {
-    const { heads, hd, N, attention: a } = this.s;
+  attention(qkvOp: string, coreOp: string): void {
+    const { heads, hd, D, N, attention: a } = this.s;
+    const qkvTile = this.ddrTile(D);
+    const qkTile = { words: (a.hdK / this.s.simd) * this.s.blockWords, onchip: true };
     for (let h = 0; h < heads; h++) {
-      const products: Array<[number, number]> = [];
+      this.op(qkvOp);
+      if (h === 0) this.engineJob(0, qkvTile);
+      for (let g = 0; g < 3; g++) {
+        this.loadVec32(hd);
+        this.chainProduct(hd, D, N, false, g < 2 ? qkvTile : qkTile); // requant into Qh / Kh / Vh: the epilogue
+      }
+      this.op(coreOp);
       for (let t = 0; t < a.tiles; t++) {
         const last = t === a.tiles - 1;
-        products.push([last ? a.lastRows : a.keyTile, a.hdK], [a.hdR, last ? a.lastCols : a.keyTile]);
+        const cols = last ? a.lastCols : a.keyTile;
+        this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, N, true, { words: (cols / this.s.simd) * this.s.blockWords, onchip: true });
+        this.chainProduct(a.hdR, cols, N, true, !last ? qkTile : h + 1 < heads ? qkvTile : NO_TILE);
       }
-      this.onchipChain(products, N);
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
     }
   }
@@ -419,10 +428,7 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
     const blk = (n: string): string => `blocks.${b}.${n}`;
     k.op(blk('norm1'));
     k.layerNorm(N);
-    k.op(blk('attn.qkv'));
-    k.qkv();
-    k.op(blk('attn.core'));
-    k.attentionCore();
+    k.attention(blk('attn.qkv'), blk('attn.core'));
     k.op(blk('attn.proj')); // with residual1 in its epilogue
     k.loadVec32(D);
     k.linearEngine(D, D, N);
