@@ -98,7 +98,7 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
     case 'residual_add':
       if (l.name.endsWith('residual1')) return fused(blk('attn.proj'), 'X + requant(proj) as proj leaves the array (the engine\'s epilogue)');
       if (!s.moe?.blocks.includes(l.block ?? -1)) return fused(blk('mlp.fc2'), 'X + requant(fc2) in the last hidden tile\'s epilogue');
-      return as('stream', 'none', 0, 'MOE_RES2: the combined MoE output saturated into Y and added into X');
+      return as('stream', 'none', 0, `MOE_RES2: the combined MoE output saturated into Y and added into X, ${s.resLanes} lanes`);
     case 'moe_gate':
       return as('linear', 'serial', engineMacs(hw), 'gate on the engine (logits requantized into Z in its epilogue), then top-k per token and the expert queues');
     case 'moe_experts': {

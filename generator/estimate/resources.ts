@@ -114,13 +114,14 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     ),
   );
 
-  // Element-wise passes (PASS_LANES lanes: the patch embedding's requant, the MoE residual,
-  // the tokens): linear_out / add_aligned are shifts and adds.
+  // Element-wise passes (PASS_LANES lanes: the patch embedding's requant, the tokens; the
+  // MoE residual's RES_LANES): linear_out / add_aligned / sat are shifts and adds.
   const passLanes = s.passLanes;
+  const lanes = 2 * passLanes + (moe ? s.resLanes : 0);
   units.push(
     unit(
-      `requant and residual passes (${passLanes} lane(s))`,
-      { LUT: passLanes * 3 * UNIT_LOGIC.requantLane.LUT, FF: passLanes * 3 * UNIT_LOGIC.requantLane.FF },
+      `requant and residual passes (${passLanes} lane(s)${moe ? `, MoE residual ${s.resLanes}` : ''})`,
+      { LUT: lanes * UNIT_LOGIC.requantLane.LUT, FF: lanes * UNIT_LOGIC.requantLane.FF },
       [],
     ),
   );

@@ -454,7 +454,7 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
         k.expertMajorExpected(expectedExpertStreaming(m.experts, m.topK, N, s.ws!.parts, 2 * expertJobSteps(s), expertBurstWords(s)));
       }
       k.op(blk('residual2'));
-      k.pass('MOE_RES2_COLS', N, D);
+      k.flatPass('MOE_RES2', N, D, s.resLanes);
     } else {
       const dense = s.dense!;
       // mlp.act in fc1's epilogue, residual2 in the last fc2 tile's.

@@ -144,6 +144,9 @@ export interface Schedule {
    * a pass reads and writes across the SIMD banks of X/Y (each lane carries the wide products
    * c * c, c * r and n * gamma). */
   lnLanes: number;
+  /** Lanes of the MoE residual (MOE_RES2): within one ACC word (PE) and across the SIMD banks
+   * of X and Y, up to RES_LANES_MAX. */
+  resLanes: number;
   /** Lanes of the q/k/v requant pass: gcd(passLanes, hd) (a divisor of SIMD: Qh, Kh have
    * SIMD banks, Vh qkvLanes on its columns). */
   qkvLanes: number;
@@ -292,6 +295,9 @@ export const PASS_LANES_MAX = 8;
  * no ACC word, so its lanes are not bound by PE or PASS_LANES; at 8 lanes the 25
  * LayerNorms took 150K cycles each on ViT-S (1025 tokens, D = 384): 12.5 ms of the backbone. */
 export const LN_LANES_MAX = 32;
+/** Most lanes of the MoE residual: a saturation and a shift-and-add each (no multiplier). At
+ * PASS_LANES (8) it took 1.1 ms of ViT-S's backbone (6 layers x 1025 x 384 / 8 cycles). */
+export const RES_LANES_MAX = 32;
 
 /** The attention's key tiles for a PE x SIMD engine (see Schedule.attention). */
 function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedule['attention'] {
@@ -495,6 +501,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     passLanes,
     geluLanes: moe || dense ? pe : 1, // the expert FC1 and dense fc1 epilogues' lanes
     lnLanes: largestDivisorAtMost(gcd(simd, D), LN_LANES_MAX),
+    resLanes: largestDivisorAtMost(gcd(pe, simd), RES_LANES_MAX),
     qkvLanes: gcd(passLanes, d.headDim),
     attention,
     N,
@@ -684,6 +691,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('BLOCK_WORDS', s.blockWords, 'words of one PE x SIMD weight block in the image');
   k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes');
   k('LN_LANES', s.lnLanes, 'elements per cycle of the LayerNorm passes');
+  k('RES_LANES', s.resLanes, 'elements per cycle of the MoE residual (MOE_RES2)');
   k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
   k('KEY_TILE', s.attention.keyTile, 'keys per attention tile (a multiple of PE and SIMD)');
   k('KEY_TILES', s.attention.tiles, 'key tiles over N_TOK keys');

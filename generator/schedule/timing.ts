@@ -134,7 +134,7 @@ export const LOOP_TIMING = {
   ROUTE_PREFIX: { ii: one, depth: () => 2, reason: 'the count register, the running start added (1), QSTART written (1)' },
   ROUTE_FILL: { ii: one, depth: () => 4, reason: 'CHOSEN and CGATE read (2), the expert\'s fill register picked and incremented (1), QTOK and QGATE written (1); the fills are registers, so consecutive slots of one expert carry no memory dependence and II=1 holds' },
   MOE_CLEAR_WORDS: { ii: one, depth: () => 2, reason: 'one ACC word written (address, write)' },
-  MOE_RES2_COLS: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of PASS_LANES lanes' },
+  MOE_RES2: { ii: one, depth: (_s, f) => f.elementwise, reason: 'saturation and residual add of RES_LANES lanes; one loop over every token' },
   LINEAR_HEAD_OUT: {
     ii: one,
     depth: (_s, f) => f.elementwise,
