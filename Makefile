@@ -2,7 +2,7 @@
 CONFIG ?= zcu104.json
 NPM ?= npm
 
-.PHONY: all build test typecheck generate csim clean
+.PHONY: all build test typecheck generate csim csim-vit-s clean
 
 all: build
 
@@ -32,6 +32,12 @@ CSIM_NAME = $(shell node -p "require(require('path').resolve('$(CONFIG)')).name"
 csim: build
 	node bin/m3vit-gen.js --config $(CONFIG) --out hls-out/$(CSIM_NAME)
 	$(MAKE) -C hls-out/$(CSIM_NAME) csim
+
+# The paper's ViT-S PASCAL-Context (configs/zcu104-vit-s-pascal.json) end to end, as a bench:
+# generate with --allow-overfit (it does not fit the ZCU104 yet) into a temporary folder,
+# compile and run its C simulation; wall seconds per stage (bench/csim-vit-s.sh).
+csim-vit-s: build
+	bash bench/csim-vit-s.sh
 
 clean:
 	rm -rf dist hls-out/*/ coverage
