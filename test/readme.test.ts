@@ -1,13 +1,15 @@
 /**
  * The README's figures against the code: the fit-check example is the estimator's current
- * output for the config the README builds, and every timing claim stands in the table that
- * bench/readme-timings.ts measures (one row per command), not in prose that goes stale.
+ * output for the config the README builds, the paper configs' latency rows are its current
+ * output for configs/, and every timing claim stands in the table that bench/readme-timings.ts
+ * measures (one row per command), not in prose that goes stale.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BEGIN, END } from '../bench/readme-timings';
 import { COMMANDS } from '../generator/cli';
+import { estimate } from '../generator/estimate/estimate';
 import { runEstimateStage } from '../generator/estimate/stage';
 import { loadProject } from '../generator/project';
 import { UserError } from '../generator/util/errors';
@@ -47,6 +49,16 @@ describe('README.md', () => {
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  it("the paper configs' backbone and head rows are what the current estimator gives them", () => {
+    const configs = ['configs/zcu104-vit-s-pascal.json', 'configs/zcu104-vit-s-nyud.json'];
+    const expected = configs.flatMap((cfg) => {
+      const p = loadProject(path.join(ROOT, cfg));
+      const est = estimate(p.ir, p.tasks, p.config);
+      return est.tasks.map((t) => `| \`${cfg}\` | ${t} | ${est.per_task[t].backbone_ms.toFixed(1)} | ${est.per_task[t].head_ms.toFixed(1)} |`);
+    });
+    expect(README.split('\n').filter((l) => l.startsWith('| `configs/zcu104-vit-s-'))).toEqual(expected);
   });
 
   const a = README.indexOf(BEGIN);
