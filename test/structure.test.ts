@@ -193,6 +193,7 @@ describe('DATAFLOW regions (UG1399 canonical form)', () => {
     ['SCALAR', 'declares m, not a channel'],
     ['INLINED_PROCESS', 'process consume is inlined'],
     ['FEEDBACK', 'channel s runs backwards'],
+    ['SHARED_GLOBAL', 'table is written by consume and used by produce: two processes share a memory that is not a channel of the region'],
   ])('%s breaks the form', (variant, message) => {
     const r = check('dataflow.cpp', variant);
     expect(r.violations.filter((v) => v.kind === 'dataflow-form').map((v) => v.message).join('\n')).toContain(message);

@@ -285,7 +285,6 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     attOut: sched.N * (sched.hd / sched.qkvLanes),
     onchipTiles: Math.max(sched.attention.keyTile, sched.attention.hdR) / sched.pe,
     onchipSteps: sched.N * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
-    onchipWordsMax: sched.blockWords * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
     experts: m?.experts ?? 0,
     expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
     stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),  };

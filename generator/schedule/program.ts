@@ -76,7 +76,8 @@ export function elemReaderWords(first: number, n: number): number {
   return Math.max(1, Math.ceil(((first % 8) + n) / 8));
 }
 
-/** Words of a weight tile a job loads, and whether the weight reader packs them on chip. */
+/** Words of a weight tile a job loads, and whether MAC_STEPS packs them on chip (Kh / Vh)
+ * rather than taking them from the weight reader's DDR burst. */
 interface TileWords {
   words: number;
   onchip: boolean;
@@ -118,16 +119,12 @@ class KernelCounts {
   }
   /** One mac_engine job of a linear product: `steps` MAC steps while the next tile's `load`
    * words arrive (MAC_STEPS takes one per iteration): from DDR (WEIGHT_READ) or packed from
-   * Kh / Vh (ONCHIP_READ). */
+   * Kh / Vh in MAC_STEPS itself. */
   private engineJob(steps: number, load: TileWords): void {
     this.cur.loop('MAC_STEPS', Math.max(steps, load.words), 1);
-    if (load.words === 0) return;
-    if (load.onchip) {
-      this.cur.loop('ONCHIP_READ', load.words, 1);
-    } else {
-      this.cur.loop('WEIGHT_READ', load.words, 1);
-      this.cur.word('gmem_w.read', load.words);
-    }
+    if (load.words === 0 || load.onchip) return;
+    this.cur.loop('WEIGHT_READ', load.words, 1);
+    this.cur.word('gmem_w.read', load.words);
   }
   /** A product of a chain ([rows][k] against `tokens` rows, tile 0 already in): a job per row
    * tile, each loading the next tile, its own or, after the last, `next`. */

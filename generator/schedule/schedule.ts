@@ -312,7 +312,7 @@ function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedu
 }
 
 /** Most block rows that 8 consecutive lanes of a PE x SIMD block's word span (lane = r *
- * SIMD + c): the rows of K or V that weight_reader reads in one cycle. */
+ * SIMD + c): the rows of K or V that mac_run's packer (onchip_word) reads in one cycle. */
 function rowsPerWord(pe: number, simd: number): number {
   let most = 1;
   for (let w = 0; w * 8 < pe * simd; w++) {
@@ -588,7 +588,7 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   act('A', 'attention output of all heads (engine input of proj)', [N, D], cyc(2, simd));
   // H: SIMD columns read (fc2's input) and PE written (fc1's epilogue) per cycle.
   if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, Math.min(D, Math.max(simd, pe))));
-  // Q rows: SIMD columns per cycle (the engine's input). K and V: weight_reader packs a block
+  // Q rows: SIMD columns per cycle (the engine's input). K and V: mac_run packs a block
   // word (8 lanes) per cycle from them, SIMD consecutive columns (K) or keys (V) of each of up
   // to rowsPerWord block rows; all three take PE columns per cycle from the qkv jobs' epilogue.
   const at = s.attention;

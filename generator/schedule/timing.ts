@@ -119,12 +119,6 @@ export const LOOP_TIMING = {
     reason: 'm_axi read round trip (a word of the positional embedding per 8 columns), requant and aligned add of TOKEN_LANES lanes (element-wise depth), X write (2); one loop over every token',
     bus: { role: 'weights', dir: 'read', words: (s) => s.patchEmbed.tokenLanes / 8 },
   },
-  ONCHIP_READ: {
-    ii: one,
-    depth: () => 3,
-    overlappedBy: 'MAC_STEPS',
-    reason: 'the attention\'s K or V packed into a block word (Kh / Vh reads 2, pack 1), beside MAC_STEPS in mac_engine\'s DATAFLOW region, which takes its words',
-  },
   ATT_OUT: { ii: one, depth: (_s, f) => f.div64 + 2, reason: 'softmax output: a divide per lane (QKV_LANES lanes, each taken at a 64-bit divider\'s latency), read and write (2)' },
   ROUTE_SCAN: {
     ii: one,

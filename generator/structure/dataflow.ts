@@ -3,7 +3,8 @@
  * function with `#pragma HLS dataflow` whose body holds only channel declarations (hls::stream
  * or arrays) and calls of process functions (not inlined), each call unconditional, every
  * channel written by one process and read by one later process (single producer, single
- * consumer, no feedback). Only then do the processes run concurrently, and only then may the
+ * consumer, no feedback), and no file-scope memory written by one process and touched by
+ * another (a channel the region does not declare). Only then do the processes run concurrently, and only then may the
  * estimate overlap them.
  */
 import { kids, stripCasts } from './ast';
@@ -40,11 +41,12 @@ function channelUse(fn: FunctionDef, paramId: string): { reads: boolean; writes:
         if (/^(write|write_nb|full|operator<<)$/.test(member.name ?? '')) use.writes = true;
       }
     }
-    if ((n.kind === 'BinaryOperator' || n.kind === 'CompoundAssignOperator') && /=$/.test(n.opcode ?? '') && !/^(==|!=|<=|>=)$/.test(n.opcode ?? '')) {
-      const [lhs, rhs] = kids(n);
-      if (lhs && refersToParam(lhs)) use.writes = true;
+    const assigned = assignment(n);
+    if (assigned) {
+      const [lhs, rhs] = assigned;
+      if (refersToParam(lhs)) use.writes = true;
       if (rhs) visit(rhs);
-      if (lhs) for (const c of kids(lhs)) visit(c);
+      for (const c of kids(lhs)) visit(c);
       return;
     }
     if (n.kind === 'ArraySubscriptExpr' && refersToParam(n)) use.reads = true;
@@ -52,6 +54,71 @@ function channelUse(fn: FunctionDef, paramId: string): { reads: boolean; writes:
   };
   visit(fn.body);
   return use;
+}
+
+/** The target and value of an assignment expression (built-in, or a class's operator= and
+ * compound assignments), else undefined. */
+function assignment(n: AstNode): [AstNode, AstNode | undefined] | undefined {
+  if ((n.kind === 'BinaryOperator' || n.kind === 'CompoundAssignOperator') && /=$/.test(n.opcode ?? '') && !/^(==|!=|<=|>=)$/.test(n.opcode ?? '')) {
+    const [lhs, rhs] = kids(n);
+    return lhs ? [lhs, rhs] : undefined;
+  }
+  if (n.kind === 'CXXOperatorCallExpr') {
+    const [callee, lhs, rhs] = kids(n);
+    const name = stripCasts(callee ?? {}).referencedDecl?.name ?? '';
+    if (lhs && /^operator([-+*/%&|^]|<<|>>)?=$/.test(name)) return [lhs, rhs];
+  }
+  return undefined;
+}
+
+/** Reads and writes of file-scope variables by `fn` and every function it calls (arguments
+ * bound to their parameters), keyed by the global's id. */
+function globalUse(program: Program, fn: FunctionDef, bound: Map<string, string>, depth = 0, out = new Map<string, { reads: boolean; writes: boolean }>()): Map<string, { reads: boolean; writes: boolean }> {
+  if (depth > 32) return out;
+  const globalOf = (id: string | undefined): string | undefined => {
+    if (!id) return undefined;
+    if (bound.has(id)) return bound.get(id);
+    return program.variables.get(id)?.fn === null ? id : undefined;
+  };
+  const base = (n: AstNode): string | undefined => {
+    let cur = stripCasts(n);
+    while (cur.kind === 'ArraySubscriptExpr' || cur.kind === 'MemberExpr') cur = stripCasts(kids(cur)[0] ?? {});
+    return cur.kind === 'DeclRefExpr' ? globalOf(cur.referencedDecl?.id) : undefined;
+  };
+  const mark = (id: string | undefined, what: 'reads' | 'writes'): void => {
+    if (!id) return;
+    const u = out.get(id) ?? { reads: false, writes: false };
+    u[what] = true;
+    out.set(id, u);
+  };
+  const visit = (n: AstNode): void => {
+    // An assignment: a built-in one, or operator= / op= of a class type (ap_int elements).
+    const assigned = assignment(n);
+    if (assigned) {
+      const [lhs, rhs] = assigned;
+      if (stripCasts(lhs).kind === 'ArraySubscriptExpr') mark(base(lhs), 'writes');
+      if (rhs) visit(rhs);
+      for (const c of kids(stripCasts(lhs))) visit(c);
+      return;
+    }
+    if (n.kind === 'ArraySubscriptExpr') mark(base(n), 'reads');
+    if (CALLS.has(n.kind ?? '')) {
+      const head = stripCasts(kids(n)[0] ?? {});
+      const callee = resolveFunction(program, head.kind === 'MemberExpr' ? head.referencedMemberDecl : head.referencedDecl?.id);
+      if (callee) {
+        const binds = new Map<string, string>();
+        kids(n).slice(1).forEach((a, k) => {
+          const g = globalOf(passedVariable(a) ?? undefined);
+          const param = callee.params[k]?.id;
+          if (g && param) binds.set(param, g);
+        });
+        globalUse(program, callee, binds, depth + 1, out);
+      }
+    }
+    for (const c of kids(n)) visit(c);
+  };
+  visit(fn.body);
+  return out;
 }
 
 export function dataflowRegions(program: Program, lines: LineIndex): { regions: DataflowRegion[]; violations: Violation[] } {
@@ -112,6 +179,20 @@ export function dataflowRegions(program: Program, lines: LineIndex): { regions: 
         bad(fn.node, `channel ${ch.name}: ${producers.length} producer(s) and ${consumers.length} consumer(s); one of each`);
       } else if (producers[0] >= consumers[0]) {
         bad(fn.node, `channel ${ch.name} runs backwards (read by ${calls[consumers[0]].callee.name} before ${calls[producers[0]].callee.name} writes it): feedback`);
+      }
+    }
+    // A file-scope array one process writes and another touches is a channel the region does
+    // not declare: the processes could not run concurrently (a memory written by one and read
+    // by the other in the same region is feedback unless it flows forward through the
+    // region's own channels).
+    const uses = calls.map((c) => globalUse(program, c.callee, new Map()));
+    const shared = new Set(uses.flatMap((u) => [...u.keys()]));
+    for (const id of shared) {
+      const writers = calls.filter((_, i) => uses[i].get(id)?.writes).map((c) => c.callee.name);
+      const users = calls.filter((_, i) => uses[i].has(id)).map((c) => c.callee.name);
+      if (writers.length > 0 && users.length > 1) {
+        const name = program.variables.get(id)?.node.name ?? id;
+        bad(fn.node, `${name} is written by ${writers.join(', ')} and used by ${users.filter((u) => !writers.includes(u) || writers.length > 1).join(', ')}: two processes share a memory that is not a channel of the region`);
       }
     }
     regions.push(out);
