@@ -130,17 +130,17 @@ class KernelCounts {
    * tile, each loading the next tile, its own or, after the last, `next`. */
   private chainProduct(rows: number, k: number, tokens: number, onchip: boolean, next: TileWords): void {
     const tiles = rows / this.s.pe;
-    const own = { words: (k / this.s.simd) * this.s.blockWords, onchip };
+    const own = this.rowTile(k, onchip);
     for (let t = 0; t < tiles; t++) this.engineJob(tokens * (k / this.s.simd), t + 1 < tiles ? own : next);
   }
   /** linear_engine: a mac_engine job that only loads tile 0, then the product alone. */
   linearEngine(rows: number, k: number, tokens: number): void {
-    this.engineJob(0, this.ddrTile(k));
+    this.engineJob(0, this.rowTile(k, false));
     this.chainProduct(rows, k, tokens, false, NO_TILE);
   }
-  /** A row tile's words of a [.][k] matrix read from DDR. */
-  private ddrTile(k: number): TileWords {
-    return { words: (k / this.s.simd) * this.s.blockWords, onchip: false };
+  /** A row tile's words of a [.][k] matrix (block_rows(PE, k)), from DDR or packed on chip. */
+  private rowTile(k: number, onchip: boolean): TileWords {
+    return { words: (k / this.s.simd) * this.s.blockWords, onchip };
   }
   layerNorm(rows: number): void {
     const steps = rows * (this.s.D / this.s.lnLanes);
@@ -211,8 +211,8 @@ class KernelCounts {
    */
   attention(qkvOp: string, coreOp: string): void {
     const { heads, hd, D, N, attention: a } = this.s;
-    const qkvTile = this.ddrTile(D);
-    const qkTile = { words: (a.hdK / this.s.simd) * this.s.blockWords, onchip: true };
+    const qkvTile = this.rowTile(D, false);
+    const qkTile = this.rowTile(a.hdK, true);
     for (let h = 0; h < heads; h++) {
       this.op(qkvOp);
       if (h === 0) this.engineJob(0, qkvTile);
@@ -224,7 +224,7 @@ class KernelCounts {
       for (let t = 0; t < a.tiles; t++) {
         const last = t === a.tiles - 1;
         const cols = last ? a.lastCols : a.keyTile;
-        this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, N, true, { words: (cols / this.s.simd) * this.s.blockWords, onchip: true });
+        this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, N, true, this.rowTile(cols, true));
         this.chainProduct(a.hdR, cols, N, true, !last ? qkTile : h + 1 < heads ? qkvTile : NO_TILE);
       }
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));

@@ -147,8 +147,8 @@ export interface Schedule {
   /** Lanes of the MoE residual (MOE_RES2): within one ACC word (PE) and across the SIMD banks
    * of X and Y, up to RES_LANES_MAX. */
   resLanes: number;
-  /** Lanes of the q/k/v requant pass: gcd(passLanes, hd) (a divisor of SIMD: Qh, Kh have
-   * SIMD banks, Vh qkvLanes on its columns). */
+  /** Lanes of the attention output (ATT_OUT: a pipelined o / l divider each, into A):
+   * gcd(passLanes, hd). (q, k, v are requantized in the engine's epilogue, PE per cycle.) */
   qkvLanes: number;
   /** Attention on the engine, in tiles of keys (the int reference's plan.attention.keyTile). */
   attention: {
@@ -692,7 +692,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('PASS_LANES', s.passLanes, 'elements per cycle of the element-wise passes');
   k('LN_LANES', s.lnLanes, 'elements per cycle of the LayerNorm passes');
   k('RES_LANES', s.resLanes, 'elements per cycle of the MoE residual (MOE_RES2)');
-  k('QKV_LANES', s.qkvLanes, 'elements per cycle of the q/k/v requant pass');
+  k('QKV_LANES', s.qkvLanes, 'elements per cycle of the attention output (ATT_OUT dividers)');
   k('KEY_TILE', s.attention.keyTile, 'keys per attention tile (a multiple of PE and SIMD)');
   k('KEY_TILES', s.attention.tiles, 'key tiles over N_TOK keys');
   k('KEY_ROWS_LAST', s.attention.lastRows, 'Q.K^T rows of the last key tile: its keys up to a multiple of PE');
