@@ -215,7 +215,7 @@ describe('config: schema violations', () => {
       '/board/colour: unknown field; allowed here: name, part, boardPart, resources, ddr, hpPorts, hpPortWidthBits, powerW',
     );
     expect(byPath('/extra')).toBe(
-      '/extra: unknown field; allowed here: $schema, name, model, output, board, clockMHz, numerics, parallelism, tasks, moe, preprocess, weights, seed, randomInit',
+      '/extra: unknown field; allowed here: $schema, name, model, output, board, clockMHz, numerics, parallelism, tasks, moe, activations, preprocess, weights, seed, randomInit',
     );
   });
 

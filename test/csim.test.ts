@@ -38,6 +38,8 @@ interface Case {
   asan?: boolean;
   /** Also build this one with g++ against the real headers (the matrix uses clang++ there). */
   gccVitis?: boolean;
+  /** Activations in DDR scratch, token tiles of this many rows (config activations). */
+  tokenTile?: number;
 }
 
 const twoTasks = smallSpec().tasks;
@@ -112,6 +114,17 @@ const CASES: Case[] = [
     simd: 4,
   },
   { name: 'dense', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, asan: true },
+  // Token-tiled activations (DDR-resident X, q/k/v, attention output): several token tiles and
+  // a short last one, a patch tile that splits a patch row (two tiles load its band).
+  { name: 'tiled', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, tokenTile: 5, asan: true },
+  // Rows that are not whole bus words (D 12, head dim 6) and one element per cycle (IO_LANES 1).
+  { name: 'tiledodd', spec: { ...smallSpec(), embedDim: 12, moe: undefined, image: { height: 8, width: 12 }, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 12 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }, pe: 2, simd: 3, tokenTile: 4 },
+  // Token-tiled MoE: gate and top-k per tile, experts over every token (rows gathered from
+  // DDR, terms stored per queue slot), the residual per tile; both schedulers, and expert
+  // groups of two tokens (blocks of two weight-store parts).
+  { name: 'tiledmoe', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, tokenTile: 5 },
+  { name: 'tiledtm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2, tokenTile: 6 },
+  { name: 'tiledpairs', spec: smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }), pe: 8, simd: 16, tokenTile: 4 },
   { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },
 ];
 
@@ -164,7 +177,7 @@ function expertBytes(out: string, block: number): number {
 
 describe.each(CASES)('csim $name', (c) => {
   it('is bit-exact with the reference on every run, output word and checkpointed layer', () => {
-    const cfg = writeProject(dir, c.spec, { name: c.name, pe: c.pe, simd: c.simd, scheduler: c.scheduler, cacheSlots: c.slots });
+    const cfg = writeProject(dir, c.spec, { name: c.name, pe: c.pe, simd: c.simd, scheduler: c.scheduler, cacheSlots: c.slots, tokenTile: c.tokenTile });
     const project = loadProject(cfg);
     generate(project, { force: false });
     const out = project.config.outDir;

@@ -82,11 +82,14 @@ describe('loop timing table vs the generated kernels', () => {
     return new Set(loops.keys());
   }
 
-  it('the default config (zcu104.json: MoE, dense blocks, two UpHeads) and a linear head: every label, its II, no extra entry', () => {
+  it('the default config (zcu104.json: MoE, dense blocks, two UpHeads), a linear head and token tiles: every label, its II, no extra entry', () => {
     const seen = check(path.join(ROOT, 'zcu104.json'), true);
     // The default config has no linear head: LINEAR_HEAD_OUT is in a small dense project's code.
     const linear = writeProject(dir, { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, { name: 'lt_linear', pe: 2, simd: 2 });
     for (const l of check(linear, false)) seen.add(l);
+    // The token-tiled loops (TILE_LOAD / STORE, TERM_LOAD / STORE) are in a DDR-activation project's code.
+    const tiled = writeProject(dir, smallSpec(), { name: 'lt_tiled', pe: 2, simd: 2, tokenTile: 5 });
+    for (const l of check(tiled, false)) seen.add(l);
     expect([...seen].sort()).toEqual(Object.keys(LOOP_TIMING).sort());
   });
 

@@ -9,7 +9,7 @@ import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import { UserError } from '../util/errors';
 import { readJsonFile } from '../util/json';
 import { packageFile } from '../util/package';
-import type { BuildConfig, CalibrationStatistic, HpPort, PreprocessConfig, RandomInit, Scheduler } from './types';
+import type { ActivationPlacement, BuildConfig, CalibrationStatistic, HpPort, PreprocessConfig, RandomInit, Scheduler } from './types';
 
 type SchemaNode = { [k: string]: unknown };
 
@@ -98,6 +98,10 @@ function resolveConfig(configFile: string, c: Record<string, any>, overrides: { 
     moe: {
       scheduler: (c.moe?.scheduler ?? 'expert-major') as Scheduler,
       expertCacheSlots: c.moe?.expertCacheSlots ?? 2,
+    },
+    activations: {
+      placement: (c.activations?.placement ?? 'auto') as ActivationPlacement,
+      ...(c.activations?.tokenTile !== undefined ? { tokenTile: c.activations.tokenTile as number } : {}),
     },
     weightsFile: c.weights !== undefined ? path.resolve(dir, c.weights) : undefined,
     preprocess: resolvePreprocess(c.preprocess ?? {}),

@@ -6,6 +6,7 @@
 export type HpPort = 'HPC0' | 'HPC1' | 'HP0' | 'HP1' | 'HP2' | 'HP3';
 export type Scheduler = 'expert-major' | 'token-major';
 export type RandomInit = 'm3vit' | 'exercise';
+export type ActivationPlacement = 'auto' | 'onchip' | 'ddr';
 
 export interface BoardResources {
   LUT: number;
@@ -70,6 +71,9 @@ export interface BuildConfig {
   /** Tasks to build; undefined means all tasks of the model. */
   tasks?: string[];
   moe: { scheduler: Scheduler; expertCacheSlots: number };
+  /** Where the backbone activations live (schema: "activations"); tokenTile only when given.
+   * Absent (configs built in code): auto. */
+  activations?: { placement: ActivationPlacement; tokenTile?: number };
   /** Absolute path of a weights file, when given. */
   weightsFile?: string;
   preprocess: PreprocessConfig;

@@ -255,9 +255,17 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     expertSteps: m ? ((m.hidden * sched.D) / (sched.pe * sched.simd)) * (sched.ws?.parts ?? 1) : 1,
     tokens: sched.N,
     kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
-    engineSteps: sched.N * (sched.kMax / sched.simd),
-    passRows: sched.N * (sched.D / sched.passLanes),
-    lnRows: sched.N * (sched.D / sched.lnLanes),
+    engineSteps: sched.actRows * (sched.kMax / sched.simd),
+    passRows: sched.actRows * (sched.D / sched.passLanes),
+    lnRows: sched.actRows * (sched.D / sched.lnLanes),
+    // Tiled activations: a tile's rows of X / A (TILE_LOAD, TILE_STORE) or a head's N rows of
+    // q, k, v, IO_LANES elements per iteration.
+    tokenLoop: (sched.tiled ? sched.tiled.rows + 1 : sched.N) * (sched.D / sched.patchEmbed.tokenLanes),
+    tokTile: sched.actRows,
+    routeScan: (sched.actRows + 1) * (m?.experts ?? 1) + (m?.topK ?? 1),
+    res2: sched.actRows * (sched.D / sched.resLanes),
+    termIo: (sched.ws?.parts ?? 1) * sched.D,
+    tileIo: Math.max(sched.actRows * sched.D, sched.N * sched.hd) / sched.patchEmbed.tokenLanes,
     // LINEAR_HEAD_OUT: every patch's channels of a linear-head task (the fewest and the most).
     linearHeadMin: sched.NP * Math.min(...linearChannels),
     linearHeadMax: sched.NP * Math.max(...linearChannels),
@@ -339,6 +347,7 @@ export function topView(inp: KernelInputs): object {
     // its experts through the engine's loader).
     partsLoad: (m !== undefined && m.scheduler === 'token-major') || sched.tasks.some((t) => t.head === 'uphead'),
     dense: sched.dense !== undefined,
+    tiled: sched.tiled !== undefined,
     uphead: sched.tasks.some((t) => t.head === 'uphead'),
     linearHead: sched.tasks.some((t) => t.head === 'linear'),
     buffers: sched.buffers.filter((b) => !b.rom).map((b) => ({

@@ -166,9 +166,8 @@ class KernelCounts {
    * token's weights; ROUTE_PREFIX, one step per expert; ROUTE_FILL, one per (token, rank)
    * slot; each entered once. */
   gateRouting(experts: number, topK: number): void {
-    this.cur.loop('ROUTE_SCAN', (this.s.N + 1) * experts + topK, 1);
-    this.cur.loop('ROUTE_PREFIX', experts, 1);
-    this.cur.loop('ROUTE_FILL', this.s.N * topK, 1);
+    this.routeScan(this.s.N, experts, topK);
+    this.routeQueues(experts, topK);
   }
   /** Writer16/Writer32: a word per full lane set, the partial last one at flush. */
   writer(ch: CsimChannel, elems: number, lanes: 8 | 4): void {
@@ -179,15 +178,7 @@ class KernelCounts {
     const { image: im, patchEmbed: pe } = this.s;
     for (let c = 0; c < pe.chunks; c++) {
       for (let gy = 0; gy < im.gridH; gy++) {
-        const band = im.patch * im.w;
-        if (pe.bandWords) {
-          // A word per iteration, read once.
-          this.cur.word('gmem_i.read', im.c * (band / 8));
-          this.cur.loop('BAND_PIXELS', im.c * (band / 8), im.c);
-        } else {
-          for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, band));
-          this.cur.loop('BAND_PIXELS', im.c * band, im.c);
-        }
+        this.band(gy);
         this.cur.loop('PATCH_GATHER', im.gridW * (pe.chunk / pe.gatherLanes), im.gridW);
       }
       this.linearEngine(this.s.D, pe.chunk, this.s.NP);
@@ -221,13 +212,111 @@ class KernelCounts {
         this.chainProduct(hd, D, N, false, g < 2 ? qkvTile : qkTile); // requant into Qh / Kh / Vh: the epilogue
       }
       this.op(coreOp);
-      for (let t = 0; t < a.tiles; t++) {
-        const last = t === a.tiles - 1;
-        const cols = last ? a.lastCols : a.keyTile;
-        this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, N, true, this.rowTile(cols, true));
-        this.chainProduct(a.hdR, cols, N, true, !last ? qkTile : h + 1 < heads ? qkvTile : NO_TILE);
-      }
+      this.keyTiles(h + 1 < heads ? qkvTile : NO_TILE);
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
+    }
+  }
+  /** load_rows / store_rows: `rows` rows of `cols` columns between scratch and an on-chip
+   * array, IO_LANES per iteration, a word per row's 8 columns (rows start a word). */
+  tileLoad(rows: number, cols: number): void {
+    this.cur.loop('TILE_LOAD', rows * (cols / this.s.patchEmbed.tokenLanes), 1);
+    this.cur.word('gmem_s.read', rows * Math.ceil(cols / 8));
+  }
+  tileStore(rows: number, cols: number): void {
+    this.cur.loop('TILE_STORE', rows * (cols / this.s.patchEmbed.tokenLanes), 1);
+    this.cur.word('gmem_s.write', rows * Math.ceil(cols / 8));
+  }
+  /** Token-tiled patch embedding (patch_embed.h, TILED): the patch bias and class token, then
+   * per tile of patches the chunks over the patch rows the tile touches, and TOKENS for the
+   * tile's tokens into XS. */
+  patchEmbedTiled(opPatch: string, opTokens: string): void {
+    const { image: im, patchEmbed: pe, D } = this.s;
+    const t = this.s.tiled!;
+    this.op(opTokens);
+    this.loadVec32(D);
+    this.loadVec16(D);
+    for (let i = 0, p0 = 0; i < t.patchTiles; i++, p0 += t.rows) {
+      const rows = i + 1 < t.patchTiles ? t.rows : t.patchLastRows;
+      this.op(opPatch);
+      for (let c = 0; c < pe.chunks; c++) {
+        for (let gy = 0; gy < im.gridH; gy++) {
+          const first = Math.max(gy * im.gridW, p0);
+          const end = Math.min((gy + 1) * im.gridW, p0 + rows);
+          if (end <= first) continue;
+          this.band(gy);
+          this.cur.loop('PATCH_GATHER', (end - first) * (pe.chunk / pe.gatherLanes), end - first);
+        }
+        this.linearEngine(D, pe.chunk, rows);
+      }
+      this.op(opTokens);
+      const tokens = i === 0 ? rows + 1 : rows;
+      this.cur.word('gmem_w.read', tokens * elemReaderWords(0, D));
+      this.flatPass('TOKENS', tokens, D, pe.tokenLanes);
+      this.cur.word('gmem_s.write', tokens * Math.ceil(D / 8));
+    }
+  }
+  /** load_band of patch row gy: a word of 8 pixels per iteration (rows of whole words), else
+   * a pixel per iteration through an ElemReader. */
+  private band(gy: number): void {
+    const im = this.s.image;
+    const band = im.patch * im.w;
+    if (this.s.patchEmbed.bandWords) {
+      this.cur.word('gmem_i.read', im.c * (band / 8));
+      this.cur.loop('BAND_PIXELS', im.c * (band / 8), im.c);
+    } else {
+      for (let ch = 0; ch < im.c; ch++) this.cur.word('gmem_i.read', elemReaderWords((ch * im.h + gy * im.patch) * im.w, band));
+      this.cur.loop('BAND_PIXELS', im.c * band, im.c);
+    }
+  }
+  /** attention_qkv_tile: one chain of every head's q, k, v calls over `rows` token rows,
+   * each head's three stored to QKVS. */
+  qkvTile(rows: number): void {
+    const { heads, hd, D } = this.s;
+    const qkvTile = this.rowTile(D, false);
+    this.engineJob(0, qkvTile);
+    for (let h = 0; h < heads; h++) {
+      for (let g = 0; g < 3; g++) {
+        this.loadVec32(hd);
+        this.chainProduct(hd, D, rows, false, h === heads - 1 && g === 2 ? NO_TILE : qkvTile);
+      }
+      for (let g = 0; g < 3; g++) this.tileStore(rows, hd);
+    }
+  }
+  /** attention_heads: per head its q, k, v from QKVS, the key tiles, its output into AS. */
+  attentionHeads(): void {
+    const { heads, hd, N, attention: a } = this.s;
+    const qkTile = this.rowTile(a.hdK, true);
+    for (let h = 0; h < heads; h++) {
+      for (let g = 0; g < 3; g++) this.tileLoad(N, hd);
+      this.engineJob(0, qkTile);
+      this.keyTiles(NO_TILE);
+      this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
+      this.cur.word('gmem_s.write', N * Math.ceil(hd / 8));
+    }
+  }
+  /** attention_core: Q.K^T then P.V per key tile, the last P.V loading `after`. */
+  private keyTiles(after: TileWords): void {
+    const { N, attention: a } = this.s;
+    const qkTile = this.rowTile(a.hdK, true);
+    for (let t = 0; t < a.tiles; t++) {
+      const last = t === a.tiles - 1;
+      const cols = last ? a.lastCols : a.keyTile;
+      this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, N, true, this.rowTile(cols, true));
+      this.chainProduct(a.hdR, cols, N, true, !last ? qkTile : after);
+    }
+  }
+  /** dense_mlp over `rows` token rows: per hidden tile fc1 (bias, then GELU into H in its
+   * epilogue) and fc2 (the last tile's bias; the residual in its epilogue). */
+  denseMlp(blk: (n: string) => string, rows: number): void {
+    const { D } = this.s;
+    const dense = this.s.dense!;
+    for (let j = 0; j < dense.tiles; j++) {
+      this.op(blk('mlp.fc1'));
+      this.loadVec32(dense.tile);
+      this.linearEngine(dense.tile, D, rows);
+      this.op(blk('mlp.fc2'));
+      if (j === dense.tiles - 1) this.loadVec32(D);
+      this.linearEngine(D, dense.tile, rows);
     }
   }
   /** load_parts: `count` blocks into the weight store, a word per iteration. */
@@ -243,9 +332,38 @@ class KernelCounts {
     this.loadVec32(this.s.D);
   }
   /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each (token-major:
-   * their loader reads nothing). */
-  expertGroup(): void {
+   * their loader reads nothing); token-tiled, the group's `n` rows gathered and terms stored. */
+  expertGroup(n = 1): void {
     this.cur.loop('MAC_STEPS', 2 * expertJobSteps(this.s), 2);
+    this.groupIo(n);
+  }
+  /** Token-tiled: gather_tokens (a load_rows of one YS row per token) and store_terms (the
+   * group's n ES rows in one loop) of an expert group of n tokens. */
+  private groupIo(n: number): void {
+    if (!this.s.tiled || n === 0) return;
+    const { D } = this.s;
+    this.cur.loop('TILE_LOAD', n * (D / this.s.patchEmbed.tokenLanes), n);
+    this.cur.word('gmem_s.read', n * Math.ceil(D / 8));
+    this.cur.loop('TERM_STORE', n * (D / this.slotLanes()), 1);
+    this.cur.word('gmem_s.write', n * Math.ceil(D / 4));
+  }
+  private slotLanes(): number {
+    const g = (a: number, b: number): number => (b === 0 ? a : g(b, a % b));
+    return g(this.s.patchEmbed.tokenLanes, 4);
+  }
+  /** add_terms: one ES row into an ACC row, SLOT_LANES per iteration. */
+  addTerms(count: number): void {
+    this.cur.loop('TERM_LOAD', count * (this.s.D / this.slotLanes()), count);
+    this.cur.word('gmem_s.read', count * Math.ceil(this.s.D / 4));
+  }
+  /** route_scan over `rows` tokens: a window of E steps per token and one more, then TOPK. */
+  routeScan(rows: number, experts: number, topK: number): void {
+    this.cur.loop('ROUTE_SCAN', (rows + 1) * experts + topK, 1);
+  }
+  /** route_queues: ROUTE_PREFIX, a step per expert; ROUTE_FILL, one per (token, rank) slot. */
+  routeQueues(experts: number, topK: number): void {
+    this.cur.loop('ROUTE_PREFIX', experts, 1);
+    this.cur.loop('ROUTE_FILL', this.s.N * topK, 1);
   }
   /** One engine job's slice of an expert's W1/W2 burst: `n` words through WEIGHT_READ. */
   private expertSlice(n: number): void {
@@ -279,6 +397,7 @@ class KernelCounts {
       let left = i + 1 < used.length ? W : 0;
       const groups = Math.ceil(q / this.s.ws!.parts);
       this.cur.loop('EXPERT_GROUP_TOKENS', groups * this.s.ws!.parts, groups);
+      for (let g = 0; g < groups; g++) this.groupIo(Math.min(this.s.ws!.parts, q - g * this.s.ws!.parts));
       for (let g = 0; g < 2 * groups; g++) {
         const n = Math.min(left, S);
         this.cur.loop('MAC_STEPS', S, 1);
@@ -300,6 +419,32 @@ class KernelCounts {
     this.cur.loop('WEIGHT_READ', e.used * W, e.loadingJobs);
     this.cur.word('gmem_w.read', e.used * W);
     this.cur.loop('MAC_STEPS', e.aloneWords, e.aloneJobs);
+    if (this.s.tiled) {
+      // Every (token, rank) slot's row gathered once and its terms stored once; a store per group.
+      const slots = this.s.N * this.s.moe!.topK;
+      const { D } = this.s;
+      this.cur.loop('TILE_LOAD', slots * (D / this.s.patchEmbed.tokenLanes), slots);
+      this.cur.word('gmem_s.read', slots * Math.ceil(D / 8));
+      this.cur.loop('TERM_STORE', slots * (D / this.slotLanes()), e.groups);
+      this.cur.word('gmem_s.write', slots * Math.ceil(D / 4));
+    }
+  }
+  /** The experts of MoE block b under either scheduler: the golden routing's queues, or the
+   * routing model's expectations (experts used, groups of BLOCK_PARTS tokens over
+   * Binomial(N, k / E) queues and the words their jobs have no steps for:
+   * generator/estimate/formulas.ts; token-major: expectedMisses cache misses). */
+  experts(b: number, routing: TaskRouting | undefined, expectedMisses: number | undefined): void {
+    const s = this.s;
+    const m = s.moe!;
+    const chosen = routing?.[b];
+    if (m.scheduler === 'token-major') {
+      if (chosen) this.tokenMajor(chosen);
+      else this.tokenMajorExpected(expectedMisses ?? 0, s.N * m.topK);
+    } else if (chosen) {
+      this.expertMajor(queueLengths(chosen, m.experts));
+    } else {
+      this.expertMajorExpected(expectedExpertStreaming(m.experts, m.topK, s.N, s.ws!.parts, 2 * expertJobSteps(s), expertBurstWords(s)));
+    }
   }
   /** token_major: tokens in order, a token's experts in rank order, an LRU cache of slots. */
   tokenMajor(chosen: number[][]): void {
@@ -368,6 +513,19 @@ class KernelCounts {
     this.cur.loop('UP_STEPS', h * 2 * steps, h * 2);
     this.cur.word('gmem_s.write', h * 2 * steps * (this.s.head.mapLanes / 8));
   }
+  /** uphead_stages: the conv3x3 / upsample stages, then conv1x1 and the output rows. */
+  upheadStages(task: TaskSchedule, head: (n: string) => string): void {
+    task.stages.forEach((sp, i) => {
+      this.op(head(`conv_${i}`));
+      this.conv3x3(task, sp);
+      if (sp.upsample) {
+        this.op(head(`up_${i}`));
+        this.upsample2x(sp.h, sp.w, task.upStride);
+      }
+    });
+    this.op(head(`conv_${task.stages.length}`));
+    this.conv1x1Out(task, head(`conv_${task.stages.length}`), head('up_out'));
+  }
   /** put_row: OUTROW[c] to elements e .. e + n - 1 of the result. */
   putRow(e: number, n: number): void {
     if (e % 8 === 0) {
@@ -415,6 +573,7 @@ class KernelCounts {
  */
 export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boolean, routing?: TaskRouting, expectedMisses?: number): ProgramCounters {
   const k = new KernelCounts(s);
+  if (s.tiled) return tiledProgram(k, s, task, gateShared, routing, expectedMisses);
   const { N, NP, D } = s;
   k.op('patch_embed');
   k.patchEmbed();
@@ -438,31 +597,11 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
       k.gateRouting(m.experts, m.topK);
       k.op(blk('mlp.experts'));
       k.pass('MOE_CLEAR_WORDS', N, D, s.pe);
-      const chosen = routing?.[b];
-      if (m.scheduler === 'token-major') {
-        if (chosen) k.tokenMajor(chosen);
-        else k.tokenMajorExpected(expectedMisses ?? 0, N * m.topK);
-      } else if (chosen) {
-        k.expertMajor(queueLengths(chosen, m.experts));
-      } else {
-        // The routing model's expectations: experts used, groups of BLOCK_PARTS tokens over
-        // Binomial(N, k / E) queues, and the words their jobs have no steps for
-        // (generator/estimate/formulas.ts).
-        k.expertMajorExpected(expectedExpertStreaming(m.experts, m.topK, N, s.ws!.parts, 2 * expertJobSteps(s), expertBurstWords(s)));
-      }
+      k.experts(b, routing, expectedMisses);
       k.op(blk('residual2'));
       k.flatPass('MOE_RES2', N, D, s.resLanes);
     } else {
-      const dense = s.dense!;
-      // mlp.act in fc1's epilogue, residual2 in the last fc2 tile's.
-      for (let j = 0; j < dense.tiles; j++) {
-        k.op(blk('mlp.fc1'));
-        k.loadVec32(dense.tile);
-        k.linearEngine(dense.tile, D, N);
-        k.op(blk('mlp.fc2'));
-        if (j === dense.tiles - 1) k.loadVec32(D);
-        k.linearEngine(D, dense.tile, N);
-      }
+      k.denseMlp(blk, N);
     }
   }
   const head = (n: string): string => `head.${task.name}.${n}`;
@@ -477,16 +616,92 @@ export function programCounters(s: Schedule, task: TaskSchedule, gateShared: boo
   } else {
     k.pass('UP_TOKENS_COLS', NP, s.head.dStride, 1);
     k.writer('gmem_s.write', NP * s.head.dStride, 8);
-    task.stages.forEach((sp, i) => {
-      k.op(head(`conv_${i}`));
-      k.conv3x3(task, sp);
-      if (sp.upsample) {
-        k.op(head(`up_${i}`));
-        k.upsample2x(sp.h, sp.w, task.upStride);
+    k.upheadStages(task, head);
+  }
+  return k.result();
+}
+
+/** The token-tiled program (m3vit_top.cpp with TILED; models without MoE blocks). */
+function tiledProgram(k: KernelCounts, s: Schedule, task: TaskSchedule, gateShared: boolean, routing: TaskRouting | undefined, expectedMisses: number | undefined): ProgramCounters {
+  const t = s.tiled!;
+  const { D, hd, heads } = s;
+  const tileRows = (i: number, tiles: number, last: number): number => (i + 1 < tiles ? t.rows : last);
+  k.patchEmbedTiled('patch_embed', 'cls_pos_embed');
+  const moeBlocks = s.moe?.blocks ?? [];
+  for (let b = 0; b < s.depth; b++) {
+    const isMoe = moeBlocks.includes(b);
+    const gateOp = `blocks.${b}.${gateShared ? 'mlp.gate' : `mlp.gate.${task.name}`}`;
+    const blk = (n: string): string => `blocks.${b}.${n}`;
+    for (let i = 0; i < t.tiles; i++) {
+      const rows = tileRows(i, t.tiles, t.lastRows);
+      k.op(blk('norm1'));
+      k.tileLoad(rows, D);
+      k.layerNorm(rows);
+      k.op(blk('attn.qkv'));
+      k.qkvTile(rows);
+    }
+    k.op(blk('attn.core'));
+    k.attentionHeads();
+    for (let i = 0; i < t.tiles; i++) {
+      const rows = tileRows(i, t.tiles, t.lastRows);
+      k.op(blk('attn.proj'));
+      k.tileLoad(rows, D);
+      for (let h = 0; h < heads; h++) k.tileLoad(rows, hd);
+      k.loadVec32(D);
+      k.linearEngine(D, D, rows);
+      k.op(blk('norm2'));
+      k.layerNorm(rows);
+      if (isMoe) {
+        const m = s.moe!;
+        k.op(gateOp);
+        k.linearEngine(m.gateRows, D, rows);
+        k.routeScan(rows, m.experts, m.topK);
+        k.tileStore(rows, D); // Y to YS
+        k.tileStore(rows, D); // X to XS
+        continue;
       }
-    });
-    k.op(head(`conv_${task.stages.length}`));
-    k.conv1x1Out(task, head(`conv_${task.stages.length}`), head('up_out'));
+      k.denseMlp(blk, rows);
+      k.tileStore(rows, D);
+    }
+    if (!isMoe) continue;
+    const m = s.moe!;
+    k.op(gateOp);
+    k.routeQueues(m.experts, m.topK);
+    k.op(blk('mlp.experts'));
+    k.experts(b, routing, expectedMisses);
+    for (let i = 0; i < t.tiles; i++) {
+      const rows = tileRows(i, t.tiles, t.lastRows);
+      k.op(blk('residual2'));
+      k.tileLoad(rows, D);
+      k.addTerms(rows * m.topK);
+      k.flatPass('MOE_RES2', rows, D, s.resLanes);
+      k.tileStore(rows, D);
+    }
+  }
+  const head = (n: string): string => `head.${task.name}.${n}`;
+  const linear = task.head === 'linear';
+  if (linear) {
+    k.op(head('linear'));
+    k.loadVec32(task.channelsPadded);
+  }
+  for (let i = 0; i < t.patchTiles; i++) {
+    const rows = tileRows(i, t.patchTiles, t.patchLastRows);
+    k.op(head('norm'));
+    k.tileLoad(rows, D);
+    k.layerNorm(rows);
+    if (linear) {
+      k.op(head('linear'));
+      k.linearEngine(task.channelsPadded, D, rows);
+      k.flatPass('LINEAR_HEAD_OUT', rows, task.channels, 1);
+    } else {
+      k.pass('UP_TOKENS_COLS', rows, s.head.dStride, 1);
+    }
+  }
+  if (linear) {
+    k.writer('gmem_o.write', s.NP * task.channels, 8);
+  } else {
+    k.writer('gmem_s.write', s.NP * s.head.dStride, 8);
+    k.upheadStages(task, head);
   }
   return k.result();
 }

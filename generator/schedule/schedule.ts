@@ -5,10 +5,11 @@
  * and tiles from it, and the testbench reads the scratch map. docs/architecture.md is the
  * prose of this file.
  */
-import type { BuildConfig, Scheduler } from '../config/types';
+import type { BoardResources, BuildConfig, Scheduler } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { checkParallelism, hasDenseBlock } from './parallelism';
 import { bindStorage } from './storage';
+import { UserError } from '../util/errors';
 import { attentionKeyTile } from '../numerics/plan';
 import { exp2TableValues, GELU_SEGMENTS } from '../numerics/tables';
 import { modelWidths, tableWidths } from '../numerics/widths';
@@ -103,6 +104,19 @@ export interface WeightStore {
   convBlocks: number;
 }
 
+/** Token tiles of the DDR-resident backbone (Schedule.tiled). */
+export interface TokenTiling {
+  /** Token rows per tile (TOK_TILE); the last tile has lastRows. */
+  rows: number;
+  tiles: number;
+  lastRows: number;
+  /** Patch embedding and the head work on the N_PATCH patch tokens in tiles of `rows`. */
+  patchTiles: number;
+  patchLastRows: number;
+  /** Why: 'config' (placement ddr) or 'budget' (auto: the on-chip activations do not fit). */
+  reason: 'config' | 'budget';
+}
+
 export interface BufferSpec {
   /** C++ name in m3vit_top.cpp. */
   name: string;
@@ -192,6 +206,14 @@ export interface Schedule {
     tokenLanes: number;
   };
   dense?: { hidden: number; tile: number; tiles: number };
+  /** Backbone activations in DDR scratch (config `activations`), worked on in token tiles:
+   * the residual stream X in scratch (XS), each block's q, k and v (QKVS) and attention output
+   * (AS) too; on chip only a token tile of X, Y, A, H and ACC, and one head's Q, K, V for
+   * the attention over all keys. Undefined: every activation on chip. */
+  tiled?: TokenTiling;
+  /** Rows of the on-chip activation arrays X, Y, A, H, ACC, LN_MU, LN_R (ACT_ROWS): N, or
+   * the token tile. */
+  actRows: number;
   moe?: {
     experts: number;
     topK: number;
@@ -240,6 +262,17 @@ export interface Schedule {
     mapWords: number;
     mapA: number;
     mapB: number;
+    /** Token-tiled activations (0 when on chip): XS [N][row_words(D)] the residual stream;
+     * QKVS [HEADS][3][N][row_words(HD)] q, k, v of every head; AS [HEADS][N][row_words(HD)]
+     * the attention output. Rows start a word. */
+    xs: number;
+    qkvs: number;
+    as: number;
+    /** MoE blocks, tiled: YS [N][row_words(D)] the LayerNorm-2 output the experts gather
+     * their tokens from; ES [N * TOPK][words32(D)] the combine term of every (token, rank)
+     * slot, int32 lanes, rows in queue order. */
+    ys: number;
+    es: number;
     dumpBase: number;
     dumps: DumpEntry[];
     totalWords: number;
@@ -445,7 +478,67 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     strideMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cinStride, t.upStride)))),
   };
 
-  // Scratch: two feature-map regions (padded channel strides), then the debug dumps.
+  const passLanes = largestDivisorAtMost(gcd(pe, simd), PASS_LANES_MAX);
+  const sched: Schedule = {
+    pe,
+    simd,
+    blockWords,
+    passLanes,
+    geluLanes: moe || dense ? pe : 1, // the expert FC1 and dense fc1 epilogues' lanes
+    lnLanes: largestDivisorAtMost(gcd(simd, D), LN_LANES_MAX),
+    resLanes: largestDivisorAtMost(gcd(pe, simd), RES_LANES_MAX),
+    qkvLanes: gcd(passLanes, d.headDim),
+    attention,
+    N,
+    NP: d.patches,
+    D,
+    heads: d.heads,
+    hd: d.headDim,
+    depth: d.depth,
+    image: { c: d.inChannels, h: d.imageH, w: d.imageW, patch: d.patch, gridH: d.gridH, gridW: d.gridW },
+    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch), tokenLanes: gcd(passLanes, LANES16) },
+    dense,
+    moe,
+    accCols,
+    biasRows,
+    kMax: Math.max(D, head.any ? head.chMax : 0),
+    ws,
+    tasks: taskScheds,
+    head,
+    actRows: N,
+    scratch: scratchMap(d, moe, taskScheds, false),
+    buffers: [],
+    constants: [],
+  };
+  const widths = modelWidths({ keys: N, dim: D, actBits: bits.activationBits, eps: d.layerNormEps });
+  const build = (): BufferSpec[] => buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits, { softmaxOut: widths.softmaxOutBits, softmaxSum: widths.softmaxSumBits, prob: tableWidths().probBits });
+  sched.buffers = build();
+  const placement = config.activations?.placement ?? 'auto';
+  const overBudget = activationBytes(sched.buffers) > onchipBudgetBytes(config.board.resources);
+  if (placement === 'ddr' || (placement === 'auto' && overBudget)) {
+    // An expert group's tokens are gathered into Y rows and its terms staged in ACC rows: a
+    // tile holds at least BLOCK_PARTS rows.
+    const parts = sched.ws?.parts ?? 1;
+    const given = config.activations?.tokenTile;
+    if (given !== undefined && given < parts && moe) {
+      throw new UserError(config.configFile, [`/activations/tokenTile: ${given} rows is fewer than the ${parts} tokens an expert group gathers (BLOCK_PARTS at PE ${pe} x SIMD ${simd}); use at least ${parts}`]);
+    }
+    sched.tiled = tokenTiling(N, d.patches, Math.max(blockWords, parts), given, placement === 'ddr' ? 'config' : 'budget');
+    sched.actRows = sched.tiled.rows;
+    sched.scratch = scratchMap(d, moe, taskScheds, true);
+    sched.buffers = build();
+  }
+  bindStorage(sched.buffers, config.board.resources);
+  sched.constants = constants(sched);
+  return sched;
+}
+
+/** Scratch: two feature-map regions (padded channel strides), the token-tiled activations
+ * (when tiled), then the debug dumps. */
+function scratchMap(d: ModelIR['dims'], moe: Schedule['moe'], taskScheds: TaskSchedule[], tiled: boolean): Schedule['scratch'] {
+  const N = d.tokens;
+  const D = d.embedDim;
+  const ups = taskScheds.filter((t) => t.head === 'uphead');
   let mapElems = 0;
   for (const t of ups) {
     for (const s of t.stages) {
@@ -453,8 +546,20 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     }
   }
   const mapWords = words16(mapElems);
-  const dumps: DumpEntry[] = [];
   let at = 2 * mapWords;
+  const region = (words: number): number => {
+    const start = at;
+    at += tiled ? words : 0;
+    return tiled ? start : 0;
+  };
+  const xs = region(N * words16(D));
+  const qkvs = region(d.heads * 3 * N * words16(d.headDim));
+  const as = region(d.heads * N * words16(d.headDim));
+  // Rows the experts address by token or slot index: a power-of-two stride, so the address
+  // is a shift (no multiplier); the loads read only the row's words.
+  const ys = region(moe ? N * pow2AtLeast(words16(D)) : 0);
+  const es = region(moe ? N * moe.topK * pow2AtLeast(words32(D)) : 0);
+  const dumps: DumpEntry[] = [];
   const dumpBase = at;
   const dump = (name: string, shape: number[], layout: DumpLayout, lanes: 16 | 32 = 16, task?: string): void => {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -491,44 +596,41 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     }
     headEnd = Math.max(headEnd, at);
   }
-  const scratch = { mapWords, mapA: 0, mapB: mapWords, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
+  return { mapWords, mapA: 0, mapB: mapWords, xs, qkvs, as, ys, es, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
+}
 
-  const passLanes = largestDivisorAtMost(gcd(pe, simd), PASS_LANES_MAX);
-  const sched: Schedule = {
-    pe,
-    simd,
-    blockWords,
-    passLanes,
-    geluLanes: moe || dense ? pe : 1, // the expert FC1 and dense fc1 epilogues' lanes
-    lnLanes: largestDivisorAtMost(gcd(simd, D), LN_LANES_MAX),
-    resLanes: largestDivisorAtMost(gcd(pe, simd), RES_LANES_MAX),
-    qkvLanes: gcd(passLanes, d.headDim),
-    attention,
-    N,
-    NP: d.patches,
-    D,
-    heads: d.heads,
-    hd: d.headDim,
-    depth: d.depth,
-    image: { c: d.inChannels, h: d.imageH, w: d.imageW, patch: d.patch, gridH: d.gridH, gridW: d.gridW },
-    patchEmbed: { ...patchEmbedChunks, bandWords: d.imageW % 8 === 0, gatherLanes: gcd(passLanes, d.patch), tokenLanes: gcd(passLanes, LANES16) },
-    dense,
-    moe,
-    accCols,
-    biasRows,
-    kMax: Math.max(D, head.any ? head.chMax : 0),
-    ws,
-    tasks: taskScheds,
-    head,
-    scratch,
-    buffers: [],
-    constants: [],
-  };
-  const widths = modelWidths({ keys: N, dim: D, actBits: bits.activationBits, eps: d.layerNormEps });
-  sched.buffers = buffers(sched, bits.weightBits, bits.biasBits, bits.activationBits, bits.accumulatorBits, { softmaxOut: widths.softmaxOutBits, softmaxSum: widths.softmaxSumBits, prob: tableWidths().probBits });
-  bindStorage(sched.buffers, config.board.resources);
-  sched.constants = constants(sched);
-  return sched;
+/** The smallest power of two >= n. */
+export function pow2AtLeast(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Bytes of the on-chip activation arrays (group 'activations'). */
+export function activationBytes(buffers: BufferSpec[]): number {
+  return buffers.filter((b) => b.group === 'activations').reduce((a, b) => a + (b.dims.reduce((x, y) => x * y, 1) * b.elemBits * b.copies) / 8, 0);
+}
+/** Bytes of the board's BRAM and URAM (18 Kib and 288 Kib blocks). */
+export function onchipBudgetBytes(r: Pick<BoardResources, 'BRAM_18K' | 'URAM'>): number {
+  return (r.BRAM_18K * 18 * 1024 + r.URAM * 288 * 1024) / 8;
+}
+
+/**
+ * Token tiles of the DDR-resident backbone: `rows` given, or the fewest equal tiles of at
+ * least `minRows` (BLOCK_WORDS: a weight tile's burst of (K / SIMD) * BLOCK_WORDS words is
+ * then covered by its T * K / SIMD MAC steps, so re-streaming the weights per token tile
+ * keeps the linear layers compute-bound).
+ */
+export function tokenTiling(N: number, NP: number, minRows: number, rows: number | undefined, reason: TokenTiling['reason']): TokenTiling {
+  let T = rows ?? 0;
+  if (!rows) {
+    const tiles = Math.max(1, Math.floor(N / Math.max(1, minRows)));
+    T = Math.ceil(N / tiles);
+  }
+  T = Math.min(T, N);
+  const tiles = Math.ceil(N / T);
+  const patchTiles = Math.ceil(NP / T);
+  return { rows: T, tiles, lastRows: N - (tiles - 1) * T, patchTiles, patchLastRows: NP - (patchTiles - 1) * T, reason };
 }
 
 /** The weight store's geometry (see WeightStore); undefined when nothing uses it (no MoE
@@ -579,15 +681,17 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     out.push({ storage: 'auto', copies: 1, reshape: [], ...b });
   };
   const { N, D, pe, simd } = s;
+  // Token rows of the activation arrays: all N on chip, a token tile when tiled.
+  const R = s.actRows;
   const act = (name: string, purpose: string, dims: number[], partition: BufferSpec['partition']): void =>
     add({ name, purpose, group: 'activations', dims, elemBits: aBits, cType: 'act_t', partition, weights: false });
   // X: SIMD banks (LayerNorm's and the passes' lanes), at least PE (a residual job's epilogue
   // reads and writes PE columns per cycle).
-  act('X', 'residual stream', [N, D], cyc(2, Math.min(D, Math.max(simd, pe))));
-  act('Y', 'LayerNorm output, patch chunks (engine input)', [N, D], cyc(2, simd));
-  act('A', 'attention output of all heads (engine input of proj)', [N, D], cyc(2, simd));
+  act('X', s.tiled ? 'residual stream, one token tile (the stream is XS in scratch)' : 'residual stream', [R, D], cyc(2, Math.min(D, Math.max(simd, pe))));
+  act('Y', 'LayerNorm output, patch chunks (engine input)', [R, D], cyc(2, simd));
+  act('A', s.tiled ? 'attention output of all heads for one token tile (engine input of proj; loaded from AS)' : 'attention output of all heads (engine input of proj)', [R, D], cyc(2, simd));
   // H: SIMD columns read (fc2's input) and PE written (fc1's epilogue) per cycle.
-  if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [N, D], cyc(2, Math.min(D, Math.max(simd, pe))));
+  if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [R, D], cyc(2, Math.min(D, Math.max(simd, pe))));
   // Q rows: SIMD columns per cycle (the engine's input). K and V: mac_run packs a block
   // word (8 lanes) per cycle from them, SIMD consecutive columns (K) or keys (V) of each of up
   // to rowsPerWord block rows; all three take PE columns per cycle from the qkv jobs' epilogue.
@@ -616,7 +720,7 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
   // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
-  add({ name: 'ACC', purpose: 'exact sums of patch-embed, dense fc2 tiles, the MoE combine and the linear head, PE per word', group: 'activations', dims: [N, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
+  add({ name: 'ACC', purpose: 'exact sums of patch-embed, dense fc2 tiles, the MoE combine and the linear head, PE per word', group: 'activations', dims: [R, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
   // Columns: 8 written per cycle (a bus word of pixels), gatherLanes read per cycle.
   const bandLanes = Math.max(s.patchEmbed.bandWords ? 8 : 1, s.patchEmbed.gatherLanes);
   add({ name: 'BAND', purpose: 'one band of P image rows (patch gather)', group: 'small', dims: [s.image.c, s.image.patch, s.image.w], elemBits: aBits, cType: 'act_t', partition: cyc(3, bandLanes), weights: false });
@@ -627,19 +731,20 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   add({ name: 'BIAS', purpose: 'biases of one engine call or conv', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
   add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: cyc(1, s.lnLanes), weights: true });
   add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: cyc(1, s.lnLanes), weights: true });
-  add({ name: 'LN_MU', purpose: 'LayerNorm: each row\'s sum, then its mean', group: 'small', dims: [N], elemBits: 64, cType: 'i64', partition: [], weights: false });
-  add({ name: 'LN_R', purpose: 'LayerNorm: each row\'s sum of squares, then its reciprocal square root', group: 'small', dims: [N], elemBits: 64, cType: 'i64', partition: [], weights: false });
+  add({ name: 'LN_MU', purpose: 'LayerNorm: each row\'s sum, then its mean', group: 'small', dims: [R], elemBits: 64, cType: 'i64', partition: [], weights: false });
+  add({ name: 'LN_R', purpose: 'LayerNorm: each row\'s sum of squares, then its reciprocal square root', group: 'small', dims: [R], elemBits: 64, cType: 'i64', partition: [], weights: false });
   if (s.moe) {
     const m = s.moe;
     const small = (name: string, purpose: string, dims: number[], cType = 'int', bits = 32): void =>
       add({ name, purpose, group: 'small', dims, elemBits: bits, cType, partition: [], weights: false });
     // Z: PE logits per cycle from the gate job's epilogue.
-    add({ name: 'Z', purpose: 'gate logits [N][E_ROWS]', group: 'small', dims: [N, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.min(m.gateRows, pe)), weights: false });
+    add({ name: 'Z', purpose: s.tiled ? 'gate logits of one token tile [TOK_TILE][E_ROWS]' : 'gate logits [N][E_ROWS]', group: 'small', dims: [R, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.min(m.gateRows, pe)), weights: false });
     small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK]);
     small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK]);
     small('CHOSEN', 'the k experts of each token', [N, m.topK]);
     small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK]);
     small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
+    if (s.tiled) small('SLOT', 'the queue slot of each (token, rank): the ES row of its combine term', [N, m.topK]);
     const parts = s.ws!.parts;
     // PE hidden values written per cycle (FC1), SIMD read per cycle (FC2).
     add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false });
@@ -700,6 +805,28 @@ function constants(s: Schedule): Schedule['constants'] {
   k('HD_K', s.attention.hdK, 'head dim padded to SIMD (K of Q.K^T)');
   k('HD_R', s.attention.hdR, 'head dim padded to PE (rows of P.V)');
   k('N_TOK', s.N, 'tokens (patches + class token)');
+  const t = s.tiled;
+  k('IO_LANES', s.patchEmbed.tokenLanes, 'elements per cycle of the tile loads and stores (TILE_LOAD, TILE_STORE): gcd(PASS_LANES, 8)');
+  k('TILED', t ? 1 : 0, 'backbone activations in DDR scratch, token tiles on chip');
+  k('ACT_ROWS', s.actRows, 'rows of the on-chip activation arrays X, Y, A, H, ACC (N_TOK, or TOK_TILE)');
+  k('TOK_TILE', t?.rows ?? s.N, 'token rows per tile');
+  k('TOK_TILES', t?.tiles ?? 1, 'token tiles over N_TOK');
+  k('TOK_TILE_LAST', t?.lastRows ?? s.N, 'rows of the last token tile');
+  k('PATCH_TILES', t?.patchTiles ?? 1, 'tiles of TOK_TILE patch tokens (patch embedding, head)');
+  k('PATCH_TILE_LAST', t?.patchLastRows ?? s.NP, 'rows of the last patch tile');
+  k('D_WORDS', words16(s.D), 'bus words of one D-wide int16 row (XS rows)');
+  k('HD_WORDS', words16(s.hd), 'bus words of one HD-wide int16 row (QKVS, AS rows)');
+  k('XS_OFF', s.scratch.xs, 'scratch word of XS [N_TOK][D_WORDS] (tiled)');
+  k('QKVS_OFF', s.scratch.qkvs, 'scratch word of QKVS [HEADS][3][N_TOK][HD_WORDS] (tiled)');
+  k('AS_OFF', s.scratch.as, 'scratch word of AS [HEADS][N_TOK][HD_WORDS] (tiled)');
+  k('YS_OFF', s.scratch.ys, 'scratch word of YS [N_TOK][D_WORDS]: LayerNorm-2 rows the experts gather (tiled MoE)');
+  k('ES_OFF', s.scratch.es, 'scratch word of ES [N_TOK * TOPK][E_WORDS]: combine terms per queue slot (tiled MoE)');
+  k('E_WORDS', words32(s.D), 'bus words of one int32 row of D combine terms (ES rows)');
+  k('YS_SHIFT', Math.log2(pow2AtLeast(words16(s.D))), 'log2 of the YS row stride (D_WORDS rounded up to a power of two)');
+  k('YS_STRIDE', pow2AtLeast(words16(s.D)), 'words between YS rows');
+  k('ES_SHIFT', Math.log2(pow2AtLeast(words32(s.D))), 'log2 of the ES row stride (E_WORDS rounded up to a power of two)');
+  k('ES_STRIDE', pow2AtLeast(words32(s.D)), 'words between ES rows');
+  k('SLOT_LANES', gcd(s.patchEmbed.tokenLanes, LANES32), 'int32 lanes per cycle of the ES loads and stores: gcd(IO_LANES, 4)');
   k('N_PATCH', s.NP, 'patch tokens');
   k('D', s.D, 'embedding width');
   k('HEADS', s.heads, 'attention heads');

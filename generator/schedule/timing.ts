@@ -65,6 +65,11 @@ export interface LoopTiming {
   overlappedBy?: string;
 }
 
+/** SLOT_LANES: int32 lanes per iteration of the ES loads and stores, gcd(IO_LANES, 4). */
+const gcdLanes = (s: Schedule): number => {
+  const g = (a: number, b: number): number => (b === 0 ? a : g(b, a % b));
+  return g(s.patchEmbed.tokenLanes, 4);
+};
 const log2 = (n: number): number => Math.ceil(Math.log2(Math.max(1, n)));
 const one = (): number => 1;
 
@@ -168,6 +173,30 @@ export const LOOP_TIMING = {
     bus: { role: 'output', dir: 'write', words: one },
   },
   UP_OUT_COLS: { ii: () => 2, depth: (_s, f) => f.elementwise + 2, reason: 'four C1ROW taps over two cycles, bilinear weights and rounding (element-wise depth + 2)' },
+  TILE_LOAD: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 2,
+    reason: 'token-tiled activations: m_axi read round trip (a word per 8 / IO_LANES iterations, one burst per call), unpack and write IO_LANES elements (2)',
+    bus: { role: 'scratch', dir: 'read', words: (s) => s.patchEmbed.tokenLanes / 8 },
+  },
+  TILE_STORE: {
+    ii: one,
+    depth: () => 3,
+    reason: 'token-tiled activations: read IO_LANES elements (2), pack and write a word per 8 / IO_LANES iterations (1)',
+    bus: { role: 'scratch', dir: 'write', words: (s) => s.patchEmbed.tokenLanes / 8 },
+  },
+  TERM_STORE: {
+    ii: one,
+    depth: () => 3,
+    reason: 'token-tiled MoE: an expert group\'s combine terms: read SLOT_LANES ACC lanes (2), pack and write a word per 4 / SLOT_LANES iterations (1)',
+    bus: { role: 'scratch', dir: 'write', words: (s) => gcdLanes(s) / 4 },
+  },
+  TERM_LOAD: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 3,
+    reason: 'token-tiled MoE: a slot\'s terms: m_axi read round trip, unpack, ACC read, add and write of SLOT_LANES lanes (3)',
+    bus: { role: 'scratch', dir: 'read', words: (s) => gcdLanes(s) / 4 },
+  },
   DUMP_COLS: { ii: one, depth: () => 2, reason: 'debug dump: a row element into the Writer16', debugOnly: true },
   DUMP_MAP_CH: { ii: one, depth: (_s, f) => f.axiLatency + 2, reason: 'debug dump: ElemReader read round trip, then the Writer16', debugOnly: true },
 } satisfies Record<string, LoopTiming>;
