@@ -5,7 +5,7 @@
 # shim), run the testbench (tasks A, B, A, then every other task once) against the golden
 # vectors. Prints one line per stage with its wall seconds, and each testbench line with the
 # seconds since the previous one (so a "run N" line carries that run's time). The folder is
-# removed at exit, pass or fail. The design does not fit the ZCU104 yet, so --allow-overfit.
+# removed at exit, pass or fail. --allow-overfit lets a config that does not fit (NYUD-v2, today) run too.
 #
 # From the package folder (after `npm run build`; a config argument is relative to the cwd):
 #   bash bench/csim-vit-s.sh                                 # or: make csim-vit-s

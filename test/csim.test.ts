@@ -125,6 +125,10 @@ const CASES: Case[] = [
   { name: 'tiledmoe', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, tokenTile: 5 },
   { name: 'tiledtm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2, tokenTile: 6 },
   { name: 'tiledpairs', spec: smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }), pe: 8, simd: 16, tokenTile: 4 },
+  // 513 tokens (512 patches + the class token): the last token's attention rows in registers,
+  // on chip and token-tiled.
+  { name: 'apart', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 32 }, patch: 1, depth: 2 }, pe: 4, simd: 4 },
+  { name: 'aparttiled', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 32 }, patch: 1, depth: 2 }, pe: 4, simd: 4, tokenTile: 100 },
   { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },
 ];
 

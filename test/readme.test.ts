@@ -29,15 +29,15 @@ function block(first: string): string {
 
 describe('README.md', () => {
   it('the fit-check example is what the current estimator prints for the config the README makes', () => {
-    const sed = "sed 's|models/m3vit-tiny.ts|models/m3vit-small-pascal.ts|' zcu104.json > pascal.json";
-    expect(README).toContain(`    ${sed}\n    npx m3vit-gen --config pascal.json\n`);
+    const sed = "sed 's|models/m3vit-tiny.ts|models/m3vit-small-nyud.ts|' zcu104.json > nyud.json";
+    expect(README).toContain(`    ${sed}\n    npx m3vit-gen --config nyud.json\n`);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-readme-'));
     try {
-      const cfg = path.join(tmp, 'pascal.json');
+      const cfg = path.join(tmp, 'nyud.json');
       const text = fs.readFileSync(path.join(ROOT, 'zcu104.json'), 'utf8');
       expect(text).toContain('"models/m3vit-tiny.ts"');
       // The sed's edit, with the model path made absolute because the config is not next to models/.
-      fs.writeFileSync(cfg, text.replace('"models/m3vit-tiny.ts"', JSON.stringify(path.join(ROOT, 'models', 'm3vit-small-pascal.ts'))).replace(/"\$schema": "[^"]*",\n\s*/, ''));
+      fs.writeFileSync(cfg, text.replace('"models/m3vit-tiny.ts"', JSON.stringify(path.join(ROOT, 'models', 'm3vit-small-nyud.ts'))).replace(/"\$schema": "[^"]*",\n\s*/, ''));
       let message = '';
       try {
         runEstimateStage(loadProject(cfg), false);
@@ -45,7 +45,7 @@ describe('README.md', () => {
         expect(e).toBeInstanceOf(UserError);
         message = (e as Error).message;
       }
-      expect(message.split(cfg).join('pascal.json')).toBe(block('pascal.json: the design does not fit zcu104 (estimate)'));
+      expect(message.split(cfg).join('nyud.json')).toBe(block('nyud.json: the design does not fit zcu104 (estimate)'));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

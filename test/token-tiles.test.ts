@@ -31,7 +31,9 @@ describe('activation placement', () => {
     // 1025 tokens; at least BLOCK_WORDS = 128 rows per tile: floor(1025 / 128) = 8 tiles of ceil(1025 / 8).
     expect(vits.tiled).toEqual({ rows: 129, tiles: 8, lastRows: 1025 - 7 * 129, patchTiles: 8, patchLastRows: 1024 - 7 * 129, reason: 'budget' });
     expect(vits.buffers.find((b) => b.name === 'X')!.dims).toEqual([129, 384]);
-    expect(vits.buffers.find((b) => b.name === 'Kh')!.dims).toEqual([1025, 32]);
+    // One head's K of every token: 1024 rows in memory, the last token's in registers.
+    expect(vits.buffers.find((b) => b.name === 'Kh')!.dims).toEqual([1024, 32]);
+    expect(vits.buffers.find((b) => b.name === 'KhL')!.dims).toEqual([1, 32]);
     const xs = vits.constants.find((c) => c.name === 'XS_OFF')!.value;
     expect(vits.scratch.qkvs - xs).toBe(1025 * 48); // XS: N rows of D / 8 words
   });

@@ -348,6 +348,7 @@ export function topView(inp: KernelInputs): object {
     partsLoad: (m !== undefined && m.scheduler === 'token-major') || sched.tasks.some((t) => t.head === 'uphead'),
     dense: sched.dense !== undefined,
     tiled: sched.tiled !== undefined,
+    attApart: sched.attention.lastApart,
     uphead: sched.tasks.some((t) => t.head === 'uphead'),
     linearHead: sched.tasks.some((t) => t.head === 'linear'),
     buffers: sched.buffers.filter((b) => !b.rom).map((b) => ({

@@ -287,7 +287,11 @@ class KernelCounts {
     const { heads, hd, N, attention: a } = this.s;
     const qkTile = this.rowTile(a.hdK, true);
     for (let h = 0; h < heads; h++) {
-      for (let g = 0; g < 3; g++) this.tileLoad(N, hd);
+      for (let g = 0; g < 3; g++) {
+        // load_head_rows: N_ATT rows, then (the last token apart) its row into registers.
+        this.tileLoad(a.rows, hd);
+        if (a.lastApart) this.tileLoad(1, hd);
+      }
       this.engineJob(0, qkTile);
       this.keyTiles(NO_TILE);
       this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));

@@ -97,8 +97,9 @@ export interface WeightStore {
   /** Bus words of one part in the image (PART_WORDS). */
   partWords: number;
   banks: number;
-  /** Parts per bank: a multiple of `parts` holding one expert (and half the smallest conv
-   * group), rounded up to the URAM depth (more depth costs no more URAM). */
+  /** Parts per bank: a multiple of `parts` holding one expert (and its share of the smallest
+   * conv group), the banks together rounded up to the URAM depth (they are one memory; more
+   * depth costs no more URAM). */
   depth: number;
   /** Blocks the conv3x3 may keep (all banks). */
   convBlocks: number;
@@ -181,6 +182,11 @@ export interface Schedule {
      * (hdR / PE). */
     scoreChunks: number;
     mergeChunks: number;
+    /** The last token's row of Qh, Kh, Vh and O apart, in registers (QhL, KhL, VhL, OL), and
+     * `rows` = N - 1 in memory: when N - 1 is a multiple of 512 (ViT at 512x512: 1024
+     * patches + the class token), a bank of N words would take twice the BRAM of N - 1. */
+    lastApart: boolean;
+    rows: number;
   };
   N: number;
   NP: number;
@@ -230,8 +236,8 @@ export interface Schedule {
   accCols: number;
   /** Rows of the bias buffer: the widest biased engine output. */
   biasRows: number;
-  /** Widest K streamed through the linear engine's weight tile: D, or the UpHead channels
-   * (the conv1x1 tile uses the same buffer). */
+  /** Widest K streamed through the linear engine's weight tile: D, the UpHead channels (the
+   * conv1x1 tile uses the same buffer), or the attention's key tile (P.V's K). */
   kMax: number;
   /** The weight store WS (expert weights; conv3x3 channel groups in the head). */
   ws: WeightStore | undefined;
@@ -341,7 +347,8 @@ function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedu
   // The last tile's real keys, as Q.K^T rows (PE) and P.V columns (SIMD): its jobs run no
   // steps for the padding past them.
   const lastKeys = N - (tiles - 1) * keyTile;
-  return { keyTile, tiles, lastRows: roundUp(lastKeys, pe), lastCols: roundUp(lastKeys, simd), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe };
+  const lastApart = N > 1 && (N - 1) % 512 === 0;
+  return { keyTile, tiles, lastRows: roundUp(lastKeys, pe), lastCols: roundUp(lastKeys, simd), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe, lastApart, rows: lastApart ? N - 1 : N };
 }
 
 /** Most block rows that 8 consecutive lanes of a PE x SIMD block's word span (lane = r *
@@ -501,7 +508,8 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     moe,
     accCols,
     biasRows,
-    kMax: Math.max(D, head.any ? head.chMax : 0),
+    // The attention's P.V takes a key tile's keys as its K (its tiles are the same WT_A / WT_B).
+    kMax: Math.max(D, head.any ? head.chMax : 0, attention.keyTile, attention.hdK),
     ws,
     tasks: taskScheds,
     head,
@@ -524,6 +532,9 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
       throw new UserError(config.configFile, [`/activations/tokenTile: ${given} rows is fewer than the ${parts} tokens an expert group gathers (BLOCK_PARTS at PE ${pe} x SIMD ${simd}); use at least ${parts}`]);
     }
     sched.tiled = tokenTiling(N, d.patches, Math.max(blockWords, parts), given, placement === 'ddr' ? 'config' : 'budget');
+    // The q / k / v staging rows of a tile stay in Qh / Kh / Vh memory: a tile has fewer
+    // rows than the attention arrays.
+    if (sched.tiled.rows > attention.rows) sched.tiled = tokenTiling(N, d.patches, Math.max(blockWords, parts), attention.rows, sched.tiled.reason);
     sched.actRows = sched.tiled.rows;
     sched.scratch = scratchMap(d, moe, taskScheds, true);
     sched.buffers = build();
@@ -599,6 +610,11 @@ function scratchMap(d: ModelIR['dims'], moe: Schedule['moe'], taskScheds: TaskSc
   return { mapWords, mapA: 0, mapB: mapWords, xs, qkvs, as, ys, es, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
 }
 
+/** Bits of an expert index 0 .. E - 1: ceil(log2(E)), at least 1. */
+export function expertBits(experts: number): number {
+  return Math.max(1, Math.ceil(Math.log2(experts)));
+}
+
 /** The smallest power of two >= n. */
 export function pow2AtLeast(n: number): number {
   let p = 1;
@@ -653,7 +669,10 @@ function weightStore(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, moe: Sch
       need = Math.max(need, Math.ceil(((convGroups(ch, pe)[0] / pe) * ((9 * cin) / simd)) / banks));
     }
   }
-  const depthBlocks = Math.floor(roundUp(need * parts, URAM_WORDS) / parts);
+  // The banks are one memory (a read port for the feed, a write port for the loader: the
+  // ping-pong needs no second memory), so its depth, not each bank's, is rounded up to the
+  // URAM depth; the banks share what the rounding leaves (more conv blocks at no cost).
+  const depthBlocks = Math.floor(roundUp(banks * need * parts, URAM_WORDS) / banks / parts);
   const lanes = (pe * simd) / parts;
   return {
     parts,
@@ -689,9 +708,11 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // reads and writes PE columns per cycle).
   act('X', s.tiled ? 'residual stream, one token tile (the stream is XS in scratch)' : 'residual stream', [R, D], cyc(2, Math.min(D, Math.max(simd, pe))));
   act('Y', 'LayerNorm output, patch chunks (engine input)', [R, D], cyc(2, simd));
-  act('A', s.tiled ? 'attention output of all heads for one token tile (engine input of proj; loaded from AS)' : 'attention output of all heads (engine input of proj)', [R, D], cyc(2, simd));
-  // H: SIMD columns read (fc2's input) and PE written (fc1's epilogue) per cycle.
-  if (s.dense) act('H', 'dense MLP hidden tile [N][TH] (TH <= D; engine input of fc2)', [R, D], cyc(2, Math.min(D, Math.max(simd, pe))));
+  // A, then (dense blocks) the MLP's hidden tile [rows][TH] (TH <= D): A is dead once proj
+  // has read it, so one array serves both. SIMD columns read (proj's and fc2's input) and,
+  // for the hidden tile, PE written (fc1's epilogue) per cycle.
+  const aPurpose = s.tiled ? 'attention output of all heads for one token tile (engine input of proj; loaded from AS)' : 'attention output of all heads (engine input of proj)';
+  act('A', s.dense ? `${aPurpose}, then the dense MLP's hidden tile (fc1's output, fc2's input)` : aPurpose, [R, D], cyc(2, s.dense ? Math.min(D, Math.max(simd, pe)) : simd));
   // Q rows: SIMD columns per cycle (the engine's input). K and V: mac_run packs a block
   // word (8 lanes) per cycle from them, SIMD consecutive columns (K) or keys (V) of each of up
   // to rowsPerWord block rows; all three take PE columns per cycle from the qkv jobs' epilogue.
@@ -703,21 +724,32 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // A head narrower than SIMD + PE columns' worth of ports (2 per bank): Q's rows split too,
   // so the SIMD reads and the PE writes of one MAC_STEPS iteration have a port each.
   const qRowBanks = Math.min(N, Math.ceil((simd + pe) / (2 * headBanks)));
-  act('Qh', 'Q of one head (engine input of Q.K^T)', [N, s.hd], [...(qRowBanks > 1 ? cyc(1, qRowBanks) : []), ...cyc(2, headBanks)]);
-  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [N, s.hd], [...cyc(1, rows), ...cyc(2, headBanks)]);
+  const NA = at.rows;
+  act('Qh', 'Q of one head (engine input of Q.K^T)', [NA, s.hd], [...(qRowBanks > 1 ? cyc(1, qRowBanks) : []), ...cyc(2, headBanks)]);
+  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [NA, s.hd], [...cyc(1, rows), ...cyc(2, headBanks)]);
   // V's columns reshaped (a wide word per bank: the qkv jobs' epilogue writes PE columns, a
   // packed word reads a lane of it) rather than partitioned: a partition on both dims would
   // make SIMD x lanes small memories, a BRAM each at ViT-S sizes.
-  add({ name: 'Vh', purpose: 'V of one head (weights of P.V as V^T, packed a tile at a time)', group: 'activations', dims: [N, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(1, Math.min(simd, N)), reshape: cyc(2, Math.min(s.hd, lcm(pe, rows))), weights: false });
+  add({ name: 'Vh', purpose: 'V of one head (weights of P.V as V^T, packed a tile at a time)', group: 'activations', dims: [NA, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(1, Math.min(simd, N)), reshape: cyc(2, Math.min(s.hd, lcm(pe, rows))), weights: false });
   // S: a bank per key of the tile (Q.K^T's epilogue writes PE of them per cycle, P.V's input
   // lanes read SIMD at any block), each N words of ACT_BITS: LUTRAM (a BRAM each would hold a
   // few percent of its bits).
   add({ name: 'S', purpose: 'scores of one key tile, every query row (PE written, SIMD read per cycle: the P words are evaluated from them)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: [{ dim: 2, type: 'complete' }], storage: 'lutram', weights: false });
-  add({ name: 'O', purpose: 'attention output accumulator o of one head (PROB_FRAC + qkv format), PE per cycle', group: 'activations', dims: [N, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: cyc(2, pe), weights: false });
-  add({ name: 'ATT_M', purpose: 'running score maximum of each query row', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
-  add({ name: 'ATT_A', purpose: 'rescale factor of each query row for the current tile (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.prob, cType: 'prob_t', partition: [], weights: false });
-  add({ name: 'ATT_L', purpose: 'softmax sum l of each query row (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.softmaxSum, cType: 'att_l_t', partition: [], weights: false });
-  if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false });
+  if (at.lastApart) {
+    // The last token's rows: registers (every element its own, read and written in one cycle).
+    for (const [name, what] of [['QhL', 'Q'], ['KhL', 'K'], ['VhL', 'V']] as const) {
+      act(name, `${what} of the last token of one head (registers; the rest in ${name.slice(0, 2)})`, [1, s.hd], all(1, 2));
+    }
+    add({ name: 'OL', purpose: 'o of the last token of one head (registers; the rest in O)', group: 'activations', dims: [1, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: all(1, 2), weights: false });
+  }
+  add({ name: 'O', purpose: 'attention output accumulator o of one head (PROB_FRAC + qkv format), PE per cycle', group: 'activations', dims: [NA, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: cyc(2, pe), weights: false });
+  // Token-tiled, the board's BRAM is short: the per-row softmax state (N words) and the
+  // LayerNorm row sums (a tile's rows) go to LUTRAM (a BRAM or two each, mostly empty).
+  const rowLutram: Partial<BufferSpec> = s.tiled ? { storage: 'lutram' } : {};
+  add({ name: 'ATT_M', purpose: 'running score maximum of each query row', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false, ...rowLutram });
+  add({ name: 'ATT_A', purpose: 'rescale factor of each query row for the current tile (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.prob, cType: 'prob_t', partition: [], weights: false, ...rowLutram });
+  add({ name: 'ATT_L', purpose: 'softmax sum l of each query row (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.softmaxSum, cType: 'att_l_t', partition: [], weights: false, ...rowLutram });
+  if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false, ...rowLutram });
   // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
   add({ name: 'ACC', purpose: 'exact sums of patch-embed, dense fc2 tiles, the MoE combine and the linear head, PE per word', group: 'activations', dims: [R, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
@@ -731,23 +763,27 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   add({ name: 'BIAS', purpose: 'biases of one engine call or conv', group: 'linear weights', dims: [s.biasRows], elemBits: bBits, cType: 'bias_t', partition: cyc(1, pe), weights: true });
   add({ name: 'LN_G', purpose: 'LayerNorm gamma', group: 'linear weights', dims: [D], elemBits: wBits, cType: 'wgt_t', partition: cyc(1, s.lnLanes), weights: true });
   add({ name: 'LN_B', purpose: 'LayerNorm beta', group: 'linear weights', dims: [D], elemBits: bBits, cType: 'bias_t', partition: cyc(1, s.lnLanes), weights: true });
-  add({ name: 'LN_MU', purpose: 'LayerNorm: each row\'s sum, then its mean', group: 'small', dims: [R], elemBits: 64, cType: 'i64', partition: [], weights: false });
-  add({ name: 'LN_R', purpose: 'LayerNorm: each row\'s sum of squares, then its reciprocal square root', group: 'small', dims: [R], elemBits: 64, cType: 'i64', partition: [], weights: false });
+  add({ name: 'LN_MU', purpose: 'LayerNorm: each row\'s sum, then its mean', group: 'small', dims: [R], elemBits: 64, cType: 'i64', partition: [], weights: false, ...rowLutram });
+  add({ name: 'LN_R', purpose: 'LayerNorm: each row\'s sum of squares, then its reciprocal square root', group: 'small', dims: [R], elemBits: 64, cType: 'i64', partition: [], weights: false, ...rowLutram });
   if (s.moe) {
     const m = s.moe;
     const small = (name: string, purpose: string, dims: number[], cType = 'int', bits = 32): void =>
       add({ name, purpose, group: 'small', dims, elemBits: bits, cType, partition: [], weights: false });
+    // Token-tiled, the board's BRAM is short: Z (a tile's logits) and EH (a group's hidden
+    // vectors) are a few hundred words per bank, which LUTRAM holds (a BRAM each would sit
+    // mostly empty).
+    const tileLutram: Partial<BufferSpec> = s.tiled ? { storage: 'lutram' } : {};
     // Z: PE logits per cycle from the gate job's epilogue.
-    add({ name: 'Z', purpose: s.tiled ? 'gate logits of one token tile [TOK_TILE][E_ROWS]' : 'gate logits [N][E_ROWS]', group: 'small', dims: [R, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.min(m.gateRows, pe)), weights: false });
+    add({ name: 'Z', purpose: s.tiled ? 'gate logits of one token tile [TOK_TILE][E_ROWS]' : 'gate logits [N][E_ROWS]', group: 'small', dims: [R, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.min(m.gateRows, pe)), weights: false, ...tileLutram });
     small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK]);
     small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK]);
-    small('CHOSEN', 'the k experts of each token', [N, m.topK]);
+    small('CHOSEN', 'the k experts of each token', [N, m.topK], 'expert_t', expertBits(m.experts));
     small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK]);
     small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
     if (s.tiled) small('SLOT', 'the queue slot of each (token, rank): the ES row of its combine term', [N, m.topK]);
     const parts = s.ws!.parts;
     // PE hidden values written per cycle (FC1), SIMD read per cycle (FC2).
-    add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false });
+    add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false, ...tileLutram });
     const what = m.scheduler === 'expert-major' ? 'bank = ping-pong half' : 'bank = cache slot';
     add({ name: 'EB1', purpose: `expert b1 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, m.hidden], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
     add({ name: 'EB2', purpose: `expert b2 per weight-store bank (${what})`, group: 'expert weights', dims: [s.ws!.banks, D], elemBits: bBits, cType: 'bias_t', partition: [{ dim: 1, type: 'complete' }, ...cyc(2, pe)], weights: true });
@@ -768,7 +804,7 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
       dims: [w.banks, w.depth, w.partRows, simd],
       elemBits: wBits,
       cType: 'wgt_t',
-      partition: [{ dim: 1, type: 'complete' }],
+      partition: [],
       reshape: all(3, 4),
       storage: 'uram',
       flexible: true,
@@ -804,6 +840,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('KEY_COLS_LAST', s.attention.lastCols, 'P.V columns of the last key tile: its keys up to a multiple of SIMD');
   k('HD_K', s.attention.hdK, 'head dim padded to SIMD (K of Q.K^T)');
   k('HD_R', s.attention.hdR, 'head dim padded to PE (rows of P.V)');
+  k('N_ATT', s.attention.rows, 'rows of Qh, Kh, Vh, O in memory (N_TOK, or N_TOK - 1 with the last token\'s in registers)');
   k('N_TOK', s.N, 'tokens (patches + class token)');
   const t = s.tiled;
   k('IO_LANES', s.patchEmbed.tokenLanes, 'elements per cycle of the tile loads and stores (TILE_LOAD, TILE_STORE): gcd(PASS_LANES, 8)');
@@ -850,6 +887,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('DENSE_TILES', s.dense?.tiles ?? 0, 'hidden tiles of a dense MLP');
   k('DENSE_HIDDEN', s.dense?.hidden ?? 0, 'dense MLP hidden width');
   k('E', s.moe?.experts ?? 1, 'experts per MoE layer');
+  k('EXPERT_BITS', expertBits(s.moe?.experts ?? 1), 'bits of an expert index (CHOSEN): ceil(log2(E)), at least 1');
   k('E_ROWS', s.moe?.gateRows ?? 1, 'gate rows (E rounded up to PE)');
   k('TOPK', s.moe?.topK ?? 1, 'experts per token');
   k('HE', s.moe?.hidden ?? 1, 'expert hidden width');

@@ -2,7 +2,7 @@
 // the project's weight image. argv[1] is data/weights.bin; stdin holds cases
 //   linear <label> <off> <rows> <K> <src> <n0> <n_rows> <dst> <accumulate>
 //          <src rows N_TOK x D> <dst before, N_TOK x ACC_COLS>
-// (src 0/1/2 = Y/A/H, dst 0 = ACC: the engine's summing destination; its requantizing ones
+// (src 0/1/2 = Y/A/A (the dense hidden tile shares A), dst 0 = ACC: the engine's summing destination; its requantizing ones
 // are checked end to end by csim); each case prints ACC after the call as "<label>.dst".
 #include "kernels/engine.h"
 #include "tb_common.h"
@@ -11,7 +11,7 @@ using namespace m3vit;
 
 // The input rows of a case into the source buffer the job reads.
 static void read_source(int src) {
-  act_t (&x)[N_TOK][D] = src == SRC_Y ? Y : (src == SRC_A ? A : H);
+  act_t (&x)[N_TOK][D] = src == SRC_Y ? Y : A; // SRC_A and SRC_H (the hidden tile shares A)
   tb::read_rows(x, N_TOK, D);
 }
 
