@@ -274,9 +274,10 @@ export interface Schedule {
     xs: number;
     qkvs: number;
     as: number;
-    /** MoE blocks, tiled: YS [N][row_words(D)] the LayerNorm-2 output the experts gather
-     * their tokens from; ES [N * TOPK][words32(D)] the combine term of every (token, rank)
-     * slot, int32 lanes, rows in queue order. */
+    /** MoE blocks, tiled: YS [N][YS_STRIDE] the LayerNorm-2 output the experts gather their
+     * tokens from; ES [N * TOPK][ES_STRIDE] the combine terms of every (token, rank) slot,
+     * int32 lanes, rows in queue order (strides: row_words(D) and words32(D) rounded up to a
+     * power of two). */
     ys: number;
     es: number;
     dumpBase: number;
