@@ -214,7 +214,8 @@ function cases(): Case[] {
     }
   }
   const gelu = T.geluTableValues();
-  for (let j = 0; j < gelu.length; j++) add('gelu_table', [j], gelu[j]);
+  // GELU_PAIRS word j decodes to entries j and j + 1 of the TypeScript table.
+  for (let j = 0; j + 1 < gelu.length; j++) add('gelu_pair', [j], [gelu[j], gelu[j + 1]]);
   const exp2 = T.exp2TableValues();
   for (let j = 0; j < exp2.length; j++) add('exp2_table', [j], exp2[j]);
   return out;

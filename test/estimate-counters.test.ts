@@ -52,13 +52,15 @@ describe('estimate DDR bytes = the program counters, layer by layer', () => {
     expect(rows.length).toBeGreaterThan(15);
     for (const r of rows) expect({ layer: r.layer, bytes: r.estimate }).toEqual({ layer: r.layer, bytes: r.counted });
     // The kernels' weight reads of one linear layer follow the block layout: qkv (48 rows x K 16)
-    // is 48/PE tiles of 16/SIMD blocks of ceil(PE*SIMD/8) words, plus 48 bias words; but each
+    // is 48/PE tiles of 16/SIMD blocks of ceil(PE*SIMD/8) words, plus its 48 biases in 12 words
+    // (4 per word; each (head, q/k/v) call's first bias, (h x 3 + g) x HD with HD 8, starts a
+    // word); but each
     // head after the first has its first q tile read during the previous head's last P.V
     // job (the layer's products are one chain), which the attention core's op counts.
     const heads = dense.heads;
     const tileWords = (16 / simd) * Math.ceil((pe * simd) / 8);
     const qkv = rows.find((r) => r.layer === 'blocks.0.attn.qkv')!;
-    expect(qkv.estimate[0]).toBe(16 * ((48 / pe) * tileWords - (heads - 1) * tileWords + 48));
+    expect(qkv.estimate[0]).toBe(16 * ((48 / pe) * tileWords - (heads - 1) * tileWords + 48 / 4));
     expect(rows.find((r) => r.layer === 'blocks.0.attn.core')!.estimate[0]).toBe(16 * (heads - 1) * tileWords);
   });
 

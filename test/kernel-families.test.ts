@@ -120,10 +120,11 @@ describe('io.h', () => {
       want.set(`${label}.v`, range(n, (i) => i16(8 * base + first + i)));
       want.set(`${label}.reads`, [1 + Math.floor(((first % 8) + n - 1) / 8)]);
     }
-    // load_vec32 reads the word of every element (one single-beat read each).
+    // load_vec32 from element 5 after word 7 (word 8, lane 1) reads words 8, 9 and 10 once
+    // each, in order: lanes 1-3, 0-3, 0-3.
     input.add('vec32', 'vec32', 7, 5, 11);
     want.set('vec32.v', range(11, (i) => i32(4 * 7 + 5 + i)));
-    want.set('vec32.reads', [11]);
+    want.set('vec32.reads', [3]);
     input.add('vec16', 'vec16', 9, 19);
     want.set('vec16.v', range(19, (i) => i16(8 * 9 + i)));
     want.set('vec16.reads', [3]);
@@ -235,23 +236,25 @@ describe('engine.h', () => {
     const head = tensor(p, 'decoders.cls.linear.weight');
     const h = 1;
     const g = 2; // the v rows of head 1: rows (h * 3 + g) * hd .. in the image's head-major order
-    // [name, word offset, rows, K, src (Y/A/H), n0, tokens, dst (0: ACC), accumulate, W(row, col) in checkpoint terms]
-    const cases: Array<[string, number, number, number, number, number, number, number, boolean, Matrix]> = [
-      ['proj', b0.projW, D, D, 1, 0, N, 0, false, (o, i) => proj[o * D + i]],
-      ['proj_accumulating', b0.projW, D, D, 1, 0, N, 0, true, (o, i) => proj[o * D + i]],
-      ['qkv_v_rows_of_head_1', b0.qkvW + blockRows(p, (h * 3 + g) * hd, D), hd, D, 0, 1, N - 1, 0, false, (o, i) => qkv[(g * D + h * hd + o) * D + i]],
-      ['fc1_tile_1', b0.fc1W + blockRows(p, dense.tile, D), dense.tile, D, 0, 0, N, 0, false, (o, i) => fc1[(dense.tile + o) * D + i]],
-      ['fc2_tile_1_accumulating', b0.fc2W + blockRows(p, D, dense.tile), D, dense.tile, 2, 0, N, 0, true, (o, c) => fc2[o * dense.hidden + dense.tile + c]],
-      ['gate_of_task_1', p.layout.gates[0][lin.id], moe.gateRows, D, 0, 0, N, 0, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
-      ['linear_head_padded_rows', p.layout.heads[1].outW, lin.channelsPadded, D, 0, 0, p.sched.NP, 0, true, (c, i) => (c < lin.channels ? head[c * D + i] : 0)],
+    // [name, word offset, rows, K, src (Y/A/H), tokens (N, or N - 1 = N_PATCH: the testbench's
+    // tail), dst (0: ACC), accumulate, W(row, col) in checkpoint terms]
+    const cases: Array<[string, number, number, number, number, number, number, boolean, Matrix]> = [
+      ['proj', b0.projW, D, D, 1, N, 0, false, (o, i) => proj[o * D + i]],
+      ['proj_accumulating', b0.projW, D, D, 1, N, 0, true, (o, i) => proj[o * D + i]],
+      ['qkv_v_rows_of_head_1_tail', b0.qkvW + blockRows(p, (h * 3 + g) * hd, D), hd, D, 0, N - 1, 0, false, (o, i) => qkv[(g * D + h * hd + o) * D + i]],
+      ['fc1_tile_1', b0.fc1W + blockRows(p, dense.tile, D), dense.tile, D, 0, N, 0, false, (o, i) => fc1[(dense.tile + o) * D + i]],
+      ['fc2_tile_1_accumulating', b0.fc2W + blockRows(p, D, dense.tile), D, dense.tile, 2, N, 0, true, (o, c) => fc2[o * dense.hidden + dense.tile + c]],
+      ['gate_of_task_1', p.layout.gates[0][lin.id], moe.gateRows, D, 0, N, 0, false, (e, i) => (e < moe.experts ? gate[i * moe.experts + e] : 0)],
+      ['linear_head_padded_rows', p.layout.heads[1].outW, lin.channelsPadded, D, 0, p.sched.NP, 0, true, (c, i) => (c < lin.channels ? head[c * D + i] : 0)],
     ];
     const input = new Input();
     const want = new Map<string, ArrayLike<number>>();
-    for (const [label, off, rows, K, src, n0, tokens, dst, accumulate, W] of cases) {
+    expect(p.sched.NP).toBe(N - 1);
+    for (const [label, off, rows, K, src, tokens, dst, accumulate, W] of cases) {
       const x = randomInts(R, N * D, 16);
       const before = randomInts(R, N * accCols, 40);
-      input.add('linear', label, off, rows, K, src, n0, tokens, dst, accumulate ? 1 : 0, x, before);
-      want.set(`${label}.dst`, linearEngine(x, D, n0, tokens, W, rows, K, before, accCols, accumulate));
+      input.add('linear', label, off, rows, K, src, tokens === N ? 0 : 1, dst, accumulate ? 1 : 0, x, before);
+      want.set(`${label}.dst`, linearEngine(x, D, 0, tokens, W, rows, K, before, accCols, accumulate));
     }
     expectFamily(p, 'engine', input, want);
   });

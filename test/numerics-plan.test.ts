@@ -6,7 +6,8 @@ import { buildIR } from '../generator/ir/build';
 import type { ModelSpec } from '../generator/model/spec';
 import { maxOf } from '../generator/numerics/fixed';
 import { activationSites, buildQuantPlan, checkAccumulator, quantizeWeights, requiredAccumulatorBits } from '../generator/numerics/plan';
-import { LN_NORM_FRAC } from '../generator/numerics/tables';
+import { combineTerm } from '../generator/numerics/ops';
+import { LN_NORM_FRAC, PROB_ONE } from '../generator/numerics/tables';
 import { calibrate } from '../generator/reference/calibrate';
 import { isUserError } from '../generator/util/errors';
 import { randomWeights } from '../generator/weights/random';
@@ -66,6 +67,24 @@ describe('buildQuantPlan and quantizeWeights', () => {
     const e2 = plan.act['blocks.1.expert_gelu'] + plan.tensors['backbone.blocks.1.mlp.experts.h4toh.weight'].frac;
     expect(plan.tensors['backbone.blocks.1.mlp.experts.h4toh.bias'].frac).toBeLessThanOrEqual(e2);
     expect(plan.tensors['backbone.blocks.0.norm1.bias'].frac).toBeLessThanOrEqual(LN_NORM_FRAC + plan.tensors['backbone.blocks.0.norm1.weight'].frac);
+  });
+
+  it('caps the MoE output\'s fraction bits at 16 above the experts\' (act 16), so every combine term fits the int32 ES lanes', () => {
+    // The calibrated plan is not capped: its MoE output is near the expert outputs' range.
+    expect(plan.act['blocks.1.moe'] - plan.act['blocks.1.expert_fc2']).toBeLessThanOrEqual(16);
+    // A degenerate calibration: expert outputs up to 2^9 that cancel to 2^-11 combined would
+    // ask for 20 more fraction bits than the experts' (4 and 24, both within FRAC_MAX); the
+    // plan takes 16.
+    const cancelled = buildQuantPlan(ir, NUMERICS, ws, { ...act, 'blocks.1.expert_fc2': 2 ** 9, 'blocks.1.moe': 2 ** -11 }, 8);
+    const fy = cancelled.act['blocks.1.expert_fc2'];
+    expect(fy).toBe(4); // 2^9 x 2^(headroom 1) x 2^4 = 2^14 <= 32767 < 2^15
+    const fm = cancelled.act['blocks.1.moe'];
+    expect(fm - fy).toBe(16);
+    // Its largest terms (gate weight PROB_ONE, the extreme expert words) are the int32 extremes.
+    expect(combineTerm(PROB_ONE, -(2 ** 15), fy, fm)).toBe(-(2 ** 31));
+    expect(combineTerm(PROB_ONE, 2 ** 15 - 1, fy, fm)).toBe(2 ** 31 - 2 ** 16);
+    // One more fraction bit and the extreme term would not fit 32 bits.
+    expect(combineTerm(PROB_ONE, -(2 ** 15), fy, fm + 1)).toBe(-(2 ** 32));
   });
 
   it('weights quantize within half an LSB, without saturation', () => {

@@ -108,17 +108,23 @@ describe('structure of the generated kernels', () => {
     expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), 32, 32);
   });
 
-  const cases: Array<[string, ModelSpec, number, number, 'expert-major' | 'token-major']> = [
+  const cases: Array<[string, ModelSpec, number, number, 'expert-major' | 'token-major', number?]> = [
     ['experts, both heads, PE 4 x SIMD 4', smallSpec({ experts: 4, topK: 2 }), 4, 4, 'expert-major'],
     ['2-part blocks and conv groups, PE 8 x SIMD 16', smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }] }), 8, 16, 'expert-major'],
     ['token-major, PE 4 x SIMD 4', smallSpec({ experts: 16, topK: 2 }), 4, 4, 'token-major'],
     ['dense model, linear head, PE 2 x SIMD 2', { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, 2, 2, 'expert-major'],
     // Sizes that are not powers of two (an 8 x 12 image, a 2 x 3 grid): products by them would be multipliers.
     ['odd image, PE 2 x SIMD 4', { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 8 } }] }), image: { height: 8, width: 12 } }, 2, 4, 'expert-major'],
+    // Token-tiled activations in DDR (17 tokens in tiles of 5, the last of 2; 16 patches:
+    // the head's last tile 1): a tile's MAC steps are rows x D / SIMD with D / SIMD = 6 not
+    // a power of two, so a product by the run-time row count would be a control multiplier.
+    ['token-tiled, D / SIMD = 6, PE 4 x SIMD 4', { ...smallSpec({ experts: 4, topK: 2 }), embedDim: 24 }, 4, 4, 'expert-major', 5],
   ];
-  it.each(cases)('%s', (name, spec, pe, simd, scheduler) => {
+  // Rest parameters: jest would take a sixth named parameter of a five-column row for `done`.
+  it.each(cases)('%s', (...row) => {
+    const [name, spec, pe, simd, scheduler, tokenTile] = row;
     const tag = `s_${name.replace(/[^a-z0-9]+/gi, '_')}`.slice(0, 40);
-    const cfg = writeProject(dir, spec, { name: tag, pe, simd, scheduler });
+    const cfg = writeProject(dir, spec, { name: tag, pe, simd, scheduler, tokenTile });
     const project = loadProject(cfg);
     generate(project, { force: false });
     expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), pe, simd);

@@ -12,7 +12,7 @@ import { attnScaleQ, probWordFrac } from '../numerics/tables';
 import { gateWidths, modelWidths } from '../numerics/widths';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
-import { words16, type BufferSpec, type Schedule } from '../schedule/schedule';
+import { slotLanes, words16, type BufferSpec, type Schedule } from '../schedule/schedule';
 import type { WeightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import { KERNEL_FAMILIES, LAYOUT } from './layout';
@@ -264,7 +264,11 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     tokTile: sched.actRows,
     routeScan: (sched.actRows + 1) * (m?.experts ?? 1) + (m?.topK ?? 1),
     res2: sched.actRows * (sched.D / sched.resLanes),
-    termIo: (sched.ws?.parts ?? 1) * sched.D,
+    // TERM_STORE: one ES row of D / SLOT_LANES iterations; TERM_LOAD: a tile's tokens x TOPK
+    // rows, the distance of its ACC read-modify-write one row's iterations.
+    termRow: sched.D / slotLanes(sched),
+    termLoad: sched.actRows * (m?.topK ?? 1) * (sched.D / slotLanes(sched)),
+    termDistance: sched.D / slotLanes(sched),
     tileIo: Math.max(sched.actRows * sched.D, sched.N * sched.hd) / sched.patchEmbed.tokenLanes,
     // LINEAR_HEAD_OUT: every patch's channels of a linear-head task (the fewest and the most).
     linearHeadMin: sched.NP * Math.min(...linearChannels),
@@ -326,7 +330,7 @@ export function topView(inp: KernelInputs): object {
     trip,
 
     geluLanes: sched.geluLanes,
-    geluCopies: Array.from({ length: sched.geluLanes }, (_, i) => i),
+    geluCopies: Array.from({ length: Math.ceil(sched.geluLanes / 2) }, (_, i) => i),
     exp2Copies: Array.from({ length: sched.simd }, (_, i) => i),
     // A key tile of several PE chunks: Q.K^T's row maximum waits in ATT_RUN between its jobs.
     scoreChunked: sched.attention.scoreChunks > 1,

@@ -8,6 +8,15 @@ import * as T from '../numerics/tables';
 import { tableWidths } from '../numerics/widths';
 import { cIntRows, renderTemplate } from './render';
 
+/** GELU_PAIRS: per segment j, entry j in the low 32 bits and entry j + 1 in the high 32 (as
+ * an int64: entry j + 1 x 2^32 + entry j mod 2^32; every entry is below 2^20 in magnitude, so
+ * the words are exact doubles). */
+export function geluPairs(table: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let j = 0; j + 1 < table.length; j++) out.push(table[j + 1] * 2 ** 32 + (table[j] >>> 0));
+  return out;
+}
+
 export function numericsHeader(): string {
   const gelu = T.geluTableValues();
   const exp2 = T.exp2TableValues();
@@ -27,8 +36,7 @@ export function numericsHeader(): string {
     lnNormFrac: T.LN_NORM_FRAC,
     fracMin: FRAC_MIN,
     fracMax: FRAC_MAX,
-    geluLength: gelu.length,
-    geluRows: cIntRows(gelu, 10),
+    geluPairRows: cIntRows(geluPairs(gelu), 6),
     exp2Length: exp2.length,
     exp2Rows: cIntRows(exp2, 10),
     ...tableWidths(),

@@ -110,7 +110,6 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
       { what: `DOT loop pipeline depth ${timing.dot} cycles (BRAM read 2, DSP 3, adder tree, accumulate, write)`, source: 'assumed' },
       { what: `attention: Q.K^T and P.V on the MAC array over key tiles of ${sched.attention.keyTile}; the online softmax in the two products' epilogues and input lanes (scores, row maximum and factor after Q.K^T; P words evaluated from the scores by SIMD exp lanes at P.V's input; o and l rescaled after P.V), so attention costs the engine's steps`, source: 'kernels' },
       { what: `64-bit divide ${timing.div64} cycles, isqrt ${timing.isqrt} cycles, element-wise pass depth ${timing.elementwise}`, source: 'assumed' },
-      { what: 'bias vectors are read one 128-bit word per element (no burst: repeated addresses), one read per axiLatency/outstanding cycles', source: 'assumed' },
       { what: 'arrays without bind_storage: LUTRAM when a memory is at most 64 deep or 1 Kb, else BRAM (what Vitis HLS does by default)', source: 'assumed' },
     ],
   };

@@ -94,7 +94,7 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
     case 'attention':
       return as('attention', 'none', engineMacs(hw), `${s.attention.tiles} key tiles of ${s.attention.keyTile} per head: Q.K^T and P.V on the MAC array, the online softmax in their epilogues and input lanes`);
     case 'gelu':
-      return fused(blk('mlp.fc1'), 'requant and GELU as fc1 writes H (the engine\'s epilogue, a GELU table copy per PE lane)');
+      return fused(blk('mlp.fc1'), 'requant and GELU as fc1 writes H (the engine\'s epilogue, a GELU table copy per two PE lanes)');
     case 'residual_add':
       if (l.name.endsWith('residual1')) return fused(blk('attn.proj'), 'X + requant(proj) as proj leaves the array (the engine\'s epilogue)');
       if (!s.moe?.blocks.includes(l.block ?? -1)) return fused(blk('mlp.fc2'), 'X + requant(fc2) in the last hidden tile\'s epilogue');

@@ -137,6 +137,25 @@ function maxAbs(data: ArrayLike<number>): number {
   return m;
 }
 
+/** Bits of a stored MoE combine term: token-tiled designs keep them as int32 lanes in DDR (ES). */
+export const COMBINE_TERM_BITS = 32;
+
+/**
+ * A combine term of an MoE block, round(g * y / 2^(PROB_FRAC + f_fc2 - f_moe)) with the gate
+ * weight g <= PROB_ONE and y an expert_fc2 word (|y| <= 2^(act - 1)), is at most
+ * 2^(act - 1 + f_moe - f_fc2) in magnitude: it fits COMBINE_TERM_BITS while f_moe - f_fc2 <=
+ * COMBINE_TERM_BITS - act. The MoE output is a convex combination of the experts' outputs,
+ * so calibration puts f_moe near f_fc2, and this cap binds only for a degenerate calibration
+ * (outputs that cancel); it holds for every placement, so the numerics do not depend on it.
+ */
+export function capCombineTerms(ir: ModelIR, act: Record<string, number>, activationBits: number): void {
+  for (let b = 0; b < ir.dims.depth; b++) {
+    if (!isMoeBlock(ir.dims, b)) continue;
+    const cap = act[`blocks.${b}.expert_fc2`] + (COMBINE_TERM_BITS - activationBits);
+    if (act[`blocks.${b}.moe`] > cap) act[`blocks.${b}.moe`] = cap;
+  }
+}
+
 /**
  * Chooses every format. `actMaxAbs` holds the largest magnitude each activation site took
  * in the calibration run (all tasks, all calibration images).
@@ -154,6 +173,7 @@ export function buildQuantPlan(ir: ModelIR, numerics: NumericsConfig, weights: W
     if (m === undefined) throw new Error(`calibration has no statistics for activation site ${site.name}`);
     act[site.name] = chooseFrac(m, bits.activation, numerics.headroomBits);
   }
+  capCombineTerms(ir, act, bits.activation);
   const tensors: Record<string, TensorFormat> = {};
   const get = (name: string) => {
     const t = weights.get(name);

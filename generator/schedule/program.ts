@@ -7,7 +7,7 @@
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
 import { expectedExpertStreaming, type ExpertStreaming } from '../estimate/formulas';
-import type { Schedule, TaskSchedule, UpStage } from './schedule';
+import { slotLanes, type Schedule, type TaskSchedule, type UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
   'gmem_w.read',
@@ -76,6 +76,11 @@ export function elemReaderWords(first: number, n: number): number {
   return Math.max(1, Math.ceil(((first % 8) + n) / 8));
 }
 
+/** Words load_vec32 reads for elements [first, first + n): its first word, then one per 4. */
+export function vec32Words(first: number, n: number): number {
+  return Math.max(1, Math.ceil(((first % 4) + n) / 4));
+}
+
 /** Words of a weight tile a job loads, and whether MAC_STEPS packs them on chip (Kh / Vh)
  * rather than taking them from the weight reader's DDR burst. */
 interface TileWords {
@@ -108,10 +113,10 @@ class KernelCounts {
     return out;
   }
 
-  /** One word read per element (load_vec32 reads the element's word each iteration). */
-  loadVec32(n: number): void {
+  /** load_vec32 of elements [first, first + n): an iteration per element, a word per 4. */
+  loadVec32(n: number, first = 0): void {
     this.cur.loop('VEC32_LOAD', n);
-    this.cur.word('gmem_w.read', n);
+    this.cur.word('gmem_w.read', vec32Words(first, n));
   }
   loadVec16(n: number): void {
     this.cur.loop('VEC16_LOAD', n);
@@ -208,7 +213,7 @@ class KernelCounts {
       this.op(qkvOp);
       if (h === 0) this.engineJob(0, qkvTile);
       for (let g = 0; g < 3; g++) {
-        this.loadVec32(hd);
+        this.loadVec32(hd, (h * 3 + g) * hd);
         this.chainProduct(hd, D, N, false, g < 2 ? qkvTile : qkTile); // requant into Qh / Kh / Vh: the epilogue
       }
       this.op(coreOp);
@@ -276,7 +281,7 @@ class KernelCounts {
     this.engineJob(0, qkvTile);
     for (let h = 0; h < heads; h++) {
       for (let g = 0; g < 3; g++) {
-        this.loadVec32(hd);
+        this.loadVec32(hd, (h * 3 + g) * hd);
         this.chainProduct(hd, D, rows, false, h === heads - 1 && g === 2 ? NO_TILE : qkvTile);
       }
       for (let g = 0; g < 3; g++) this.tileStore(rows, hd);
@@ -316,7 +321,7 @@ class KernelCounts {
     const dense = this.s.dense!;
     for (let j = 0; j < dense.tiles; j++) {
       this.op(blk('mlp.fc1'));
-      this.loadVec32(dense.tile);
+      this.loadVec32(dense.tile, j * dense.tile);
       this.linearEngine(dense.tile, D, rows);
       this.op(blk('mlp.fc2'));
       if (j === dense.tiles - 1) this.loadVec32(D);
@@ -341,24 +346,24 @@ class KernelCounts {
     this.cur.loop('MAC_STEPS', 2 * expertJobSteps(this.s), 2);
     this.groupIo(n);
   }
-  /** Token-tiled: gather_tokens (a load_rows of one YS row per token) and store_terms (the
-   * group's n ES rows in one loop) of an expert group of n tokens. */
+  /** Token-tiled: gather_tokens (a load_rows of one YS row per token) and store_terms (a
+   * TERM_STORE loop per ES row) of an expert group of n tokens. */
   private groupIo(n: number): void {
     if (!this.s.tiled || n === 0) return;
     const { D } = this.s;
     this.cur.loop('TILE_LOAD', n * (D / this.s.patchEmbed.tokenLanes), n);
     this.cur.word('gmem_s.read', n * Math.ceil(D / 8));
-    this.cur.loop('TERM_STORE', n * (D / this.slotLanes()), 1);
+    this.cur.loop('TERM_STORE', n * (D / this.slotLanes()), n);
     this.cur.word('gmem_s.write', n * Math.ceil(D / 4));
   }
   private slotLanes(): number {
-    const g = (a: number, b: number): number => (b === 0 ? a : g(b, a % b));
-    return g(this.s.patchEmbed.tokenLanes, 4);
+    return slotLanes(this.s);
   }
-  /** add_terms: one ES row into an ACC row, SLOT_LANES per iteration. */
-  addTerms(count: number): void {
-    this.cur.loop('TERM_LOAD', count * (this.s.D / this.slotLanes()), count);
-    this.cur.word('gmem_s.read', count * Math.ceil(this.s.D / 4));
+  /** add_terms: a tile's `rows` tokens' TOPK ES rows into their ACC rows, SLOT_LANES per
+   * iteration, in one loop. */
+  addTerms(rows: number, topK: number): void {
+    this.cur.loop('TERM_LOAD', rows * topK * (this.s.D / this.slotLanes()), 1);
+    this.cur.word('gmem_s.read', rows * topK * Math.ceil(this.s.D / 4));
   }
   /** route_scan over `rows` tokens: a window of E steps per token and one more, then TOPK. */
   routeScan(rows: number, experts: number, topK: number): void {
@@ -424,12 +429,13 @@ class KernelCounts {
     this.cur.word('gmem_w.read', e.used * W);
     this.cur.loop('MAC_STEPS', e.aloneWords, e.aloneJobs);
     if (this.s.tiled) {
-      // Every (token, rank) slot's row gathered once and its terms stored once; a store per group.
+      // Every (token, rank) slot's row gathered once and its terms stored once (a TERM_STORE
+      // entry per row: its own burst).
       const slots = this.s.N * this.s.moe!.topK;
       const { D } = this.s;
       this.cur.loop('TILE_LOAD', slots * (D / this.s.patchEmbed.tokenLanes), slots);
       this.cur.word('gmem_s.read', slots * Math.ceil(D / 8));
-      this.cur.loop('TERM_STORE', slots * (D / this.slotLanes()), e.groups);
+      this.cur.loop('TERM_STORE', slots * (D / this.slotLanes()), slots);
       this.cur.word('gmem_s.write', slots * Math.ceil(D / 4));
     }
   }
@@ -677,7 +683,7 @@ function tiledProgram(k: KernelCounts, s: Schedule, task: TaskSchedule, gateShar
       const rows = tileRows(i, t.tiles, t.lastRows);
       k.op(blk('residual2'));
       k.tileLoad(rows, D);
-      k.addTerms(rows * m.topK);
+      k.addTerms(rows, m.topK);
       k.flatPass('MOE_RES2', rows, D, s.resLanes);
       k.tileStore(rows, D);
     }

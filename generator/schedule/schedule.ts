@@ -25,6 +25,12 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
+/** SLOT_LANES: int32 lanes per iteration of the ES loads and stores (TERM_LOAD, TERM_STORE),
+ * gcd(IO_LANES, 4): a bus word holds 4 int32 lanes. */
+export function slotLanes(s: Schedule): number {
+  return gcd(s.patchEmbed.tokenLanes, LANES32);
+}
+
 export interface UpStage {
   /** Conv3x3 input (and output) resolution and input channels. */
   h: number;
@@ -275,9 +281,9 @@ export interface Schedule {
     qkvs: number;
     as: number;
     /** MoE blocks, tiled: YS [N][YS_STRIDE] the LayerNorm-2 output the experts gather their
-     * tokens from; ES [N * TOPK][ES_STRIDE] the combine terms of every (token, rank) slot,
-     * int32 lanes, rows in queue order (strides: row_words(D) and words32(D) rounded up to a
-     * power of two). */
+     * tokens from (row_words(D) rounded up to a power of two); ES [N][TOPK][E_WORDS] the
+     * combine terms of every (token, rank), int32 lanes, rows contiguous in (token, rank)
+     * order. */
     ys: number;
     es: number;
     dumpBase: number;
@@ -567,10 +573,11 @@ function scratchMap(d: ModelIR['dims'], moe: Schedule['moe'], taskScheds: TaskSc
   const xs = region(N * words16(D));
   const qkvs = region(d.heads * 3 * N * words16(d.headDim));
   const as = region(d.heads * N * words16(d.headDim));
-  // Rows the experts address by token or slot index: a power-of-two stride, so the address
-  // is a shift (no multiplier); the loads read only the row's words.
+  // YS rows, which the experts address by token index: a power-of-two stride, so the address
+  // is a shift (no multiplier); the loads read only the row's words. ES rows are contiguous
+  // (the (token, rank) rows of a tile are one burst); their word offsets are running sums.
   const ys = region(moe ? N * pow2AtLeast(words16(D)) : 0);
-  const es = region(moe ? N * moe.topK * pow2AtLeast(words32(D)) : 0);
+  const es = region(moe ? N * moe.topK * words32(D) : 0);
   const dumps: DumpEntry[] = [];
   const dumpBase = at;
   const dump = (name: string, shape: number[], layout: DumpLayout, lanes: 16 | 32 = 16, task?: string): void => {
@@ -781,7 +788,7 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     small('CHOSEN', 'the k experts of each token', [N, m.topK], 'expert_t', expertBits(m.experts));
     small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK]);
     small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
-    if (s.tiled) small('SLOT', 'the queue slot of each (token, rank): the ES row of its combine term', [N, m.topK]);
+    if (s.tiled) small('QES', 'expert queues: the ES word offset of each slot\'s combine terms ((token x TOPK + rank) x E_WORDS)', [N * m.topK]);
     const parts = s.ws!.parts;
     // PE hidden values written per cycle (FC1), SIMD read per cycle (FC2).
     add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false, ...tileLutram });
@@ -794,7 +801,7 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // per copy would sit mostly empty).
   add({ name: 'EXP2_ROM', purpose: `exp2 table, one copy per attention P lane (${simd})`, group: 'small', dims: [simd, exp2TableValues().length], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], storage: 'lutram', weights: false, rom: true });
   if (s.moe || s.dense) {
-    add({ name: 'GELU_ROM', purpose: `GELU table, one copy per parallel GELU lane (${s.geluLanes})`, group: 'small', dims: [s.geluLanes, GELU_SEGMENTS + 1], elemBits: 32, cType: 'int32_t', partition: [{ dim: 1, type: 'complete' }], weights: false, rom: true });
+    add({ name: 'GELU_ROM', purpose: `GELU table as per-segment entry pairs, one copy per two parallel GELU lanes (${s.geluLanes})`, group: 'small', dims: [Math.ceil(s.geluLanes / 2), GELU_SEGMENTS], elemBits: 64, cType: 'int64_t', partition: [{ dim: 1, type: 'complete' }], weights: false, rom: true });
   }
   if (s.ws) {
     const w = s.ws;
@@ -858,13 +865,11 @@ function constants(s: Schedule): Schedule['constants'] {
   k('QKVS_OFF', s.scratch.qkvs, 'scratch word of QKVS [HEADS][3][N_TOK][HD_WORDS] (tiled)');
   k('AS_OFF', s.scratch.as, 'scratch word of AS [HEADS][N_TOK][HD_WORDS] (tiled)');
   k('YS_OFF', s.scratch.ys, 'scratch word of YS [N_TOK][D_WORDS]: LayerNorm-2 rows the experts gather (tiled MoE)');
-  k('ES_OFF', s.scratch.es, 'scratch word of ES [N_TOK * TOPK][E_WORDS]: combine terms per queue slot (tiled MoE)');
+  k('ES_OFF', s.scratch.es, 'scratch word of ES [N_TOK][TOPK][E_WORDS]: the combine terms of each (token, rank), rows contiguous (tiled MoE)');
   k('E_WORDS', words32(s.D), 'bus words of one int32 row of D combine terms (ES rows)');
   k('YS_SHIFT', Math.log2(pow2AtLeast(words16(s.D))), 'log2 of the YS row stride (D_WORDS rounded up to a power of two)');
   k('YS_STRIDE', pow2AtLeast(words16(s.D)), 'words between YS rows');
-  k('ES_SHIFT', Math.log2(pow2AtLeast(words32(s.D))), 'log2 of the ES row stride (E_WORDS rounded up to a power of two)');
-  k('ES_STRIDE', pow2AtLeast(words32(s.D)), 'words between ES rows');
-  k('SLOT_LANES', gcd(s.patchEmbed.tokenLanes, LANES32), 'int32 lanes per cycle of the ES loads and stores: gcd(IO_LANES, 4)');
+  k('SLOT_LANES', slotLanes(s), 'int32 lanes per cycle of the ES loads and stores: gcd(IO_LANES, 4)');
   k('N_PATCH', s.NP, 'patch tokens');
   k('D', s.D, 'embedding width');
   k('HEADS', s.heads, 'attention heads');

@@ -18,7 +18,7 @@
  * counts too (test/csim.test.ts holds the two equal). Per entry this is UG1399's
  * (trip - 1) x II + depth plus one interval for entering and leaving the loop.
  */
-import type { Schedule } from './schedule';
+import { slotLanes, type Schedule } from './schedule';
 
 /** Timing figures the depths are built from (generator/estimate/hardware.ts Timing has them). */
 export interface LoopFigures {
@@ -42,9 +42,6 @@ export interface LoopBus {
   dir: 'read' | 'write';
   /** 128-bit words per iteration (a fraction for an ElemReader / Writer16: 1 / 8). */
   words: (s: Schedule) => number;
-  /** Single-beat reads (addresses the HLS cannot merge into a burst): one completes every
-   * axiLatency / axiOutstanding cycles, whatever the port's width. */
-  single?: boolean;
 }
 
 export interface LoopTiming {
@@ -65,11 +62,6 @@ export interface LoopTiming {
   overlappedBy?: string;
 }
 
-/** SLOT_LANES: int32 lanes per iteration of the ES loads and stores, gcd(IO_LANES, 4). */
-const gcdLanes = (s: Schedule): number => {
-  const g = (a: number, b: number): number => (b === 0 ? a : g(b, a % b));
-  return g(s.patchEmbed.tokenLanes, 4);
-};
 const log2 = (n: number): number => Math.ceil(Math.log2(Math.max(1, n)));
 const one = (): number => 1;
 
@@ -92,8 +84,8 @@ export const LOOP_TIMING = {
   VEC32_LOAD: {
     ii: one,
     depth: (_s, f) => f.axiLatency + 1,
-    reason: 'm_axi read round trip, then the lane written (1); each element reads its word again: single-beat reads',
-    bus: { role: 'weights', dir: 'read', words: one, single: true },
+    reason: 'm_axi read round trip (a word per 4 elements, in address order), then the lane written (1)',
+    bus: { role: 'weights', dir: 'read', words: () => 1 / 4 },
   },
   VEC16_LOAD: {
     ii: one,
@@ -189,13 +181,13 @@ export const LOOP_TIMING = {
     ii: one,
     depth: () => 3,
     reason: 'token-tiled MoE: an expert group\'s combine terms: read SLOT_LANES ACC lanes (2), pack and write a word per 4 / SLOT_LANES iterations (1)',
-    bus: { role: 'scratch', dir: 'write', words: (s) => gcdLanes(s) / 4 },
+    bus: { role: 'scratch', dir: 'write', words: (s) => slotLanes(s) / 4 },
   },
   TERM_LOAD: {
     ii: one,
     depth: (_s, f) => f.axiLatency + 3,
-    reason: 'token-tiled MoE: a slot\'s terms: m_axi read round trip, unpack, ACC read, add and write of SLOT_LANES lanes (3)',
-    bus: { role: 'scratch', dir: 'read', words: (s) => gcdLanes(s) / 4 },
+    reason: 'token-tiled MoE: a tile\'s terms (its tokens\' TOPK ES rows, one loop): m_axi read round trip, unpack, ACC read, add and write of SLOT_LANES lanes (3)',
+    bus: { role: 'scratch', dir: 'read', words: (s) => slotLanes(s) / 4 },
   },
   DUMP_COLS: { ii: one, depth: () => 2, reason: 'debug dump: a row element into the Writer16', debugOnly: true },
   DUMP_MAP_CH: { ii: one, depth: (_s, f) => f.axiLatency + 2, reason: 'debug dump: ElemReader read round trip, then the Writer16', debugOnly: true },
@@ -215,6 +207,5 @@ export function loopInterval(label: LoopLabel, s: Schedule, f: LoopFigures, port
   const t: LoopTiming = LOOP_TIMING[label];
   const ii = t.ii(s);
   if (!t.bus) return ii;
-  const perWord = t.bus.single ? Math.ceil(f.axiLatency / f.axiOutstanding) : 16 / ports[t.bus.role];
-  return Math.max(ii, t.bus.words(s) * perWord);
+  return Math.max(ii, t.bus.words(s) * (16 / ports[t.bus.role]));
 }

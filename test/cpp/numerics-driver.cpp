@@ -113,9 +113,11 @@ static bool eval(const std::string &fn, std::istringstream &in, std::ostringstre
   } else if (fn == "upsample_neighbour") {
     int i, odd, n; in >> i >> odd >> n;
     out << upsample_neighbour(i, odd != 0, n);
-  } else if (fn == "gelu_table") {
+  } else if (fn == "gelu_pair") {
     int j; in >> j;
-    out << GELU_TABLE[j];
+    i64 t0, t1;
+    gelu_pair(GELU_PAIRS[j], t0, t1);
+    out << t0 << " " << t1;
   } else if (fn == "exp2_table") {
     int j; in >> j;
     out << EXP2_TABLE[j];

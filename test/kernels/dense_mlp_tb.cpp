@@ -13,7 +13,7 @@ int main(int argc, char **argv) {
     const int b = (int)tb::next();
     tb::read_rows(Y, N_TOK, D);
     tb::read_rows(X, N_TOK, D);
-    dense_mlp(w, BLOCKS[b], N_TOK);
+    dense_mlp<N_TOK, N_TOK>(w, BLOCKS[b], false);
     tb::print_rows(label + ".x", X, 0, N_TOK, D);
     return true;
   });
