@@ -111,6 +111,7 @@ export function hardwarePlan(ir: ModelIR, tasks: TaskIR[], config: BuildConfig):
       { what: `attention: Q.K^T and P.V on the MAC array over key tiles of ${sched.attention.keyTile}; the online softmax in the two products' epilogues and input lanes (scores, row maximum and factor after Q.K^T; P words evaluated from the scores by SIMD exp lanes at P.V's input; o and l rescaled after P.V), so attention costs the engine's steps`, source: 'kernels' },
       { what: `64-bit divide ${timing.div64} cycles, isqrt ${timing.isqrt} cycles, element-wise pass depth ${timing.elementwise}`, source: 'assumed' },
       { what: 'arrays without bind_storage: LUTRAM when a memory is at most 64 deep or 1 Kb, else BRAM (what Vitis HLS does by default)', source: 'assumed' },
+      { what: 'every loop that moves m_axi words bursts (its addresses run in order), so a port moves a word per cycle; Vitis infers a burst only when the address advances by one each iteration (UG1448 214-230, 214-232), and the loops that read a word every few iterations or jump at a row end (TILE_LOAD/STORE, TERM_LOAD, VEC32/16_LOAD) may instead run at single-beat rate, about latency / outstanding cycles a word', source: 'assumed' },
     ],
   };
 }
