@@ -261,7 +261,6 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     // Tiled activations: a tile's rows of X / A (TILE_LOAD, TILE_STORE) or a head's N rows of
     // q, k, v, IO_LANES elements per iteration.
     tokenLoop: (sched.tiled ? sched.tiled.rows + 1 : sched.N) * (sched.D / sched.patchEmbed.tokenLanes),
-    tokTile: sched.actRows,
     routeScan: (sched.actRows + 1) * (m?.experts ?? 1) + (m?.topK ?? 1),
     res2: sched.actRows * (sched.D / sched.resLanes),
     // TERM_STORE: one ES row of D / SLOT_LANES iterations; TERM_LOAD: a tile's tokens x TOPK
