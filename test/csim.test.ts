@@ -40,6 +40,8 @@ interface Case {
   gccVitis?: boolean;
   /** Activations in DDR scratch, token tiles of this many rows (config activations). */
   tokenTile?: number;
+  /** With tokenTile: query rows per attention tile. */
+  queryTile?: number;
 }
 
 const twoTasks = smallSpec().tasks;
@@ -115,20 +117,25 @@ const CASES: Case[] = [
   },
   { name: 'dense', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, asan: true },
   // Token-tiled activations (DDR-resident X, q/k/v, attention output): several token tiles and
-  // a short last one, a patch tile that splits a patch row (two tiles load its band).
-  { name: 'tiled', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, tokenTile: 5, asan: true },
+  // a short last one, a patch tile that splits a patch row (two tiles load its band); query
+  // tiles of 6 rows (17 queries: 6, 6, 5).
+  { name: 'tiled', spec: { ...smallSpec(), moe: undefined, tasks: twoTasks }, pe: 2, simd: 2, tokenTile: 5, queryTile: 6, asan: true },
   // Rows that are not whole bus words (D 12, head dim 6) and one element per cycle (IO_LANES 1).
   { name: 'tiledodd', spec: { ...smallSpec(), embedDim: 12, moe: undefined, image: { height: 8, width: 12 }, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 12 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }, pe: 2, simd: 3, tokenTile: 4 },
   // Token-tiled MoE: gate and top-k per tile, experts over every token (rows gathered from
   // DDR, terms stored per queue slot), the residual per tile; both schedulers, and expert
   // groups of two tokens (blocks of two weight-store parts).
-  { name: 'tiledmoe', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, tokenTile: 5 },
+  // tiledmoe: query tiles of 3 rows, fewer than the 5 staging rows Qh keeps for a token tile.
+  { name: 'tiledmoe', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, tokenTile: 5, queryTile: 3 },
   { name: 'tiledtm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2, tokenTile: 6 },
   { name: 'tiledpairs', spec: smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }), pe: 8, simd: 16, tokenTile: 4 },
   // 513 tokens (512 patches + the class token): the last token's attention rows in registers,
-  // on chip and token-tiled.
+  // on chip and token-tiled (there K and V only: Q in two query tiles of 257 and 256 rows).
   { name: 'apart', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 32 }, patch: 1, depth: 2 }, pe: 4, simd: 4 },
   { name: 'aparttiled', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 32 }, patch: 1, depth: 2 }, pe: 4, simd: 4, tokenTile: 100 },
+  // 1041 tokens (1040 patches + the class token), token-tiled: K's first 1024 rows in Kh and
+  // its last 17 in KhL (LUTRAM), V whole; query tiles of at most 512 rows (3 of 347).
+  { name: 'keytail', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2 }, pe: 4, simd: 8, tokenTile: 128 },
   { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },
 ];
 
@@ -181,7 +188,7 @@ function expertBytes(out: string, block: number): number {
 
 describe.each(CASES)('csim $name', (c) => {
   it('is bit-exact with the reference on every run, output word and checkpointed layer', () => {
-    const cfg = writeProject(dir, c.spec, { name: c.name, pe: c.pe, simd: c.simd, scheduler: c.scheduler, cacheSlots: c.slots, tokenTile: c.tokenTile });
+    const cfg = writeProject(dir, c.spec, { name: c.name, pe: c.pe, simd: c.simd, scheduler: c.scheduler, cacheSlots: c.slots, tokenTile: c.tokenTile, queryTile: c.queryTile });
     const project = loadProject(cfg);
     generate(project, { force: false });
     const out = project.config.outDir;

@@ -185,7 +185,7 @@ describe('layer cycles and DDR bytes by hand (small model, PE 2 x SIMD 4, 300 MH
     //   steps at II 2 (16 + 67 = 83), c1x1_row MAC_STEPS 8 pixels x 2 blocks = 16 (16 + 36) and
     //   FEED_PRIME 1: 4 x (83 + 52 + 1) = 544. Total 685.
     expect(layer('head.b.conv_2').cycles).toBe(vec32(2) + blocks(2) + 4 * (8 * 2 + (AXI + 3) + (16 + MAC) + 1));
-    // up_out: 4 emit_rows of 2 output rows each: UP_OUT_COLS 1 tile x 16 columns at II 2, depth
+    // up_out: 8 emit_row calls (output rows 0 .. 7): UP_OUT_COLS 1 tile x 16 columns at II 2, depth
     //   8: 8 x (32 + 8) = 320; per output row and channel (2) PUT_WORDS 2 words, depth 66 (the
     //   read of a partial last word is in the pipeline, taken or not): 16 x (2 + 66) = 1088.
     const out = layer('head.b.up_out');
@@ -451,10 +451,12 @@ describe('the paper configuration: ViT-S PASCAL-Context on ZCU104 at 300 MHz', (
     expect(onchip.fits).toBe(false);
   });
 
-  it('by default puts them in DDR: token tiles of 17 rows on chip, one head\'s Q, K, V, S, O whole', () => {
+  it('by default puts them in DDR: token tiles of 17 rows on chip, one head\'s K, V whole, its Q, S, O a query tile', () => {
     // PE 8 x SIMD 16: BLOCK_WORDS 16, so floor(1025 / 16) = 64 tiles of ceil(1025 / 64) = 17 rows;
-    // X, Y, A (H shares it) and ACC hold a tile, the attention's arrays every token.
-    const expected = 3 * 17 * 384 * 2 + 3 * 1025 * 32 * 2 + 17 * 384 * 6 + 1025 * 64 * 2 + (1025 * 32 * 43) / 8;
+    // X, Y, A (H shares it) and ACC hold a tile; K and V every token (1024 rows in memory,
+    // the last token's in registers); Q, S and O a query tile of ceil(1025 / 3) = 342 rows
+    // (the fewest equal tiles of at most 512).
+    const expected = 3 * 17 * 384 * 2 + 342 * 32 * 2 + 2 * 1025 * 32 * 2 + 17 * 384 * 6 + 342 * 64 * 2 + (342 * 32 * 43) / 8;
     expect(est.onchip.activation_bytes).toBe(expected);
     expect(est.onchip.activations_fit).toBe(true);
   });

@@ -29,15 +29,16 @@ function block(first: string): string {
 
 describe('README.md', () => {
   it('the fit-check example is what the current estimator prints for the config the README makes', () => {
-    const sed = "sed 's|models/m3vit-tiny.ts|models/m3vit-small-nyud.ts|' zcu104.json > nyud.json";
-    expect(README).toContain(`    ${sed}\n    npx m3vit-gen --config nyud.json\n`);
+    const sed = "sed 's|\"pe\": 32|\"pe\": 64|' zcu104.json > big.json";
+    expect(README).toContain(`    ${sed}\n    npx m3vit-gen --config big.json\n`);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm3vit-readme-'));
     try {
-      const cfg = path.join(tmp, 'nyud.json');
+      const cfg = path.join(tmp, 'big.json');
       const text = fs.readFileSync(path.join(ROOT, 'zcu104.json'), 'utf8');
-      expect(text).toContain('"models/m3vit-tiny.ts"');
+      expect(text.split('"pe": 32').length).toBe(2);
       // The sed's edit, with the model path made absolute because the config is not next to models/.
-      fs.writeFileSync(cfg, text.replace('"models/m3vit-tiny.ts"', JSON.stringify(path.join(ROOT, 'models', 'm3vit-small-nyud.ts'))).replace(/"\$schema": "[^"]*",\n\s*/, ''));
+      const edited = text.replace('"pe": 32', '"pe": 64').replace('"models/m3vit-tiny.ts"', JSON.stringify(path.join(ROOT, 'models', 'm3vit-tiny.ts')));
+      fs.writeFileSync(cfg, edited.replace(/"\$schema": "[^"]*",\n\s*/, ''));
       let message = '';
       try {
         runEstimateStage(loadProject(cfg), false);
@@ -45,7 +46,7 @@ describe('README.md', () => {
         expect(e).toBeInstanceOf(UserError);
         message = (e as Error).message;
       }
-      expect(message.split(cfg).join('nyud.json')).toBe(block('nyud.json: the design does not fit zcu104 (estimate)'));
+      expect(message.split(cfg).join('big.json')).toBe(block('big.json: the design does not fit zcu104 (estimate)'));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

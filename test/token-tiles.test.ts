@@ -1,12 +1,13 @@
 /**
  * Where the backbone activations live (config `activations`): the schedule's choice and its
- * token tiles, and a token tile the MoE's expert groups cannot use refused as a user error.
+ * token tiles and the attention's query tiles and K rows, and a token tile the MoE's expert
+ * groups cannot use refused as a user error.
  * csim of the token-tiled kernels is in test/csim.test.ts (cases tiled*).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadProject } from '../generator/project';
-import { buildSchedule, tokenTiling } from '../generator/schedule/schedule';
+import { buildSchedule, queryTiling, tokenTiling } from '../generator/schedule/schedule';
 import { ROOT, runCli } from './helpers/cli';
 import { tempDir } from './helpers/cpp';
 import { smallSpec, writeProject } from './helpers/project';
@@ -36,6 +37,33 @@ describe('activation placement', () => {
     expect(vits.buffers.find((b) => b.name === 'KhL')!.dims).toEqual([1, 32]);
     const xs = vits.constants.find((c) => c.name === 'XS_OFF')!.value;
     expect(vits.scratch.qkvs - xs).toBe(1025 * 48); // XS: N rows of D / 8 words
+  });
+
+  it("ViT-S NYUD (1201 tokens): query tiles of at most 512 rows, K's rows past 1024 apart in LUTRAM", () => {
+    const s = schedule(path.join(ROOT, 'configs', 'zcu104-vit-s-nyud.json'));
+    // ceil(1201 / 512) = 3 tiles of ceil(1201 / 3) = 401, the last 1201 - 802 = 399.
+    expect(s.attention.query).toEqual({ tile: 401, tiles: 3, lastRows: 399, memRows: 401, stateRows: 401, apart: false });
+    const dims = (name: string) => s.buffers.find((b) => b.name === name)?.dims;
+    expect(dims('Qh')).toEqual([401, 32]);
+    expect(dims('O')).toEqual([401, 32]);
+    expect(dims('S')).toEqual([401, 64]);
+    expect(dims('ATT_M')).toEqual([401]);
+    // 1201 = 1024 + 177: Kh one BRAM_18K deep per bank, the 177 rows in KhL; V whole (LUTRAM).
+    expect(dims('Kh')).toEqual([1024, 32]);
+    expect(dims('KhL')).toEqual([177, 32]);
+    expect(s.buffers.find((b) => b.name === 'KhL')!.storage).toBe('lutram');
+    expect(dims('Vh')).toEqual([1201, 32]);
+    expect(dims('VhL')).toBeUndefined();
+    expect(dims('QhL')).toBeUndefined();
+  });
+
+  it('query tiles: as given (clamped to N), at least a token tile of rows in memory', () => {
+    expect(queryTiling(17, 5, 6)).toEqual({ tile: 6, tiles: 3, lastRows: 5, memRows: 6, stateRows: 6, apart: false });
+    expect(queryTiling(17, 5, 3)).toEqual({ tile: 3, tiles: 6, lastRows: 2, memRows: 5, stateRows: 5, apart: false });
+    expect(queryTiling(17, 5, 100)).toEqual({ tile: 17, tiles: 1, lastRows: 17, memRows: 17, stateRows: 17, apart: false });
+    // Default: the fewest equal tiles of at most 512 rows (1025: 3 of 342, the last 341).
+    expect(queryTiling(1025, 129, undefined)).toEqual({ tile: 342, tiles: 3, lastRows: 341, memRows: 342, stateRows: 342, apart: false });
+    expect(queryTiling(512, 129, undefined).tiles).toBe(1);
   });
 
   it('ddr with a token tile splits the tokens as asked, the last tile short', () => {

@@ -102,6 +102,7 @@ function resolveConfig(configFile: string, c: Record<string, any>, overrides: { 
     activations: {
       placement: (c.activations?.placement ?? 'auto') as ActivationPlacement,
       ...(c.activations?.tokenTile !== undefined ? { tokenTile: c.activations.tokenTile as number } : {}),
+      ...(c.activations?.queryTile !== undefined ? { queryTile: c.activations.queryTile as number } : {}),
     },
     weightsFile: c.weights !== undefined ? path.resolve(dir, c.weights) : undefined,
     preprocess: resolvePreprocess(c.preprocess ?? {}),

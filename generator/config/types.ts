@@ -71,9 +71,9 @@ export interface BuildConfig {
   /** Tasks to build; undefined means all tasks of the model. */
   tasks?: string[];
   moe: { scheduler: Scheduler; expertCacheSlots: number };
-  /** Where the backbone activations live (schema: "activations"); tokenTile only when given.
-   * Absent (configs built in code): auto. */
-  activations?: { placement: ActivationPlacement; tokenTile?: number };
+  /** Where the backbone activations live (schema: "activations"); tokenTile and queryTile
+   * only when given. Absent (configs built in code): auto. */
+  activations?: { placement: ActivationPlacement; tokenTile?: number; queryTile?: number };
   /** Absolute path of a weights file, when given. */
   weightsFile?: string;
   preprocess: PreprocessConfig;

@@ -293,9 +293,10 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     })),
     rowTiles: Math.max(sched.accCols, sched.biasRows) / sched.pe,
     vecMax: Math.max(sched.biasRows, sched.D),
-    attOut: sched.N * (sched.hd / sched.qkvLanes),
+    attOut: sched.attention.query.tile * (sched.hd / sched.qkvLanes),
+    queryTiles: sched.attention.query.tiles,
     onchipTiles: Math.max(sched.attention.keyTile, sched.attention.hdR) / sched.pe,
-    onchipSteps: sched.N * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
+    onchipSteps: sched.attention.query.tile * (Math.max(sched.attention.hdK, sched.attention.keyTile) / sched.simd),
     experts: m?.experts ?? 0,
     expertGroups: m ? Math.ceil(sched.N / (sched.ws?.parts ?? 1)) : 1,
     stages: Math.max(1, ...sched.tasks.map((t) => t.stages.length)),  };
@@ -352,6 +353,8 @@ export function topView(inp: KernelInputs): object {
     dense: sched.dense !== undefined,
     tiled: sched.tiled !== undefined,
     attApart: sched.attention.lastApart,
+    qApart: sched.attention.query.apart,
+    kApart: sched.attention.kTail > 0,
     uphead: sched.tasks.some((t) => t.head === 'uphead'),
     linearHead: sched.tasks.some((t) => t.head === 'linear'),
     buffers: sched.buffers.filter((b) => !b.rom).map((b) => ({

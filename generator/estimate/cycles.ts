@@ -64,7 +64,7 @@ export type ExpertScheduler = 'expert-major' | 'token-major';
  * - linear layers (and the gate's engine): ENGINE_TILES, one iteration per MAC job (the
  *   load-only first job included);
  * - attention: ONCHIP_TILES likewise, one iteration per MAC job, and ATT_TILES, one per
- *   (head, key tile);
+ *   (head, query tile, key tile);
  * - every other kind: none (its loops are all pipelined).
  */
 export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext, scheduler?: ExpertScheduler): number {
@@ -97,7 +97,7 @@ export function controlCycles(kind: LayerKind, op: OpCounters, ctx: CycleContext
     case 'conv1x1':
       return macJobs * parts;
     case 'attention':
-      return seq(macJobs, 0) + seq(s.heads * s.attention.tiles, 0);
+      return seq(macJobs, 0) + seq(s.heads * s.attention.query.tiles * s.attention.tiles, 0);
     case 'cls_pos_embed':
     case 'layernorm':
     case 'gelu':

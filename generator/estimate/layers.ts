@@ -125,7 +125,7 @@ export function layerCost(l: LayerIR, hw: HardwarePlan, op: OpCounters | undefin
     case 'conv1x1':
       return as('conv', 'serial', engineMacs(hw), 'row by row, all channels per row (weights in the weight store), into a 3-row buffer the final upsample reads');
     case 'upsample2x':
-      if (l.name.endsWith('up_out')) return as('stream', 'streamed', 0, 'emit_rows: output rows of every channel as soon as their conv1x1 rows exist, PE channels per 2 cycles, a burst per channel row into `result`');
+      if (l.name.endsWith('up_out')) return as('stream', 'streamed', 0, 'emit_row: output rows of every channel as soon as their two conv1x1 rows exist, PE channels per 2 cycles, a burst per channel row into `result`');
       return as('stream', 'streamed', 0, `bilinear 2x, scratch to scratch, ${s.head.mapLanes} channels per iteration`);
   }
 }

@@ -287,31 +287,40 @@ class KernelCounts {
       for (let g = 0; g < 3; g++) this.tileStore(rows, hd);
     }
   }
-  /** attention_heads: per head its q, k, v from QKVS, the key tiles, its output into AS. */
+  /** attention_heads: per head its k and v from QKVS, then per query tile its q, the key
+   * tiles (a chain over the head's query tiles) and its output into AS. */
   attentionHeads(): void {
-    const { heads, hd, N, attention: a } = this.s;
+    const { heads, hd, attention: a } = this.s;
+    const q = a.query;
     const qkTile = this.rowTile(a.hdK, true);
     for (let h = 0; h < heads; h++) {
-      for (let g = 0; g < 3; g++) {
-        // load_head_rows: N_ATT rows, then (the last token apart) its row into registers.
-        this.tileLoad(a.rows, hd);
-        if (a.lastApart) this.tileLoad(1, hd);
-      }
+      // load_head_rows: K's K_ROWS rows, then its K_TAIL (KhL); V's N_ATT, then the last
+      // token's (VhL) when apart.
+      this.tileLoad(a.kRows, hd);
+      if (a.kTail > 0) this.tileLoad(a.kTail, hd);
+      this.tileLoad(a.rows, hd);
+      if (a.lastApart) this.tileLoad(1, hd);
       this.engineJob(0, qkTile);
-      this.keyTiles(NO_TILE);
-      this.cur.loop('ATT_OUT', N * (hd / this.s.qkvLanes));
-      this.cur.word('gmem_s.write', N * Math.ceil(hd / 8));
+      for (let t = 0; t < q.tiles; t++) {
+        const last = t === q.tiles - 1;
+        const rows = last ? q.lastRows : q.tile;
+        this.tileLoad(rows, hd);
+        this.keyTiles(last ? NO_TILE : qkTile, rows);
+        this.cur.loop('ATT_OUT', rows * (hd / this.s.qkvLanes));
+        this.cur.word('gmem_s.write', rows * Math.ceil(hd / 8));
+      }
     }
   }
-  /** attention_core: Q.K^T then P.V per key tile, the last P.V loading `after`. */
-  private keyTiles(after: TileWords): void {
-    const { N, attention: a } = this.s;
+  /** attention_core: Q.K^T then P.V per key tile over `queries` query rows, the last P.V
+   * loading `after`. */
+  private keyTiles(after: TileWords, queries = this.s.N): void {
+    const { attention: a } = this.s;
     const qkTile = this.rowTile(a.hdK, true);
     for (let t = 0; t < a.tiles; t++) {
       const last = t === a.tiles - 1;
       const cols = last ? a.lastCols : a.keyTile;
-      this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, N, true, this.rowTile(cols, true));
-      this.chainProduct(a.hdR, cols, N, true, !last ? qkTile : after);
+      this.chainProduct(last ? a.lastRows : a.keyTile, a.hdK, queries, true, this.rowTile(cols, true));
+      this.chainProduct(a.hdR, cols, queries, true, !last ? qkTile : after);
     }
   }
   /** dense_mlp over `rows` token rows: per hidden tile fc1 (bias, then GELU into H in its
@@ -563,13 +572,12 @@ class KernelCounts {
         this.loadRow(lw, t.upStride);
         this.cur.loop('MAC_STEPS', Math.ceil(lw / parts) * nblk * parts);
       }
-      if (y >= 1) {
-        this.op(opUp);
-        for (let di = 0; di < 2; di++) {
-          const oy = 2 * (y - 1) + di;
-          this.cur.loop('UP_OUT_COLS', tiles * 2 * lw);
-          for (let c = 0; c < t.channels; c++) this.putRow((c * 2 * lh + oy) * 2 * lw, 2 * lw);
-        }
+      // emit_row: output rows 2y - 1 (y >= 1) and 2y (y < lh).
+      this.op(opUp);
+      for (const oy of [2 * y - 1, 2 * y]) {
+        if (oy < 0 || oy >= 2 * lh) continue;
+        this.cur.loop('UP_OUT_COLS', tiles * 2 * lw);
+        for (let c = 0; c < t.channels; c++) this.putRow((c * 2 * lh + oy) * 2 * lw, 2 * lw);
       }
     }
   }

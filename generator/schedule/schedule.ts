@@ -193,6 +193,20 @@ export interface Schedule {
      * patches + the class token), a bank of N words would take twice the BRAM of N - 1. */
     lastApart: boolean;
     rows: number;
+    /** K's rows in Kh (K_ROWS) and apart in KhL (K_TAIL): N_ATT and the last token
+     * (lastApart), or token-tiled, when N is just past a multiple of K_BANK_ROWS, that
+     * multiple in Kh and the few rows past it (at most K_TAIL_MAX) in LUTRAM: at ViT-S NYUD
+     * (1201 tokens) 1024 + 177, one BRAM_18K per bank rather than two. */
+    kRows: number;
+    kTail: number;
+    /** The queries of a head in tiles (token-tiled only; on chip, one tile of every token):
+     * `tile` rows each (Q_TILE), `tiles` of them, the last `lastRows`. Each query tile runs
+     * every key tile against the head's K and V (on chip for all of a head's query tiles),
+     * so a row's online softmax, and so its bits, do not depend on the query tiling.
+     * `memRows`: rows of Qh and O (Q_ROWS: Q_TILE, at least TOK_TILE as Qh also stages a
+     * token tile's q; on chip N_ATT); `stateRows`: rows of S and the softmax state (Q_ROWS;
+     * on chip N). `apart`: Q's and o's last token in registers (on chip with lastApart). */
+    query: { tile: number; tiles: number; lastRows: number; memRows: number; stateRows: number; apart: boolean };
   };
   N: number;
   NP: number;
@@ -251,10 +265,12 @@ export interface Schedule {
   head: {
     any: boolean;
     /** Line buffer [3][lbW][lbC] (lbC: the widest map stride, so padding lanes are legal
-     * addresses), conv output row [lbW][chMax], conv1x1 output rows [3][lastW][cPadMax]. */
+     * addresses), conv output row [lbW][groupMax], conv1x1 output rows [2][lastW][cPadMax]. */
     lbW: number;
     lbC: number;
     chMax: number;
+    /** The widest conv3x3 channel group (ROW's columns; at most ROW_BANK_WORDS per bank). */
+    groupMax: number;
     cinMax: number;
     /** Widest conv1x1 output row (half the image width) and its padded task channels. */
     lastW: number;
@@ -323,14 +339,21 @@ function convGroups(ch: number, pe: number): number[] {
 
 /**
  * Output channels per CONV_GROUPS group of a conv3x3 with `ch` outputs and `cin` inputs: the
- * largest legal group (convGroups) whose blocks fit `capacity`, else the smallest.
+ * largest legal group (convGroups) whose blocks fit `capacity` and that is at most `most`
+ * channels (ROW's bound), else the smallest.
  */
-export function convGroup(ch: number, cin: number, pe: number, simd: number, capacity: number): number {
+export function convGroup(ch: number, cin: number, pe: number, simd: number, capacity: number, most = Infinity): number {
   const blocksPerTile = (9 * cin) / simd;
   const legal = convGroups(ch, pe);
-  const fitting = legal.filter((g) => (g / pe) * blocksPerTile <= capacity);
+  const fitting = legal.filter((g) => (g / pe) * blocksPerTile <= capacity && g <= most);
   return fitting.length > 0 ? fitting[fitting.length - 1] : legal[0];
 }
+
+/** Most words of one ROW bank (an int16 per word): 2 BRAM_18K in 1K x 18 mode, 3 past it. A
+ * conv3x3 group is kept to the channels whose output row fits (ROW is [widest row][group],
+ * in max(PE, 8) banks): at ViT-S NYUD (rows of 320 pixels, 256 channels) groups of 128, the
+ * input map read twice, rather than 3 BRAM per bank. */
+export const ROW_BANK_WORDS = 2048;
 
 /** Most lanes of an element-wise pass: a bus word's worth (each lane carries its own requant,
  * GELU table and, in LayerNorm, wide multiplies). */
@@ -355,7 +378,41 @@ function attentionTiles(hd: number, N: number, pe: number, simd: number): Schedu
   // steps for the padding past them.
   const lastKeys = N - (tiles - 1) * keyTile;
   const lastApart = N > 1 && (N - 1) % 512 === 0;
-  return { keyTile, tiles, lastRows: roundUp(lastKeys, pe), lastCols: roundUp(lastKeys, simd), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe, lastApart, rows: lastApart ? N - 1 : N };
+  const rows = lastApart ? N - 1 : N;
+  const query = { tile: N, tiles: 1, lastRows: N, memRows: rows, stateRows: N, apart: lastApart };
+  const kTail = lastApart ? 1 : 0;
+  return { keyTile, tiles, lastRows: roundUp(lastKeys, pe), lastCols: roundUp(lastKeys, simd), hdK, hdR, scoreChunks: keyTile / pe, mergeChunks: hdR / pe, lastApart, rows, kRows: N - kTail, kTail, query };
+}
+
+/** Words of a 16-bit bank in one BRAM_18K (1K x 18 mode). */
+export const K_BANK_ROWS = 1024;
+/** Most K rows kept apart past a multiple of K_BANK_ROWS: LUTRAM of 16 LUTs per 64 rows and
+ * bank, against a BRAM_18K per bank. */
+export const K_TAIL_MAX = 256;
+
+/** Token-tiled K rows in Kh and apart: N just past a multiple of K_BANK_ROWS (by at most
+ * K_TAIL_MAX) keeps that multiple in Kh, when a packed word's lanes are one key row
+ * (`wordRows` 1: the tail's reads are then distinct columns, as Kh's) and a token tile's
+ * staging rows (`tokTile`) fit in it. */
+function keyTailRows(N: number, wordRows: number, tokTile: number, onchip: Pick<Schedule['attention'], 'kRows' | 'kTail'>): Pick<Schedule['attention'], 'kRows' | 'kTail'> {
+  const tail = N % K_BANK_ROWS;
+  if (wordRows !== 1 || N < K_BANK_ROWS || tail === 0 || tail > K_TAIL_MAX || tokTile > N - tail) return onchip;
+  return { kRows: N - tail, kTail: tail };
+}
+
+/** Most query rows per tile by default: o's lanes (about 43 bits) take 2 BRAM_18K each up to
+ * 512 words deep (512 x 36 mode) and 3 past it (1K x 18), and Q's 16-bit lanes one BRAM up
+ * to 1024, so tiles of at most 512 rows keep both at their smallest. */
+export const QUERY_TILE_MAX = 512;
+
+/** Token-tiled attention's query tiles: `given` rows (clamped to N), or the fewest equal
+ * tiles of at most QUERY_TILE_MAX rows. Qh stages a token tile's q too: at least tokTile
+ * rows in memory. */
+export function queryTiling(N: number, tokTile: number, given: number | undefined): Schedule['attention']['query'] {
+  const tile = Math.min(N, given ?? Math.ceil(N / Math.ceil(N / QUERY_TILE_MAX)));
+  const tiles = Math.ceil(N / tile);
+  const rows = Math.max(tile, tokTile);
+  return { tile, tiles, lastRows: N - (tiles - 1) * tile, memRows: rows, stateRows: rows, apart: false };
 }
 
 /** Most block rows that 8 consecutive lanes of a PE x SIMD block's word span (lane = r *
@@ -431,6 +488,9 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   const dStride = roundUp(D, mapLanes);
   const ws = weightStore(ir, tasks, config, moe);
   const convCapacity = ws?.convBlocks ?? 0;
+  // The widest conv3x3 output row (the last stage of an UpHead: the grid doubled per upsample).
+  const rowW = Math.max(1, ...tasks.map((t) => (t.head.kind === 'uphead' ? d.gridW * 2 ** (t.head.stages - 1) : 1)));
+  const rowGroupMost = Math.floor((ROW_BANK_WORDS * Math.max(pe, LANES16)) / rowW);
   const taskScheds: TaskSchedule[] = tasks.map((t, id) => {
     const channelsPadded = roundUp(t.channels, pe);
     const stages: UpStage[] = [];
@@ -444,7 +504,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
       let cin = D;
       for (let s = 0; s < t.head.stages; s++) {
         const upsample = s < t.head.stages - 1;
-        const group = convGroup(upChannels, cin, pe, simd, convCapacity);
+        const group = convGroup(upChannels, cin, pe, simd, convCapacity, rowGroupMost);
         stages.push({ h, w, cin, cinStride: roundUp(cin, mapLanes), upsample, group });
         if (upsample) {
           h *= 2;
@@ -483,6 +543,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     lbW: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.w))),
     lbC: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => Math.max(s.cinStride, t.upStride)))),
     chMax: Math.max(1, ...ups.map((t) => t.upChannels)),
+    groupMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.group))),
     cinMax: Math.max(1, ...ups.flatMap((t) => t.stages.map((s) => s.cin))),
     lastW: Math.max(1, ...ups.map((t) => t.lastW)),
     cPadMax: Math.max(pe, ...ups.map((t) => t.channelsPadded)),
@@ -543,6 +604,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
     // rows than the attention arrays.
     if (sched.tiled.rows > attention.rows) sched.tiled = tokenTiling(N, d.patches, Math.max(blockWords, parts), attention.rows, sched.tiled.reason);
     sched.actRows = sched.tiled.rows;
+    sched.attention = { ...attention, ...keyTailRows(N, Math.min(pe, rowsPerWord(pe, simd)), sched.tiled.rows, attention), query: queryTiling(N, sched.tiled.rows, config.activations?.queryTile) };
     sched.scratch = scratchMap(d, moe, taskScheds, true);
     sched.buffers = build();
   }
@@ -616,6 +678,16 @@ function scratchMap(d: ModelIR['dims'], moe: Schedule['moe'], taskScheds: TaskSc
     headEnd = Math.max(headEnd, at);
   }
   return { mapWords, mapA: 0, mapB: mapWords, xs, qkvs, as, ys, es, dumpBase, dumps, totalWords: Math.max(1, headEnd) };
+}
+
+/** Bits of a token index 0 .. N - 1 (QTOK), at least 1. */
+export function tokenBits(N: number): number {
+  return Math.max(1, Math.ceil(Math.log2(N)));
+}
+
+/** Bits of an ES word offset, at most (N x TOPK - 1) x E_WORDS (QES), at least 1. */
+export function esOffsetBits(N: number, topK: number, D: number): number {
+  return Math.max(1, Math.ceil(Math.log2((N * topK - 1) * words32(D) + 1)));
 }
 
 /** Bits of an expert index 0 .. E - 1: ceil(log2(E)), at least 1. */
@@ -731,10 +803,15 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   const headBanks = Math.min(Math.max(simd, pe), s.hd);
   // A head narrower than SIMD + PE columns' worth of ports (2 per bank): Q's rows split too,
   // so the SIMD reads and the PE writes of one MAC_STEPS iteration have a port each.
-  const qRowBanks = Math.min(N, Math.ceil((simd + pe) / (2 * headBanks)));
+  const q = at.query;
+  const qRowBanks = Math.min(q.memRows, Math.ceil((simd + pe) / (2 * headBanks)));
   const NA = at.rows;
-  act('Qh', 'Q of one head (engine input of Q.K^T)', [NA, s.hd], [...(qRowBanks > 1 ? cyc(1, qRowBanks) : []), ...cyc(2, headBanks)]);
-  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [NA, s.hd], [...cyc(1, rows), ...cyc(2, headBanks)]);
+  const qPurpose = q.tiles > 1 ? `Q of one head, one query tile of ${q.tile} rows (engine input of Q.K^T)` : 'Q of one head (engine input of Q.K^T)';
+  act('Qh', qPurpose, [q.memRows, s.hd], [...(qRowBanks > 1 ? cyc(1, qRowBanks) : []), ...cyc(2, headBanks)]);
+  act('Kh', 'K of one head (weights of Q.K^T, packed a tile at a time)', [at.kRows, s.hd], [...cyc(1, rows), ...cyc(2, headBanks)]);
+  if (at.kTail > 1) {
+    add({ name: 'KhL', purpose: `K of the last ${at.kTail} tokens of one head (the rest in Kh)`, group: 'activations', dims: [at.kTail, s.hd], elemBits: aBits, cType: 'act_t', partition: cyc(2, headBanks), storage: 'lutram', weights: false });
+  }
   // V's columns reshaped (a wide word per bank: the qkv jobs' epilogue writes PE columns, a
   // packed word reads a lane of it) rather than partitioned: a partition on both dims would
   // make SIMD x lanes small memories, a BRAM each at ViT-S sizes.
@@ -742,22 +819,22 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // S: a bank per key of the tile (Q.K^T's epilogue writes PE of them per cycle, P.V's input
   // lanes read SIMD at any block), each N words of ACT_BITS: LUTRAM (a BRAM each would hold a
   // few percent of its bits).
-  add({ name: 'S', purpose: 'scores of one key tile, every query row (PE written, SIMD read per cycle: the P words are evaluated from them)', group: 'activations', dims: [N, at.keyTile], elemBits: aBits, cType: 'act_t', partition: [{ dim: 2, type: 'complete' }], storage: 'lutram', weights: false });
-  if (at.lastApart) {
-    // The last token's rows: registers (every element its own, read and written in one cycle).
-    for (const [name, what] of [['QhL', 'Q'], ['KhL', 'K'], ['VhL', 'V']] as const) {
-      act(name, `${what} of the last token of one head (registers; the rest in ${name.slice(0, 2)})`, [1, s.hd], all(1, 2));
-    }
-    add({ name: 'OL', purpose: 'o of the last token of one head (registers; the rest in O)', group: 'activations', dims: [1, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: all(1, 2), weights: false });
+  add({ name: 'S', purpose: `scores of one key tile, every query row${q.tiles > 1 ? ' of the query tile' : ''} (PE written, SIMD read per cycle: the P words are evaluated from them)`, group: 'activations', dims: [q.stateRows, at.keyTile], elemBits: aBits, cType: 'act_t', partition: [{ dim: 2, type: 'complete' }], storage: 'lutram', weights: false });
+  // The last token's rows: registers (every element its own, read and written in one cycle).
+  // Query-tiled, Q and o have a tile's rows and only K and V keep the last token apart.
+  const apart = at.lastApart ? [...(q.apart ? [['QhL', 'Q'] as const] : []), ...(at.kTail === 1 ? [['KhL', 'K'] as const] : []), ['VhL', 'V'] as const] : [];
+  for (const [name, what] of apart) {
+    act(name, `${what} of the last token of one head (registers; the rest in ${name.slice(0, 2)})`, [1, s.hd], all(1, 2));
   }
-  add({ name: 'O', purpose: 'attention output accumulator o of one head (PROB_FRAC + qkv format), PE per cycle', group: 'activations', dims: [NA, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: cyc(2, pe), weights: false });
+  if (q.apart) add({ name: 'OL', purpose: 'o of the last token of one head (registers; the rest in O)', group: 'activations', dims: [1, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: all(1, 2), weights: false });
+  add({ name: 'O', purpose: `attention output accumulator o of one head${q.tiles > 1 ? ', one query tile' : ''} (PROB_FRAC + qkv format), PE per cycle`, group: 'activations', dims: [q.memRows, at.hdR], elemBits: modelWidthsBits.softmaxOut, cType: 'att_o_t', partition: cyc(2, pe), weights: false });
   // Token-tiled, the board's BRAM is short: the per-row softmax state (N words) and the
   // LayerNorm row sums (a tile's rows) go to LUTRAM (a BRAM or two each, mostly empty).
   const rowLutram: Partial<BufferSpec> = s.tiled ? { storage: 'lutram' } : {};
-  add({ name: 'ATT_M', purpose: 'running score maximum of each query row', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false, ...rowLutram });
-  add({ name: 'ATT_A', purpose: 'rescale factor of each query row for the current tile (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.prob, cType: 'prob_t', partition: [], weights: false, ...rowLutram });
-  add({ name: 'ATT_L', purpose: 'softmax sum l of each query row (PROB_FRAC)', group: 'small', dims: [N], elemBits: modelWidthsBits.softmaxSum, cType: 'att_l_t', partition: [], weights: false, ...rowLutram });
-  if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [N], elemBits: aBits, cType: 'act_t', partition: [], weights: false, ...rowLutram });
+  add({ name: 'ATT_M', purpose: 'running score maximum of each query row', group: 'small', dims: [q.stateRows], elemBits: aBits, cType: 'act_t', partition: [], weights: false, ...rowLutram });
+  add({ name: 'ATT_A', purpose: 'rescale factor of each query row for the current tile (PROB_FRAC)', group: 'small', dims: [q.stateRows], elemBits: modelWidthsBits.prob, cType: 'prob_t', partition: [], weights: false, ...rowLutram });
+  add({ name: 'ATT_L', purpose: 'softmax sum l of each query row (PROB_FRAC)', group: 'small', dims: [q.stateRows], elemBits: modelWidthsBits.softmaxSum, cType: 'att_l_t', partition: [], weights: false, ...rowLutram });
+  if (at.scoreChunks > 1) add({ name: 'ATT_RUN', purpose: 'score maximum of each query row over the key tile\'s chunks so far (a chunk per Q.K^T job)', group: 'small', dims: [q.stateRows], elemBits: aBits, cType: 'act_t', partition: [], weights: false, ...rowLutram });
   // URAM or BRAM by the board budget (storage.ts).
   // PE accumulators per word: the engine and the experts read and write PE columns at once.
   add({ name: 'ACC', purpose: 'exact sums of patch-embed, dense fc2 tiles, the MoE combine and the linear head, PE per word', group: 'activations', dims: [R, s.accCols], elemBits: accBits, cType: 'acc_t', partition: [], reshape: cyc(2, pe), storage: 'uram', flexible: true, weights: false });
@@ -783,12 +860,14 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     const tileLutram: Partial<BufferSpec> = s.tiled ? { storage: 'lutram' } : {};
     // Z: PE logits per cycle from the gate job's epilogue.
     add({ name: 'Z', purpose: s.tiled ? 'gate logits of one token tile [TOK_TILE][E_ROWS]' : 'gate logits [N][E_ROWS]', group: 'small', dims: [R, m.gateRows], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.min(m.gateRows, pe)), weights: false, ...tileLutram });
-    small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK]);
-    small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK]);
+    // The queues at their values' widths (a token index, a gate weight of PROB_BITS, an ES
+    // offset), not int: N x TOPK words each, 32 bits would take twice the BRAM of 16 to 18.
+    small('QTOK', 'expert queues: token of each (token, rank) slot, bucketed by expert', [N * m.topK], 'tok_t', tokenBits(N));
+    small('QGATE', 'expert queues: gate weight of each slot', [N * m.topK], 'prob_t', modelWidthsBits.prob);
     small('CHOSEN', 'the k experts of each token', [N, m.topK], 'expert_t', expertBits(m.experts));
-    small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK]);
+    small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK], 'prob_t', modelWidthsBits.prob);
     small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
-    if (s.tiled) small('QES', 'expert queues: the ES word offset of each slot\'s combine terms ((token x TOPK + rank) x E_WORDS)', [N * m.topK]);
+    if (s.tiled) small('QES', 'expert queues: the ES word offset of each slot\'s combine terms ((token x TOPK + rank) x E_WORDS)', [N * m.topK], 'es_t', esOffsetBits(N, m.topK, s.D));
     const parts = s.ws!.parts;
     // PE hidden values written per cycle (FC1), SIMD read per cycle (FC2).
     add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false, ...tileLutram });
@@ -823,11 +902,14 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     const h = s.head;
     add({ name: 'LB', purpose: '3-row line buffer of the conv3x3 / upsample input (SIMD channels per word)', group: 'head buffers', dims: [3, h.lbW, h.lbC], elemBits: aBits, cType: 'act_t', partition: [], reshape: cyc(3, simd), storage: 'uram', flexible: true, weights: false });
     // PE channels written per cycle by the conv, 8 (one bus word) read per cycle by CONV_WRITE.
-    add({ name: 'ROW', purpose: 'one output row of a conv3x3 channel group', group: 'head buffers', dims: [h.lbW, h.chMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, LANES16)), weights: false });
+    add({ name: 'ROW', purpose: 'one output row of a conv3x3 channel group', group: 'head buffers', dims: [h.lbW, h.groupMax], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, LANES16)), weights: false });
     // Written a word of PE channels per cycle; the final upsample reads rows i and i +- 1 (separate memories).
-    add({ name: 'C1ROW', purpose: '3 rows of conv1x1 outputs (final upsample input), PE channels per word', group: 'head buffers', dims: [3, h.lastW, h.cPadMax], elemBits: aBits, cType: 'act_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(3, pe), weights: false });
+    add({ name: 'C1ROW', purpose: '2 rows of conv1x1 outputs (final upsample input: the two rows an output row lies between), PE channels per word', group: 'head buffers', dims: [2, h.lastW, h.cPadMax], elemBits: aBits, cType: 'act_t', partition: [{ dim: 1, type: 'complete' }], reshape: cyc(3, pe), weights: false });
     // One output row of every channel in bus words: PE channels updated per cycle, read a word per cycle.
-    add({ name: 'OUTROW', purpose: 'one final-upsampled output row of every task channel, bus words', group: 'head buffers', dims: [h.cPadMax, Math.ceil((2 * h.lastW) / LANES16)], elemBits: WORD_BITS, cType: 'wword_t', partition: cyc(1, pe), weights: false });
+    // OUTROW: PE banks of bus words, each a few hundred deep at most (C_pad / PE channels x
+    // 2 W / 8 words). LUTRAM: as BRAM, a 128-bit word takes 4 BRAM_18K side by side per
+    // bank whatever its depth (128 at ViT-S NYUD, 640 output columns), mostly empty.
+    add({ name: 'OUTROW', purpose: 'one final-upsampled output row of every task channel, bus words', group: 'head buffers', dims: [h.cPadMax, Math.ceil((2 * h.lastW) / LANES16)], elemBits: WORD_BITS, cType: 'wword_t', partition: cyc(1, pe), storage: 'lutram', weights: false });
   }
   return out;
 }
@@ -848,8 +930,15 @@ function constants(s: Schedule): Schedule['constants'] {
   k('KEY_COLS_LAST', s.attention.lastCols, 'P.V columns of the last key tile: its keys up to a multiple of SIMD');
   k('HD_K', s.attention.hdK, 'head dim padded to SIMD (K of Q.K^T)');
   k('HD_R', s.attention.hdR, 'head dim padded to PE (rows of P.V)');
-  k('N_ATT', s.attention.rows, 'rows of Qh, Kh, Vh, O in memory (N_TOK, or N_TOK - 1 with the last token\'s in registers)');
+  k('K_ROWS', s.attention.kRows, 'rows of Kh in memory (the rest, K_TAIL, in KhL)');
+  k('K_TAIL', s.attention.kTail, 'rows of K apart in KhL (registers for one; LUTRAM for more)');
+  k('N_ATT', s.attention.rows, 'rows of Vh (and on chip Qh, Kh, O) in memory (N_TOK, or N_TOK - 1 with the last token\'s in registers)');
   k('N_TOK', s.N, 'tokens (patches + class token)');
+  const q = s.attention.query;
+  k('Q_TILE', q.tile, 'query rows per attention tile (N_TOK on chip)');
+  k('Q_TILES', q.tiles, 'query tiles over N_TOK (each runs every key tile)');
+  k('Q_TILE_LAST', q.lastRows, 'rows of the last query tile');
+  k('Q_ROWS', q.memRows, 'rows of Qh and O (Q_TILE, or TOK_TILE when more: Qh stages a token tile\'s q; N_ATT on chip)');
   const t = s.tiled;
   k('IO_LANES', s.patchEmbed.tokenLanes, 'elements per cycle of the tile loads and stores (TILE_LOAD, TILE_STORE): gcd(PASS_LANES, 8)');
   k('TILED', t ? 1 : 0, 'backbone activations in DDR scratch, token tiles on chip');
@@ -894,6 +983,8 @@ function constants(s: Schedule): Schedule['constants'] {
   k('DENSE_HIDDEN', s.dense?.hidden ?? 0, 'dense MLP hidden width');
   k('E', s.moe?.experts ?? 1, 'experts per MoE layer');
   k('EXPERT_BITS', expertBits(s.moe?.experts ?? 1), 'bits of an expert index (CHOSEN): ceil(log2(E)), at least 1');
+  k('TOK_BITS', tokenBits(s.N), 'bits of a token index (QTOK): ceil(log2(N_TOK)), at least 1');
+  k('ES_BITS', esOffsetBits(s.N, s.moe?.topK ?? 1, s.D), 'bits of an ES word offset (QES): (N_TOK x TOPK - 1) x E_WORDS at most');
   k('E_ROWS', s.moe?.gateRows ?? 1, 'gate rows (E rounded up to PE)');
   k('TOPK', s.moe?.topK ?? 1, 'experts per token');
   k('HE', s.moe?.hidden ?? 1, 'expert hidden width');
@@ -913,6 +1004,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('LB_W', s.head.lbW, 'line buffer width (widest conv input)');
   k('LB_C', s.head.lbC, 'line buffer channels');
   k('CH_MAX', s.head.chMax, 'widest UpHead channels');
+  k('GROUP_MAX', s.head.groupMax, 'widest conv3x3 channel group (ROW columns)');
   k('CIN_MAX', s.head.cinMax, 'widest conv3x3 input channels');
   k('LAST_W', s.head.lastW, 'widest conv1x1 row (half the image width)');
   k('C_PAD_MAX', s.head.cPadMax, 'widest padded task channels of an UpHead');

@@ -14,6 +14,8 @@ export interface SmallOptions {
   seed?: number;
   /** Activations in DDR, in token tiles of this many rows. */
   tokenTile?: number;
+  /** With tokenTile: the attention's query rows per tile. */
+  queryTile?: number;
 }
 
 /** The default board config with a model file, parallelism and MoE scheduler of our choice. */
@@ -29,7 +31,7 @@ export function writeProject(dir: string, spec: ModelSpec, o: SmallOptions): str
     output: `out/${o.name}`,
     parallelism: { pe: o.pe, simd: o.simd },
     moe: { scheduler: o.scheduler ?? 'expert-major', expertCacheSlots: o.cacheSlots ?? 2 },
-    ...(o.tokenTile !== undefined ? { activations: { placement: 'ddr', tokenTile: o.tokenTile } } : {}),
+    ...(o.tokenTile !== undefined ? { activations: { placement: 'ddr', tokenTile: o.tokenTile, ...(o.queryTile !== undefined ? { queryTile: o.queryTile } : {}) } } : {}),
     seed: o.seed ?? 7,
     // Non-zero biases and LayerNorm affine: every datapath carries data.
     randomInit: 'exercise',

@@ -13,9 +13,11 @@ using namespace m3vit;
 
 static wword_t SCRATCH[SCRATCH_WORDS];
 
-static void print_list(const std::string &key, const int *v, int n) {
+// The queues hold their values' widths (tok_t, prob_t) or int.
+template <typename T>
+static void print_list(const std::string &key, const T *v, int n) {
   tb::Line line(key);
-  for (int i = 0; i < n; i++) line << v[i];
+  for (int i = 0; i < n; i++) line << (long long)v[i];
 }
 
 static void print_queues(const std::string &label) {
