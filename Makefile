@@ -34,7 +34,7 @@ csim: build
 	$(MAKE) -C hls-out/$(CSIM_NAME) csim
 
 # The paper's ViT-S PASCAL-Context (configs/zcu104-vit-s-pascal.json) end to end, as a bench:
-# generate with --allow-overfit (it does not fit the ZCU104 yet) into a temporary folder,
+# generate (it fits the ZCU104 by the estimate: no --allow-overfit) into a temporary folder,
 # compile and run its C simulation; wall seconds per stage (bench/csim-vit-s.sh).
 csim-vit-s: build
 	bash bench/csim-vit-s.sh
