@@ -72,7 +72,7 @@ export function paperComparison(ir: ModelIR, config: BuildConfig, est: Estimate)
         figure: 'ratio naive / reordered',
         paper: `${(PAPER.naiveMemoryMiB / PAPER.reorderedMemoryMiB).toFixed(2)}x`,
         ours: `${(naive / reordered).toFixed(2)}x`,
-        note: `the paper's difference (6.77 MiB) is 12 experts of 16-bit ViT-S weights (0.5625 MiB each): consistent with a reordered design holding 4 expert buffers and about 2.6 MiB of other memory (our reading); ours holds 2 experts and ${mib(nonExpert)} of activations (N = ${ir.dims.tokens} tokens, 48-bit accumulators), more than the board holds`,
+        note: `the paper's difference (6.77 MiB) is 12 experts of 16-bit ViT-S weights (0.5625 MiB each): consistent with a reordered design holding 4 expert buffers and about 2.6 MiB of other memory (our reading); ours holds 2 experts and ${mib(nonExpert)} of other buffers, ${mib(est.onchip.activation_bytes)} of them activations (N = ${ir.dims.tokens} tokens, 48-bit accumulators; ${est.onchip.activations_fit ? 'within' : 'more than'} what the board holds)`,
       },
       {
         figure: `latency, cache-based without reordering (${task})`,
