@@ -57,6 +57,21 @@ describe('activation placement', () => {
     expect(dims('QhL')).toBeUndefined();
   });
 
+  it('conv3x3 groups are kept to 2 BRAM per ROW bank only when the design would not fit otherwise', () => {
+    const p = loadProject(path.join(ROOT, 'configs', 'zcu104-vit-s-nyud.json'));
+    const rowDims = (bram: number) => {
+      const cfg = { ...p.config, board: { ...p.config.board, resources: { ...p.config.board.resources, BRAM_18K: bram } } };
+      const s = buildSchedule(p.ir, p.tasks, cfg);
+      return { row: s.buffers.find((b) => b.name === 'ROW')!.dims, groups: s.tasks[0].stages.map((st) => st.group) };
+    };
+    // 624 BRAM_18K hold the whole-channel groups (ROW [320][256]: 2560 words, 3 BRAM per bank);
+    // stage 0 (384 inputs: 108 blocks per tile of 32 channels) is 128 by the weight store's
+    // capacity anyway.
+    expect(rowDims(624)).toEqual({ row: [320, 256], groups: [128, 256, 256, 256] });
+    // 590 do not (596 needed): groups of 128, so 1280 words per bank (2 BRAM): 32 fewer.
+    expect(rowDims(590)).toEqual({ row: [320, 128], groups: [128, 128, 128, 128] });
+  });
+
   it('query tiles: as given (clamped to N), at least a token tile of rows in memory', () => {
     expect(queryTiling(17, 5, 6)).toEqual({ tile: 6, tiles: 3, lastRows: 5, memRows: 6, stateRows: 6, apart: false });
     expect(queryTiling(17, 5, 3)).toEqual({ tile: 3, tiles: 6, lastRows: 2, memRows: 5, stateRows: 5, apart: false });

@@ -8,7 +8,7 @@
 import type { BoardResources, BuildConfig, Scheduler } from '../config/types';
 import type { ModelIR, TaskIR } from '../ir/types';
 import { checkParallelism, hasDenseBlock } from './parallelism';
-import { bindStorage } from './storage';
+import { bindStorage, bufferBlocks } from './storage';
 import { UserError } from '../util/errors';
 import { attentionKeyTile } from '../numerics/plan';
 import { exp2TableValues, GELU_SEGMENTS } from '../numerics/tables';
@@ -349,10 +349,11 @@ export function convGroup(ch: number, cin: number, pe: number, simd: number, cap
   return fitting.length > 0 ? fitting[fitting.length - 1] : legal[0];
 }
 
-/** Most words of one ROW bank (an int16 per word): 2 BRAM_18K in 1K x 18 mode, 3 past it. A
- * conv3x3 group is kept to the channels whose output row fits (ROW is [widest row][group],
- * in max(PE, 8) banks): at ViT-S NYUD (rows of 320 pixels, 256 channels) groups of 128, the
- * input map read twice, rather than 3 BRAM per bank. */
+/** Most words of one ROW bank (an int16 per word): 2 BRAM_18K in 1K x 18 mode, 3 past it.
+ * When the design's BRAM would not fit otherwise (buildSchedule's capRows), a conv3x3 group
+ * is kept to the channels whose output row fits (ROW is [widest row][group], in max(PE, 8)
+ * banks): groups of 128 at rows of 320 pixels and 256 channels, the input map read twice,
+ * rather than 3 BRAM per bank. */
 export const ROW_BANK_WORDS = 2048;
 
 /** Most lanes of an element-wise pass: a bus word's worth (each lane carries its own requant,
@@ -433,7 +434,12 @@ function largestDivisorAtMost(n: number, m: number): number {
   return 1;
 }
 
-export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig): Schedule {
+/**
+ * The schedule of a model on a board. `capRows`: conv3x3 groups kept to ROW_BANK_WORDS per
+ * ROW bank; first built without (the input map read once per group is faster), and again
+ * with it when the buffers' BRAM_18K exceed the board's and the cap shrinks ROW.
+ */
+export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig, capRows = false): Schedule {
   checkParallelism(ir, tasks, config);
   const d = ir.dims;
   const { pe, simd } = config.parallelism;
@@ -490,7 +496,7 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   const convCapacity = ws?.convBlocks ?? 0;
   // The widest conv3x3 output row (the last stage of an UpHead: the grid doubled per upsample).
   const rowW = Math.max(1, ...tasks.map((t) => (t.head.kind === 'uphead' ? d.gridW * 2 ** (t.head.stages - 1) : 1)));
-  const rowGroupMost = Math.floor((ROW_BANK_WORDS * Math.max(pe, LANES16)) / rowW);
+  const rowGroupMost = capRows ? Math.floor((ROW_BANK_WORDS * Math.max(pe, LANES16)) / rowW) : Infinity;
   const taskScheds: TaskSchedule[] = tasks.map((t, id) => {
     const channelsPadded = roundUp(t.channels, pe);
     const stages: UpStage[] = [];
@@ -610,6 +616,10 @@ export function buildSchedule(ir: ModelIR, tasks: TaskIR[], config: BuildConfig)
   }
   bindStorage(sched.buffers, config.board.resources);
   sched.constants = constants(sched);
+  if (!capRows && sched.head.any && bufferBlocks(sched.buffers).bram > config.board.resources.BRAM_18K) {
+    const capped = buildSchedule(ir, tasks, config, true);
+    if (capped.head.groupMax < sched.head.groupMax) return capped;
+  }
   return sched;
 }
 

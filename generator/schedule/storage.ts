@@ -26,6 +26,20 @@ function memories(b: BufferSpec): { width: number; depth: number; count: number 
 
 const share = (used: number, available: number): number => (used === 0 ? 0 : available > 0 ? used / available : Infinity);
 
+/** URAM and BRAM_18K blocks of the buffers, as bound (after bindStorage; 'auto' as Vitis
+ * HLS places it by size). */
+export function bufferBlocks(buffers: BufferSpec[]): { uram: number; bram: number } {
+  let uram = 0;
+  let bram = 0;
+  for (const b of buffers) {
+    const m = memories(b);
+    const storage = b.storage === 'auto' ? defaultStorage(m.width, m.depth) : b.storage;
+    if (storage === 'uram') uram += m.count * uramBlocks(m.width, m.depth);
+    if (storage === 'bram') bram += m.count * bram18Blocks(m.width, m.depth);
+  }
+  return { uram, bram };
+}
+
 /** Sets `storage` of every `flexible` buffer to 'uram' or 'bram'. */
 export function bindStorage(buffers: BufferSpec[], budget: Pick<BoardResources, 'URAM' | 'BRAM_18K'>): void {
   let uram = 0;
