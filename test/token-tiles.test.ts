@@ -89,6 +89,24 @@ describe('activation placement', () => {
     expect(s.buffers.find((b) => b.name === 'ACC')!.dims[0]).toBe(5);
   });
 
+  it('refuses a token tile too large for the board with the fit check, naming the buffers that take the BRAM, exit 2', () => {
+    const cfg = JSON.parse(fs.readFileSync(path.join(ROOT, 'configs', 'zcu104-vit-s-nyud.json'), 'utf8'));
+    delete cfg.$schema;
+    cfg.model = path.join(ROOT, 'models', 'm3vit-small-nyud.ts');
+    cfg.output = path.join(dir, 'big-tile-out');
+    cfg.activations = { placement: 'ddr', tokenTile: 600 };
+    const file = path.join(dir, 'big-tile.json');
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    const r = runCli(['--config', file, '--quiet']);
+    expect(r.code).toBe(2);
+    // X, Y and A of 600 rows: 600 x 384 / 32 = 7200 words per bank of 16 bits, 8 BRAM_18K
+    // (1K x 18) each, 32 banks: 256 each.
+    expect(r.stderr).toContain('big-tile.json: the design does not fit zcu104 (estimate)');
+    expect(r.stderr).toMatch(/\/board\/resources\/BRAM_18K: the estimate needs [\d,]+, the budget has 624 \(over by [\d,]+, \d+%\); the largest buffers: A \[600\]\[384\] 256, X \[600\]\[384\] 256, Y \[600\]\[384\] 256\n/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(cfg.output)).toBe(false);
+  });
+
   it('refuses a token tile smaller than an expert group (BLOCK_PARTS), naming the field, exit 2', () => {
     // PE 8 x SIMD 16 at 16-bit weights: a block is two weight-store parts, so a group gathers two tokens.
     const spec = smallSpec({ experts: 4, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }] });

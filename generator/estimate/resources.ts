@@ -204,6 +204,16 @@ export function resourceTotals(units: UnitEstimate[], buffers: BufferEstimate[],
   return out;
 }
 
+/** The `n` buffers that take the most of a memory resource, as "NAME [d0][d1] blocks". */
+export function largestBuffers(buffers: BufferEstimate[], resource: 'BRAM_18K' | 'URAM', n = 3): string {
+  return buffers
+    .filter((b) => b[resource] > 0)
+    .sort((a, b) => b[resource] - a[resource] || a.name.localeCompare(b.name))
+    .slice(0, n)
+    .map((b) => `${b.name} [${b.dims.join('][')}] ${b[resource]}`)
+    .join(', ');
+}
+
 export function overflows(resources: Record<ResourceClass, ResourceFigure>): Overflow[] {
   return RESOURCE_CLASSES.filter((r) => resources[r].used > resources[r].available).map((r) => ({
     resource: r,
@@ -214,12 +224,15 @@ export function overflows(resources: Record<ResourceClass, ResourceFigure>): Ove
 }
 
 /** The fit check of the main job: a design that does not fit the board budget is a user
- * error naming each resource that overflows and by how much (unless --allow-overfit). */
-export function checkFit(config: BuildConfig, over: Overflow[], activationNote?: string): void {
+ * error naming each resource that overflows and by how much (unless --allow-overfit), and
+ * for the memories (BRAM_18K, URAM) the buffers that take the most of them (`largest`). */
+export function checkFit(config: BuildConfig, over: Overflow[], activationNote?: string, largest: Partial<Record<ResourceClass, string>> = {}): void {
   if (over.length === 0) return;
   const pct = (o: Overflow): string => (o.available > 0 ? `${((100 * o.used) / o.available).toFixed(0)}%` : 'none available');
   const problems = over.map(
-    (o) => `/board/resources/${o.resource}: the estimate needs ${o.used.toLocaleString('en-US')}, the budget has ${o.available.toLocaleString('en-US')} (over by ${o.over.toLocaleString('en-US')}, ${pct(o)})`,
+    (o) =>
+      `/board/resources/${o.resource}: the estimate needs ${o.used.toLocaleString('en-US')}, the budget has ${o.available.toLocaleString('en-US')} (over by ${o.over.toLocaleString('en-US')}, ${pct(o)})` +
+      (largest[o.resource] ? `; the largest buffers: ${largest[o.resource]}` : ''),
   );
   if (activationNote) problems.push(activationNote);
   problems.push(

@@ -8,7 +8,7 @@ import type { OutputFile } from '../util/output';
 import { estimate } from './estimate';
 import type { Routing } from './routing';
 import { renderReportHtml, renderReportMd } from './report';
-import { checkFit } from './resources';
+import { checkFit, largestBuffers } from './resources';
 import type { Estimate } from './types';
 
 export const ESTIMATE_FILES = {
@@ -52,7 +52,8 @@ export function runEstimateStage(project: LoadedProject, allowOverfit: boolean):
     const note = act.activations_fit
       ? undefined
       : `the activation buffers alone (${(act.activation_bytes / 2 ** 20).toFixed(2)} MiB) exceed all BRAM and URAM of the budget (${(act.budget_bytes / 2 ** 20).toFixed(2)} MiB)`;
-    checkFit({ ...project.config, configFile: displayPath(project.config.configFile) }, est.overflows, note);
+    const largest = { BRAM_18K: largestBuffers(est.buffers, 'BRAM_18K'), URAM: largestBuffers(est.buffers, 'URAM') };
+    checkFit({ ...project.config, configFile: displayPath(project.config.configFile) }, est.overflows, note, largest);
   }
   return { files: estimateFiles(est), summary: estimateSummary(est) };
 }
