@@ -119,6 +119,9 @@ describe('structure of the generated kernels', () => {
     // the head's last tile 1): a tile's MAC steps are rows x D / SIMD with D / SIMD = 6 not
     // a power of two, so a product by the run-time row count would be a control multiplier.
     ['token-tiled, D / SIMD = 6, PE 4 x SIMD 4', { ...smallSpec({ experts: 4, topK: 2 }), embedDim: 24 }, 4, 4, 'expert-major', 5],
+    // 1041 tokens token-tiled: query tiles of 347 rows (3; a tile's MAC steps are 347 x K /
+    // SIMD, constants on both sides of the last-tile select) and K's 17 rows past 1024 in KhL.
+    ['1041 tokens: query tiles, K tail, PE 4 x SIMD 8', { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2 }, 4, 8, 'expert-major', 128],
   ];
   // Rest parameters: jest would take a sixth named parameter of a five-column row for `done`.
   it.each(cases)('%s', (...row) => {
