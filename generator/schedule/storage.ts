@@ -42,18 +42,11 @@ export function bufferBlocks(buffers: BufferSpec[]): { uram: number; bram: numbe
 
 /** Sets `storage` of every `flexible` buffer to 'uram' or 'bram'. */
 export function bindStorage(buffers: BufferSpec[], budget: Pick<BoardResources, 'URAM' | 'BRAM_18K'>): void {
-  let uram = 0;
-  let bram = 0;
+  let { uram, bram } = bufferBlocks(buffers.filter((x) => !x.flexible));
   const cost = (b: BufferSpec): { uram: number; bram: number } => {
     const m = memories(b);
     return { uram: m.count * uramBlocks(m.width, m.depth), bram: m.count * bram18Blocks(m.width, m.depth) };
   };
-  for (const b of buffers.filter((x) => !x.flexible)) {
-    const m = memories(b);
-    const storage = b.storage === 'auto' ? defaultStorage(m.width, m.depth) : b.storage;
-    if (storage === 'uram') uram += m.count * uramBlocks(m.width, m.depth);
-    if (storage === 'bram') bram += m.count * bram18Blocks(m.width, m.depth);
-  }
   const flexible = buffers
     .filter((x) => x.flexible)
     .map((b) => ({ b, c: cost(b) }))
