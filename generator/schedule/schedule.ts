@@ -394,10 +394,10 @@ export const K_TAIL_MAX = 256;
 /** Token-tiled K rows in Kh and apart: N just past a multiple of K_BANK_ROWS (by at most
  * K_TAIL_MAX) keeps that multiple in Kh, when a packed word's lanes are one key row
  * (`wordRows` 1: the tail's reads are then distinct columns, as Kh's) and a token tile's
- * staging rows (`tokTile`) fit in it. */
-function keyTailRows(N: number, wordRows: number, tokTile: number, onchip: Pick<Schedule['attention'], 'kRows' | 'kTail'>): Pick<Schedule['attention'], 'kRows' | 'kTail'> {
+ * staging rows (`tokTile`) fit in it; else `whole`, the rows as on chip. */
+function keyTailRows(N: number, wordRows: number, tokTile: number, whole: Pick<Schedule['attention'], 'kRows' | 'kTail'>): Pick<Schedule['attention'], 'kRows' | 'kTail'> {
   const tail = N % K_BANK_ROWS;
-  if (wordRows !== 1 || N < K_BANK_ROWS || tail === 0 || tail > K_TAIL_MAX || tokTile > N - tail) return onchip;
+  if (wordRows !== 1 || N < K_BANK_ROWS || tail === 0 || tail > K_TAIL_MAX || tokTile > N - tail) return whole;
   return { kRows: N - tail, kTail: tail };
 }
 
