@@ -42,6 +42,9 @@ interface Case {
   tokenTile?: number;
   /** With tokenTile: query rows per attention tile. */
   queryTile?: number;
+  /** Token-tiled expert-major: which expert feeds beside the engine's jobs the kernels run
+   * (the row reader's ROW_READ, the term writer's TERM_WRITE), asserted on csim's counters. */
+  feeds?: 'rows and terms' | 'rows' | 'none';
 }
 
 const twoTasks = smallSpec().tasks;
@@ -126,7 +129,13 @@ const CASES: Case[] = [
   // DDR, terms stored per queue slot), the residual per tile; both schedulers, and expert
   // groups of two tokens (blocks of two weight-store parts).
   // tiledmoe: query tiles of 3 rows, fewer than the 5 staging rows Qh keeps for a token tile.
-  { name: 'tiledmoe', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, tokenTile: 5, queryTile: 3 },
+  { name: 'tiledmoe', spec: smallSpec({ experts: 4, topK: 2 }), pe: 4, simd: 4, tokenTile: 5, queryTile: 3, feeds: 'rows and terms', asan: true },
+  // The expert feeds' fallbacks: at PE 2 the row feed without the term feed (PE not a
+  // multiple of 4: ACC words of PE terms are not whole bus words); at PE 16 x SIMD 16 with
+  // D 32 and hidden 16 neither (an expert job's 2 blocks are fewer than a row's 4 words), so the
+  // groups are gathered and their terms stored between jobs.
+  { name: 'tiledrows', spec: smallSpec({ experts: 4, topK: 2 }), pe: 2, simd: 4, tokenTile: 5, feeds: 'rows' },
+  { name: 'tiledserial', spec: { ...smallSpec({ experts: 4, topK: 2, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), embedDim: 32 }, pe: 16, simd: 16, tokenTile: 17, feeds: 'none' },
   { name: 'tiledtm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2, tokenTile: 6 },
   { name: 'tiledpairs', spec: smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }), pe: 8, simd: 16, tokenTile: 4 },
   // 513 tokens (512 patches + the class token): the last token's attention rows in registers,
@@ -271,6 +280,12 @@ describe.each(CASES)('csim $name counters', (c) => {
         for (const label of new Set([...Object.keys(csim[task][op].loops), ...Object.keys(csim[task][op].starts)])) {
           expect({ op, label, started: (csim[task][op].starts[label] ?? 0) > 0 }).toEqual({ op, label, started: (csim[task][op].loops[label] ?? 0) > 0 });
         }
+      }
+      if (c.feeds) {
+        // The experts' I/O the kernels run beside the engine's jobs (and, counted by csim, do).
+        const experts = Object.keys(csim[task]).filter((op) => op.endsWith('.mlp.experts'));
+        const ran = (label: string): boolean => experts.some((op) => (csim[task][op].loops[label] ?? 0) > 0);
+        expect({ task, experts: experts.length > 0, rows: ran('ROW_READ'), terms: ran('TERM_WRITE') }).toEqual({ task, experts: true, rows: c.feeds !== 'none', terms: c.feeds === 'rows and terms' });
       }
     }
   });

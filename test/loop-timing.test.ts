@@ -87,9 +87,12 @@ describe('loop timing table vs the generated kernels', () => {
     // The default config has no linear head: LINEAR_HEAD_OUT is in a small dense project's code.
     const linear = writeProject(dir, { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, { name: 'lt_linear', pe: 2, simd: 2 });
     for (const l of check(linear, false)) seen.add(l);
-    // The token-tiled loops (TILE_LOAD / STORE, TERM_LOAD / STORE) are in a DDR-activation project's code.
+    // The token-tiled loops (TILE_LOAD / STORE, TERM_LOAD / STORE, the row feed's ROW_READ)
+    // are in a DDR-activation project's code; at PE 4 the term feed's TERM_WRITE too.
     const tiled = writeProject(dir, smallSpec(), { name: 'lt_tiled', pe: 2, simd: 2, tokenTile: 5 });
     for (const l of check(tiled, false)) seen.add(l);
+    const tiledTerms = writeProject(dir, smallSpec(), { name: 'lt_tiled4', pe: 4, simd: 4, tokenTile: 5 });
+    for (const l of check(tiledTerms, false)) seen.add(l);
     expect([...seen].sort()).toEqual(Object.keys(LOOP_TIMING).sort());
   });
 

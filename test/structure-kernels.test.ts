@@ -46,16 +46,22 @@ function estimatedControl(est: Estimate): Record<string, number> {
 
 const dividerKey = (dividend: number, divisor: number): string => `${dividend} / ${divisor}`;
 
-function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: number, simd: number): void {
+/** feeds: a token-tiled expert-major project at PE a multiple of 4, whose MAC engine also
+ * runs the row reader (an FC2 job gathers the next expert group's rows from scratch) and the
+ * term writer (an FC1 job stores the group before's combine terms). */
+function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: number, simd: number, feeds = false): void {
   const fn = (name: string) => r.functions.find((f) => f.name === name);
   // One MAC engine and one LayerNorm, whatever the number of layers and call sites.
   expect({ name: 'mac_run', inline: fn('mac_run')?.inline, instances: fn('mac_run')?.instances }).toEqual({ name: 'mac_run', inline: 'off', instances: 1 });
   expect({ name: 'layer_norm', instances: fn('layer_norm')?.instances }).toEqual({ name: 'layer_norm', instances: 1 });
   // The MAC engine is a DATAFLOW region in canonical form: the weight loader streams into
-  // mac_run (the overlap the estimate's linear layers claim), and it is the only region.
-  expect(r.dataflow.map((d) => [d.function, d.processes, d.channels.map((c) => `${c.kind}: ${c.producers} -> ${c.consumers}`)])).toEqual([
-    ['mac_engine', ['weight_reader', 'mac_run'], ['stream: weight_reader -> mac_run']],
-  ]);
+  // mac_run (the overlap the estimate's linear layers claim), and so does the row reader, and
+  // mac_run into the term writer, when the expert feeds run (the overlap the estimate's
+  // expert gathers and term stores claim); it is the only region.
+  const region = feeds
+    ? ['mac_engine', ['weight_reader', 'row_reader', 'mac_run', 'term_writer'], ['stream: weight_reader -> mac_run', 'stream: row_reader -> mac_run', 'stream: mac_run -> term_writer']]
+    : ['mac_engine', ['weight_reader', 'mac_run'], ['stream: weight_reader -> mac_run']];
+  expect(r.dataflow.map((d) => [d.function, d.processes, d.channels.map((c) => `${c.kind}: ${c.producers} -> ${c.consumers}`)])).toEqual([region]);
   expect({ name: 'mac_engine', instances: fn('mac_engine')?.instances, callers: fn('mac_run')?.callers }).toEqual({ name: 'mac_engine', instances: 1, callers: ['mac_engine'] });
   // The MAC array: PE x SIMD 16 x 16 products, in pe_simd_dot, which is inlined into mac_run only.
   const dot = fn('pe_simd_dot')!;
@@ -130,6 +136,8 @@ describe('structure of the generated kernels', () => {
     const cfg = writeProject(dir, spec, { name: tag, pe, simd, scheduler, tokenTile });
     const project = loadProject(cfg);
     generate(project, { force: false });
-    expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), pe, simd);
+    // Token-tiled expert-major: the row and term feeds (every case here has PE 4 and the
+    // expert jobs' steps for them).
+    expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), pe, simd, tokenTile !== undefined && scheduler === 'expert-major');
   });
 });

@@ -12,7 +12,7 @@ import { attnScaleQ, probWordFrac } from '../numerics/tables';
 import { gateWidths, modelWidths } from '../numerics/widths';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
-import { slotLanes, words16, type BufferSpec, type Schedule } from '../schedule/schedule';
+import { expertRowFeed, expertTermFeed, slotLanes, words16, type BufferSpec, type Schedule } from '../schedule/schedule';
 import type { WeightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import { KERNEL_FAMILIES, LAYOUT } from './layout';
@@ -266,6 +266,10 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     // TERM_STORE: one ES row of D / SLOT_LANES iterations; TERM_LOAD: a tile's tokens x TOPK
     // rows, the distance of its ACC read-modify-write one row's iterations.
     termRow: sched.D / slotLanes(sched),
+    // ROW_READ: an expert group's rows, D_WORDS words each.
+    gatherWords: (sched.ws?.parts ?? 1) * words16(sched.D),
+    // TERM_WRITE: an expert group's term rows, E_WORDS words each.
+    termWords: (sched.ws?.parts ?? 1) * Math.ceil(sched.D / 4),
     termLoad: sched.actRows * (m?.topK ?? 1) * (sched.D / slotLanes(sched)),
     termDistance: sched.D / slotLanes(sched),
     tileIo: Math.max(sched.actRows * sched.D, sched.N * sched.hd) / sched.patchEmbed.tokenLanes,
@@ -352,6 +356,8 @@ export function topView(inp: KernelInputs): object {
     partsLoad: (m !== undefined && m.scheduler === 'token-major') || sched.tasks.some((t) => t.head === 'uphead'),
     dense: sched.dense !== undefined,
     tiled: sched.tiled !== undefined,
+    rowFeed: expertRowFeed(sched),
+    termFeed: expertTermFeed(sched),
     attApart: sched.attention.lastApart,
     qApart: sched.attention.query.apart,
     kApart: sched.attention.kTail > 0,

@@ -8,6 +8,7 @@ import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
 import { adderTreeLogic, bankMuxLuts, defaultStorage, dspsPerMultiplier, gateRoutingLogic, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
 import { bufferBytes, bufferMemories, type HardwarePlan } from './hardware';
+import { expertRowFeed, expertTermFeed, WORD_BITS } from '../schedule/schedule';
 import { dividerShapes, gateDivider, gateWidths, modelWidths, tableWidths, type TableWidths } from '../numerics/widths';
 import type { BufferEstimate, DividerUse, MultiplierUse, Overflow, ResourceFigure, UnitEstimate } from './types';
 
@@ -73,6 +74,20 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     // acc[k][p] is read at the group position k: a BLOCK_PARTS:1 mux per accumulator bit.
     const mux = bankMuxLuts(s.ws.parts, bits.acc, pe);
     units.push(unit(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`, { FF: regs, LUT: mux }, []));
+  }
+
+  // The expert feeds in mac_engine (token-tiled expert-major): row_reader and term_writer
+  // (a controller each, BLOCK_PARTS row addresses each), their 32-deep 128-bit streams (SRL
+  // FIFOs: a LUT and an FF per bit), and in mac_run the term word's PE registers and the
+  // PE / 4 : 1 mux that picks a bus word of them. Rough, like the rest of the logic figures.
+  if (expertRowFeed(s)) {
+    const terms = expertTermFeed(s);
+    const feeds = terms ? 2 : 1;
+    const fifo = WORD_BITS + UNIT_LOGIC.controller.LUT;
+    units.push(unit(`expert ${terms ? 'row and term feeds' : 'row feed'} in mac_engine (row_reader${terms ? ', term_writer' : ''})`, {
+      LUT: feeds * (UNIT_LOGIC.controller.LUT + fifo) + (terms ? bankMuxLuts(pe / 4, WORD_BITS, 1) : 0),
+      FF: feeds * (UNIT_LOGIC.controller.FF + WORD_BITS + s.ws!.parts * 32) + (terms ? pe * 32 : 0),
+    }, []));
   }
 
   // The attention's online softmax, in mac_run (Q.K^T and P.V run on the MAC array): Q.K^T's

@@ -7,7 +7,7 @@
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
 import { expectedExpertStreaming, type ExpertStreaming } from '../estimate/formulas';
-import { slotLanes, type Schedule, type TaskSchedule, type UpStage } from './schedule';
+import { expertRowFeed, expertTermFeed, slotLanes, words16, type Schedule, type TaskSchedule, type UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
   'gmem_w.read',
@@ -355,15 +355,42 @@ class KernelCounts {
     this.cur.loop('MAC_STEPS', 2 * expertJobSteps(this.s), 2);
     this.groupIo(n);
   }
-  /** Token-tiled: gather_tokens (a load_rows of one YS row per token) and store_terms (a
-   * TERM_STORE loop per ES row) of an expert group of n tokens. */
-  private groupIo(n: number): void {
+  /** Token-tiled: gather_tokens (a load_rows of one YS row per token; with the row feed,
+   * only the layer's first group: gather_first_group) and store_terms (a TERM_STORE loop per
+   * ES row) of an expert group of n tokens. */
+  private groupIo(n: number, gather = !expertRowFeed(this.s)): void {
     if (!this.s.tiled || n === 0) return;
     const { D } = this.s;
-    this.cur.loop('TILE_LOAD', n * (D / this.s.patchEmbed.tokenLanes), n);
-    this.cur.word('gmem_s.read', n * Math.ceil(D / 8));
+    if (gather) this.gatherRows(n);
+    if (!expertTermFeed(this.s)) this.storeTerms(n);
+  }
+  /** store_terms: `n` ES rows, a TERM_STORE loop each. */
+  private storeTerms(n: number): void {
+    const { D } = this.s;
     this.cur.loop('TERM_STORE', n * (D / this.slotLanes()), n);
     this.cur.word('gmem_s.write', n * Math.ceil(D / 4));
+  }
+  /** The term feed: an FC1 job's term writer stores the group before's `n` term rows
+   * (TERM_WRITE, one loop over their words, beside MAC_STEPS). */
+  private termFeed(n: number): void {
+    if (n === 0) return;
+    const words = n * Math.ceil(this.s.D / 4);
+    this.cur.loop('TERM_WRITE', words, 1);
+    this.cur.word('gmem_s.write', words);
+  }
+  /** `n` YS rows into Y by load_rows, one call (one TILE_LOAD start) per row. */
+  private gatherRows(n: number): void {
+    const { D } = this.s;
+    this.cur.loop('TILE_LOAD', n * (D / this.s.patchEmbed.tokenLanes), n);
+    this.cur.word('gmem_s.read', n * words16(D));
+  }
+  /** The row feed: an FC2 job's row reader gathers the next group's `n` rows (ROW_READ, one
+   * loop over their words, beside MAC_STEPS). */
+  private rowFeed(n: number): void {
+    if (n === 0) return;
+    const words = n * words16(this.s.D);
+    this.cur.loop('ROW_READ', words, 1);
+    this.cur.word('gmem_s.read', words);
   }
   private slotLanes(): number {
     return slotLanes(this.s);
@@ -409,22 +436,36 @@ class KernelCounts {
     if (used.length === 0) return;
     const W = expertBurstWords(this.s);
     const S = expertJobSteps(this.s);
+    const parts = this.s.ws!.parts;
+    const feed = expertRowFeed(this.s);
+    const terms = expertTermFeed(this.s);
     this.expertWordsAlone(W);
     this.expertBiases();
+    if (feed) this.gatherRows(Math.min(parts, used[0]));
+    let prevRows = 0; // the term feed: the group before's rows, stored by the next FC1 job
     used.forEach((q, i) => {
       let left = i + 1 < used.length ? W : 0;
-      const groups = Math.ceil(q / this.s.ws!.parts);
-      this.cur.loop('EXPERT_GROUP_TOKENS', groups * this.s.ws!.parts, groups);
-      for (let g = 0; g < groups; g++) this.groupIo(Math.min(this.s.ws!.parts, q - g * this.s.ws!.parts));
+      const groups = Math.ceil(q / parts);
+      this.cur.loop('EXPERT_GROUP_TOKENS', groups * parts, groups);
+      for (let g = 0; g < groups; g++) this.groupIo(Math.min(parts, q - g * parts));
+      // The row feed's next group after group g: the queue's next, else the next expert's first.
+      const nextRows = (g: number): number => ((g + 1) * parts < q ? Math.min(parts, q - (g + 1) * parts) : i + 1 < used.length ? Math.min(parts, used[i + 1]) : 0);
       for (let g = 0; g < 2 * groups; g++) {
         const n = Math.min(left, S);
         this.cur.loop('MAC_STEPS', S, 1);
         this.expertSlice(n);
+        if (feed && g % 2 === 1) this.rowFeed(nextRows((g - 1) / 2));
+        if (terms && g % 2 === 0) {
+          this.termFeed(prevRows);
+          prevRows = Math.min(parts, q - (g / 2) * parts);
+        }
         left -= n;
       }
       if (left > 0) this.expertWordsAlone(left);
       if (i + 1 < used.length) this.expertBiases();
     });
+    // The term feed: the layer's last group, stored after it.
+    if (terms) this.storeTerms(prevRows);
   }
   /** expert_major under the routing model (formulas.ts expectedExpertStreaming). */
   expertMajorExpected(e: ExpertStreaming): void {
@@ -438,14 +479,30 @@ class KernelCounts {
     this.cur.word('gmem_w.read', e.used * W);
     this.cur.loop('MAC_STEPS', e.aloneWords, e.aloneJobs);
     if (this.s.tiled) {
-      // Every (token, rank) slot's row gathered once and its terms stored once (a TERM_STORE
-      // entry per row: its own burst).
+      // Every (token, rank) slot's row gathered once (with the row feed: the first group's
+      // apart, every other group's by an FC2 job's row reader, one ROW_READ start each) and
+      // its terms stored once (a TERM_STORE entry per row: its own burst; with the term feed,
+      // the next group's FC1 job's term writer).
       const slots = this.s.N * this.s.moe!.topK;
       const { D } = this.s;
-      this.cur.loop('TILE_LOAD', slots * (D / this.s.patchEmbed.tokenLanes), slots);
-      this.cur.word('gmem_s.read', slots * Math.ceil(D / 8));
-      this.cur.loop('TERM_STORE', slots * (D / this.slotLanes()), slots);
-      this.cur.word('gmem_s.write', slots * Math.ceil(D / 4));
+      if (expertRowFeed(this.s)) {
+        const first = Math.min(this.s.ws!.parts, slots);
+        this.gatherRows(first);
+        this.cur.loop('ROW_READ', (slots - first) * words16(D), Math.max(0, e.groups - 1));
+        this.cur.word('gmem_s.read', (slots - first) * words16(D));
+      } else {
+        this.gatherRows(slots);
+      }
+      if (expertTermFeed(this.s)) {
+        // Every group's terms by the next group's FC1 job (one TERM_WRITE start each), the
+        // last group's after the layer.
+        const last = Math.min(this.s.ws!.parts, slots);
+        this.cur.loop('TERM_WRITE', (slots - last) * Math.ceil(D / 4), Math.max(0, e.groups - 1));
+        this.cur.word('gmem_s.write', (slots - last) * Math.ceil(D / 4));
+        this.storeTerms(last);
+      } else {
+        this.storeTerms(slots);
+      }
     }
   }
   /** The experts of MoE block b under either scheduler: the golden routing's queues, or the

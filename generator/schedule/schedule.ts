@@ -31,6 +31,29 @@ export function slotLanes(s: Schedule): number {
   return gcd(s.patchEmbed.tokenLanes, LANES32);
 }
 
+/**
+ * The row feed (token-tiled, expert-major): an expert group's LayerNorm-2 rows arrive in Y
+ * during the FC2 job before it, through mac_engine's row reader, a word per MAC step, so only
+ * a layer's first group is gathered apart. On when a group's row words (BLOCK_PARTS x D_WORDS)
+ * fit in an FC2 job's steps (W1_BLOCKS x BLOCK_PARTS): mac_run takes them within the job's
+ * steps, and the job runs no longer.
+ */
+export function expertRowFeed(s: Pick<Schedule, 'tiled' | 'moe' | 'D' | 'pe' | 'simd'>): boolean {
+  if (!s.tiled || !s.moe || s.moe.scheduler !== 'expert-major') return false;
+  return words16(s.D) <= (s.moe.hidden * s.D) / (s.pe * s.simd);
+}
+
+/**
+ * The term feed (with the row feed, PE a multiple of 4): an expert group's combine terms,
+ * staged in ACC rows by its FC2 job, leave for ES during the next group's FC1 job (which
+ * touches no ACC): mac_run reads a PE-lane ACC word every PE / 4 steps and streams its bus
+ * words to mac_engine's term writer. Only a layer's last group is stored apart. On when a
+ * group's term words (BLOCK_PARTS x E_WORDS) fit in an FC1 job's steps.
+ */
+export function expertTermFeed(s: Pick<Schedule, 'tiled' | 'moe' | 'D' | 'pe' | 'simd'>): boolean {
+  return expertRowFeed(s) && s.pe % LANES32 === 0 && words32(s.D) <= (s.moe!.hidden * s.D) / (s.pe * s.simd);
+}
+
 export interface UpStage {
   /** Conv3x3 input (and output) resolution and input channels. */
   h: number;
@@ -797,7 +820,9 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
   // X: SIMD banks (LayerNorm's and the passes' lanes), at least PE (a residual job's epilogue
   // reads and writes PE columns per cycle).
   act('X', s.tiled ? 'residual stream, one token tile (the stream is XS in scratch)' : 'residual stream', [R, D], cyc(2, Math.min(D, Math.max(simd, pe))));
-  act('Y', 'LayerNorm output, patch chunks (engine input)', [R, D], cyc(2, simd));
+  // Y: SIMD banks (the engine's input lanes); with the row feed at least 8 (mac_run writes a
+  // bus word of a gathered row per cycle).
+  act('Y', 'LayerNorm output, patch chunks (engine input)', [R, D], cyc(2, expertRowFeed(s) ? Math.min(D, Math.max(simd, LANES16)) : simd));
   // A, then (dense blocks) the MLP's hidden tile [rows][TH] (TH <= D): A is dead once proj
   // has read it, so one array serves both. SIMD columns read (proj's and fc2's input) and,
   // for the hidden tile, PE written (fc1's epilogue) per cycle.

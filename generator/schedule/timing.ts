@@ -74,6 +74,20 @@ export const LOOP_TIMING = {
     bus: { role: 'weights', dir: 'read', words: one },
     overlappedBy: 'MAC_STEPS',
   },
+  ROW_READ: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 1,
+    reason: 'm_axi read round trip, then the word onto the row stream (1): an FC2 job\'s gather of the next expert group\'s rows (the row feed), a run of D_WORDS words per row, the rows\' bursts back to back',
+    bus: { role: 'scratch', dir: 'read', words: one },
+    overlappedBy: 'MAC_STEPS',
+  },
+  TERM_WRITE: {
+    ii: one,
+    depth: () => 3,
+    reason: 'the term feed: a word off the term stream (1), onto the bus (1), the next row\'s address (1); an FC1 job\'s store of the group before\'s combine terms, a run of E_WORDS words per row (a write burst\'s start costs no round trip)',
+    bus: { role: 'scratch', dir: 'write', words: one },
+    overlappedBy: 'MAC_STEPS',
+  },
   EXPERT_GROUP_TOKENS: { ii: one, depth: () => 2, reason: 'QTOK and QGATE read (1), the group\'s token and gate registers written (1)' },
   PARTS_LOAD: {
     ii: one,

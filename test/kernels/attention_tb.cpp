@@ -9,12 +9,15 @@
 
 using namespace m3vit;
 
+// The engine's scratch port (the row feed of token-tiled experts; unused here).
+static wword_t SCRATCH[SCRATCH_WORDS];
+
 int main(int argc, char **argv) {
   return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
     if (kind != "attention") return false;
     const int b = (int)tb::next();
     tb::read_rows(Y, N_TOK, D);
-    attention(w, BLOCKS[b]);
+    attention(w, ddr_io(SCRATCH, 1), BLOCKS[b]);
     tb::print_rows(label + ".a", A, 0, N_TOK, D);
     tb::print_rows(label + ".q", Qh, 0, N_TOK, HD);
     tb::print_rows(label + ".k", Kh, 0, N_TOK, HD);

@@ -7,13 +7,16 @@
 
 using namespace m3vit;
 
+// The engine's scratch port (the row feed of token-tiled experts; unused here).
+static wword_t SCRATCH[SCRATCH_WORDS];
+
 int main(int argc, char **argv) {
   return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
     if (kind != "dense") return false;
     const int b = (int)tb::next();
     tb::read_rows(Y, N_TOK, D);
     tb::read_rows(X, N_TOK, D);
-    dense_mlp<N_TOK, N_TOK>(w, BLOCKS[b], false);
+    dense_mlp<N_TOK, N_TOK>(w, ddr_io(SCRATCH, 1), BLOCKS[b], false);
     tb::print_rows(label + ".x", X, 0, N_TOK, D);
     return true;
   });

@@ -11,6 +11,9 @@
 
 using namespace m3vit;
 
+// The engine's scratch port (the row feed of token-tiled experts; unused here).
+static wword_t SCRATCH[SCRATCH_WORDS];
+
 // The input rows of a case into the source buffer the job reads.
 static void read_source(int src) {
   act_t (&x)[N_TOK][D] = src == SRC_Y ? Y : A; // SRC_A and SRC_H (the hidden tile shares A)
@@ -29,7 +32,7 @@ int main(int argc, char **argv) {
     if (dst != DST_ACC) return false;
     acc_t (&out)[N_TOK][ACC_COLS] = ACC;
     tb::read_rows(out, N_TOK, ACC_COLS);
-    linear_engine<N_TOK, N_TOK - 1>(w, off, rows, K, src, tail, dst, accumulate);
+    linear_engine<N_TOK, N_TOK - 1>(w, ddr_io(SCRATCH, 1), off, rows, K, src, tail, dst, accumulate);
     tb::print_rows(label + ".dst", out, 0, N_TOK, ACC_COLS);
     return true;
   });

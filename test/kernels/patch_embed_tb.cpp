@@ -7,13 +7,16 @@
 
 using namespace m3vit;
 
+// The engine's scratch port (the row feed of token-tiled experts; unused here).
+static wword_t SCRATCH[SCRATCH_WORDS];
+
 static wword_t IMAGE[IMAGE_WORDS];
 
 int main(int argc, char **argv) {
   return tb::run(argc, argv, [](const std::string &kind, const std::string &label, const ddr_in &w) {
     if (kind != "image") return false;
     tb::read_words16(IMAGE, IMAGE_WORDS);
-    patch_embed(w, ddr_in(IMAGE, 2));
+    patch_embed(w, ddr_in(IMAGE, 2), ddr_io(SCRATCH, 1));
     tb::print_rows(label + ".x", X, 0, N_TOK, D);
     return true;
   });
