@@ -43,8 +43,11 @@ interface Case {
   /** With tokenTile: query rows per attention tile. */
   queryTile?: number;
   /** Token-tiled expert-major: which expert feeds beside the engine's jobs the kernels run
-   * (the row reader's ROW_READ, the term writer's TERM_WRITE), asserted on csim's counters. */
+   * (the row reader's ROW_READ, the scratch writer's SCRATCH_WRITE), asserted on csim's counters. */
   feeds?: 'rows and terms' | 'rows' | 'none';
+  /** Token-tiled: whether the q, k and v jobs store their outputs through the scratch writer
+   * (the q/k/v feed: SCRATCH_WRITE in attn.qkv, no TILE_STORE), asserted on csim's counters. */
+  qkvFeed?: boolean;
 }
 
 const twoTasks = smallSpec().tasks;
@@ -134,8 +137,12 @@ const CASES: Case[] = [
   // multiple of 4: ACC words of PE terms are not whole bus words); at PE 16 x SIMD 16 with
   // D 32 and hidden 16 neither (an expert job's 2 blocks are fewer than a row's 4 words), so the
   // groups are gathered and their terms stored between jobs.
-  { name: 'tiledrows', spec: smallSpec({ experts: 4, topK: 2 }), pe: 2, simd: 4, tokenTile: 5, feeds: 'rows' },
-  { name: 'tiledserial', spec: { ...smallSpec({ experts: 4, topK: 2, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), embedDim: 32 }, pe: 16, simd: 16, tokenTile: 17, feeds: 'none' },
+  { name: 'tiledrows', spec: smallSpec({ experts: 4, topK: 2 }), pe: 2, simd: 4, tokenTile: 5, feeds: 'rows', qkvFeed: false },
+  { name: 'tiledserial', spec: { ...smallSpec({ experts: 4, topK: 2, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), embedDim: 32 }, pe: 16, simd: 16, tokenTile: 17, feeds: 'none', qkvFeed: true },
+  // The q/k/v feed over two column groups of QKVS (PE 8, HD 16; a token's word in D / SIMD =
+  // 4 steps), query tiles of 3 rows against token tiles of 5; the row feed without the term
+  // feed (a group's 8 term words are not fewer than an FC1 job's 8 steps).
+  { name: 'tiledqkv', spec: { ...smallSpec({ experts: 4, topK: 2 }), embedDim: 32 }, pe: 8, simd: 8, tokenTile: 5, queryTile: 3, feeds: 'rows', qkvFeed: true },
   { name: 'tiledtm', spec: smallSpec({ experts: 16, topK: 2 }), pe: 4, simd: 4, scheduler: 'token-major', slots: 2, tokenTile: 6 },
   { name: 'tiledpairs', spec: smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 16 } }, { name: 'cls', channels: 5, head: { kind: 'linear' } }] }), pe: 8, simd: 16, tokenTile: 4 },
   // 513 tokens (512 patches + the class token): the last token's attention rows in registers,
@@ -285,7 +292,12 @@ describe.each(CASES)('csim $name counters', (c) => {
         // The experts' I/O the kernels run beside the engine's jobs (and, counted by csim, do).
         const experts = Object.keys(csim[task]).filter((op) => op.endsWith('.mlp.experts'));
         const ran = (label: string): boolean => experts.some((op) => (csim[task][op].loops[label] ?? 0) > 0);
-        expect({ task, experts: experts.length > 0, rows: ran('ROW_READ'), terms: ran('TERM_WRITE') }).toEqual({ task, experts: true, rows: c.feeds !== 'none', terms: c.feeds === 'rows and terms' });
+        expect({ task, experts: experts.length > 0, rows: ran('ROW_READ'), terms: ran('SCRATCH_WRITE') }).toEqual({ task, experts: true, rows: c.feeds !== 'none', terms: c.feeds === 'rows and terms' });
+      }
+      if (c.qkvFeed !== undefined) {
+        const qkv = Object.keys(csim[task]).filter((op) => op.endsWith('.attn.qkv'));
+        const ran = (label: string): boolean => qkv.some((op) => (csim[task][op].loops[label] ?? 0) > 0);
+        expect({ task, qkv: qkv.length > 0, feed: ran('SCRATCH_WRITE'), stores: ran('TILE_STORE') }).toEqual({ task, qkv: true, feed: c.qkvFeed, stores: !c.qkvFeed });
       }
     }
   });

@@ -88,7 +88,7 @@ describe('loop timing table vs the generated kernels', () => {
     const linear = writeProject(dir, { ...smallSpec(), moe: undefined, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }, { name: 'lt_linear', pe: 2, simd: 2 });
     for (const l of check(linear, false)) seen.add(l);
     // The token-tiled loops (TILE_LOAD / STORE, TERM_LOAD / STORE, the row feed's ROW_READ)
-    // are in a DDR-activation project's code; at PE 4 the term feed's TERM_WRITE too.
+    // are in a DDR-activation project's code; at PE 4 the term feed's SCRATCH_WRITE too.
     const tiled = writeProject(dir, smallSpec(), { name: 'lt_tiled', pe: 2, simd: 2, tokenTile: 5 });
     for (const l of check(tiled, false)) seen.add(l);
     const tiledTerms = writeProject(dir, smallSpec(), { name: 'lt_tiled4', pe: 4, simd: 4, tokenTile: 5 });

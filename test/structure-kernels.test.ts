@@ -46,21 +46,28 @@ function estimatedControl(est: Estimate): Record<string, number> {
 
 const dividerKey = (dividend: number, divisor: number): string => `${dividend} / ${divisor}`;
 
-/** feeds: a token-tiled expert-major project at PE a multiple of 4, whose MAC engine also
- * runs the row reader (an FC2 job gathers the next expert group's rows from scratch) and the
- * term writer (an FC1 job stores the group before's combine terms). */
-function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: number, simd: number, feeds = false): void {
+/** The processes of mac_engine's DATAFLOW region beside weight_reader and mac_run: in a
+ * token-tiled project, the row reader (expert-major: an FC2 job gathers the next expert
+ * group's rows from scratch) and the scratch writer (an FC1 job stores the group before's
+ * combine terms, PE a multiple of 4; a q, k or v job stores its outputs, PE a multiple of 8). */
+type EngineFeeds = 'none' | 'rows' | 'writer' | 'rows and writer';
+
+function expectBuildableAsEstimated(r: StructureReport, est: Estimate, pe: number, simd: number, feeds: EngineFeeds = 'none'): void {
   const fn = (name: string) => r.functions.find((f) => f.name === name);
   // One MAC engine and one LayerNorm, whatever the number of layers and call sites.
   expect({ name: 'mac_run', inline: fn('mac_run')?.inline, instances: fn('mac_run')?.instances }).toEqual({ name: 'mac_run', inline: 'off', instances: 1 });
   expect({ name: 'layer_norm', instances: fn('layer_norm')?.instances }).toEqual({ name: 'layer_norm', instances: 1 });
   // The MAC engine is a DATAFLOW region in canonical form: the weight loader streams into
   // mac_run (the overlap the estimate's linear layers claim), and so does the row reader, and
-  // mac_run into the term writer, when the expert feeds run (the overlap the estimate's
-  // expert gathers and term stores claim); it is the only region.
-  const region = feeds
-    ? ['mac_engine', ['weight_reader', 'row_reader', 'mac_run', 'term_writer'], ['stream: weight_reader -> mac_run', 'stream: row_reader -> mac_run', 'stream: mac_run -> term_writer']]
-    : ['mac_engine', ['weight_reader', 'mac_run'], ['stream: weight_reader -> mac_run']];
+  // mac_run into the scratch writer, when the feeds run (the overlap the estimate's expert
+  // gathers, term stores and q / k / v stores claim); it is the only region.
+  const rows = feeds === 'rows' || feeds === 'rows and writer';
+  const writer = feeds === 'writer' || feeds === 'rows and writer';
+  const region = [
+    'mac_engine',
+    ['weight_reader', ...(rows ? ['row_reader'] : []), 'mac_run', ...(writer ? ['scratch_writer'] : [])],
+    ['stream: weight_reader -> mac_run', ...(rows ? ['stream: row_reader -> mac_run'] : []), ...(writer ? ['stream: mac_run -> scratch_writer'] : [])],
+  ];
   expect(r.dataflow.map((d) => [d.function, d.processes, d.channels.map((c) => `${c.kind}: ${c.producers} -> ${c.consumers}`)])).toEqual([region]);
   expect({ name: 'mac_engine', instances: fn('mac_engine')?.instances, callers: fn('mac_run')?.callers }).toEqual({ name: 'mac_engine', instances: 1, callers: ['mac_engine'] });
   // The MAC array: PE x SIMD 16 x 16 products, in pe_simd_dot, which is inlined into mac_run only.
@@ -114,7 +121,7 @@ describe('structure of the generated kernels', () => {
     expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), 32, 32);
   });
 
-  const cases: Array<[string, ModelSpec, number, number, 'expert-major' | 'token-major', number?]> = [
+  const cases: Array<[string, ModelSpec, number, number, 'expert-major' | 'token-major', number?, EngineFeeds?]> = [
     ['experts, both heads, PE 4 x SIMD 4', smallSpec({ experts: 4, topK: 2 }), 4, 4, 'expert-major'],
     ['2-part blocks and conv groups, PE 8 x SIMD 16', smallSpec({ experts: 8, topK: 2, tasks: [{ name: 'seg', channels: 3, head: { kind: 'uphead', channels: 256 } }] }), 8, 16, 'expert-major'],
     ['token-major, PE 4 x SIMD 4', smallSpec({ experts: 16, topK: 2 }), 4, 4, 'token-major'],
@@ -124,20 +131,24 @@ describe('structure of the generated kernels', () => {
     // Token-tiled activations in DDR (17 tokens in tiles of 5, the last of 2; 16 patches:
     // the head's last tile 1): a tile's MAC steps are rows x D / SIMD with D / SIMD = 6 not
     // a power of two, so a product by the run-time row count would be a control multiplier.
-    ['token-tiled, D / SIMD = 6, PE 4 x SIMD 4', { ...smallSpec({ experts: 4, topK: 2 }), embedDim: 24 }, 4, 4, 'expert-major', 5],
+    // Expert-major, PE 4: the row and term feeds (the expert jobs have the steps for them).
+    ['token-tiled, D / SIMD = 6, PE 4 x SIMD 4', { ...smallSpec({ experts: 4, topK: 2 }), embedDim: 24 }, 4, 4, 'expert-major', 5, 'rows and writer'],
+    // PE 8 (HD 16: two column groups of QKVS): the q/k/v feed, and the row feed but not the
+    // term feed (a group's 8 term words are not fewer than an FC1 job's 8 steps).
+    ['token-tiled q/k/v feed, PE 8 x SIMD 8', { ...smallSpec({ experts: 4, topK: 2 }), embedDim: 32 }, 8, 8, 'expert-major', 5, 'rows and writer'],
+    // Token-major at PE 8: the q/k/v feed alone.
+    ['token-tiled token-major, PE 8 x SIMD 8', { ...smallSpec({ experts: 16, topK: 2 }), embedDim: 32 }, 8, 8, 'token-major', 5, 'writer'],
     // 1041 tokens token-tiled: query tiles of 347 rows (3; a tile's MAC steps are 347 x K /
     // SIMD, constants on both sides of the last-tile select) and K's 17 rows past 1024 in KhL.
-    ['1041 tokens: query tiles, K tail, PE 4 x SIMD 8', { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2 }, 4, 8, 'expert-major', 128],
+    ['1041 tokens: query tiles, K tail, PE 4 x SIMD 8', { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2 }, 4, 8, 'expert-major', 128, 'rows and writer'],
   ];
   // Rest parameters: jest would take a sixth named parameter of a five-column row for `done`.
   it.each(cases)('%s', (...row) => {
-    const [name, spec, pe, simd, scheduler, tokenTile] = row;
+    const [name, spec, pe, simd, scheduler, tokenTile, feeds] = row;
     const tag = `s_${name.replace(/[^a-z0-9]+/gi, '_')}`.slice(0, 40);
     const cfg = writeProject(dir, spec, { name: tag, pe, simd, scheduler, tokenTile });
     const project = loadProject(cfg);
     generate(project, { force: false });
-    // Token-tiled expert-major: the row and term feeds (every case here has PE 4 and the
-    // expert jobs' steps for them).
-    expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), pe, simd, tokenTile !== undefined && scheduler === 'expert-major');
+    expectBuildableAsEstimated(checkStructureProject(project.config.outDir), estimateOf(cfg), pe, simd, feeds);
   });
 });

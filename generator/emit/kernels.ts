@@ -12,7 +12,7 @@ import { attnScaleQ, probWordFrac } from '../numerics/tables';
 import { gateWidths, modelWidths } from '../numerics/widths';
 import type { BuildConfig } from '../config/types';
 import { hwInterface, OPTION_DEBUG_DUMP } from '../schedule/interface';
-import { expertRowFeed, expertTermFeed, slotLanes, words16, type BufferSpec, type Schedule } from '../schedule/schedule';
+import { expertRowFeed, expertTermFeed, qkvFeed, slotLanes, words16, type BufferSpec, type Schedule } from '../schedule/schedule';
 import type { WeightLayout } from '../schedule/weight-layout';
 import type { OutputFile } from '../util/output';
 import { KERNEL_FAMILIES, LAYOUT } from './layout';
@@ -255,7 +255,8 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     expertSteps: m ? ((m.hidden * sched.D) / (sched.pe * sched.simd)) * (sched.ws?.parts ?? 1) : 1,
     tokens: sched.N,
     kSteps: Math.max(sched.kMax, sched.head.cwK) / sched.simd,
-    engineSteps: sched.actRows * (sched.kMax / sched.simd),
+    // (+ the q/k/v feed's last token's words, after its last step)
+    engineSteps: sched.actRows * (sched.kMax / sched.simd) + (qkvFeed(sched) ? words16(sched.pe) : 0),
     passRows: sched.actRows * (sched.D / sched.passLanes),
     lnRows: sched.actRows * (sched.D / sched.lnLanes),
     // Tiled activations: a tile's rows of X / A (TILE_LOAD, TILE_STORE) or a head's N rows of
@@ -268,8 +269,9 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     termRow: sched.D / slotLanes(sched),
     // ROW_READ: an expert group's rows, D_WORDS words each.
     gatherWords: (sched.ws?.parts ?? 1) * words16(sched.D),
-    // TERM_WRITE: an expert group's term rows, E_WORDS words each.
-    termWords: (sched.ws?.parts ?? 1) * Math.ceil(sched.D / 4),
+    // SCRATCH_WRITE: an expert group's term rows (E_WORDS words each) or a q / k / v job's
+    // token rows (QKV_WORDS each).
+    writeWords: Math.max(expertTermFeed(sched) ? (sched.ws?.parts ?? 1) * Math.ceil(sched.D / 4) : 0, qkvFeed(sched) ? sched.actRows * words16(sched.pe) : 0),
     termLoad: sched.actRows * (m?.topK ?? 1) * (sched.D / slotLanes(sched)),
     termDistance: sched.D / slotLanes(sched),
     tileIo: Math.max(sched.actRows * sched.D, sched.N * sched.hd) / sched.patchEmbed.tokenLanes,
@@ -358,6 +360,11 @@ export function topView(inp: KernelInputs): object {
     tiled: sched.tiled !== undefined,
     rowFeed: expertRowFeed(sched),
     termFeed: expertTermFeed(sched),
+    qkvFeed: qkvFeed(sched),
+    // mac_engine's scratch writer: the term feed's and the q/k/v feed's.
+    scratchWriter: expertTermFeed(sched) || qkvFeed(sched),
+    // mac_engine names its scratch port when a process of its region uses it.
+    scratchPort: expertRowFeed(sched) || expertTermFeed(sched) || qkvFeed(sched),
     attApart: sched.attention.lastApart,
     qApart: sched.attention.query.apart,
     kApart: sched.attention.kTail > 0,

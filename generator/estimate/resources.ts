@@ -8,7 +8,7 @@ import type { ModelIR } from '../ir/types';
 import { UserError } from '../util/errors';
 import { adderTreeLogic, bankMuxLuts, defaultStorage, dspsPerMultiplier, gateRoutingLogic, memoryBlocks, pipelinedDividerLogic, UNIT_LOGIC, type Storage } from './formulas';
 import { bufferBytes, bufferMemories, type HardwarePlan } from './hardware';
-import { expertRowFeed, expertTermFeed, WORD_BITS } from '../schedule/schedule';
+import { expertRowFeed, expertTermFeed, qkvFeed, WORD_BITS } from '../schedule/schedule';
 import { dividerShapes, gateDivider, gateWidths, modelWidths, tableWidths, type TableWidths } from '../numerics/widths';
 import type { BufferEstimate, DividerUse, MultiplierUse, Overflow, ResourceFigure, UnitEstimate } from './types';
 
@@ -76,7 +76,7 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     units.push(unit(`weight-store block feed in mac_run (${s.ws.parts} part(s) per block; jobs: ${[moe ? 'experts' : '', hasUphead ? 'conv3x3, conv1x1' : ''].filter(Boolean).join(', ')})`, { FF: regs, LUT: mux }, []));
   }
 
-  // The expert feeds in mac_engine (token-tiled expert-major): row_reader and term_writer
+  // The expert feeds in mac_engine (token-tiled expert-major): row_reader and scratch_writer
   // (a controller each, BLOCK_PARTS row addresses each), their 32-deep 128-bit streams (SRL
   // FIFOs: a LUT and an FF per bit), and in mac_run the term word's PE registers and the
   // PE / 4 : 1 mux that picks a bus word of them. Rough, like the rest of the logic figures.
@@ -84,9 +84,20 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
     const terms = expertTermFeed(s);
     const feeds = terms ? 2 : 1;
     const fifo = WORD_BITS + UNIT_LOGIC.controller.LUT;
-    units.push(unit(`expert ${terms ? 'row and term feeds' : 'row feed'} in mac_engine (row_reader${terms ? ', term_writer' : ''})`, {
+    units.push(unit(`expert ${terms ? 'row and term feeds' : 'row feed'} in mac_engine (row_reader${terms ? ', scratch_writer' : ''})`, {
       LUT: feeds * (UNIT_LOGIC.controller.LUT + fifo) + (terms ? bankMuxLuts(pe / 4, WORD_BITS, 1) : 0),
       FF: feeds * (UNIT_LOGIC.controller.FF + WORD_BITS + s.ws!.parts * 32) + (terms ? pe * 32 : 0),
+    }, []));
+  }
+
+  // The q/k/v feed in mac_engine (token-tiled): the scratch writer (a controller, its 32-deep
+  // 128-bit stream; shared with the term feed when both run) and in mac_run a token's PE
+  // outputs in registers and the PE / 8 : 1 mux that picks a bus word of them.
+  if (qkvFeed(s)) {
+    const writer = expertTermFeed(s) ? { LUT: 0, FF: 0 } : { LUT: UNIT_LOGIC.controller.LUT + WORD_BITS + UNIT_LOGIC.controller.LUT, FF: UNIT_LOGIC.controller.FF + WORD_BITS };
+    units.push(unit(`q/k/v feed in mac_engine (scratch_writer${expertTermFeed(s) ? ', shared with the term feed' : ''})`, {
+      LUT: writer.LUT + bankMuxLuts(pe / 8, WORD_BITS, 1),
+      FF: writer.FF + pe * bits.act,
     }, []));
   }
 

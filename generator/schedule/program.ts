@@ -7,7 +7,7 @@
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
 import { expectedExpertStreaming, type ExpertStreaming } from '../estimate/formulas';
-import { expertRowFeed, expertTermFeed, slotLanes, words16, type Schedule, type TaskSchedule, type UpStage } from './schedule';
+import { expertRowFeed, expertTermFeed, qkvFeed, qkvGroupCols, slotLanes, words16, type Schedule, type TaskSchedule, type UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
   'gmem_w.read',
@@ -124,19 +124,28 @@ class KernelCounts {
   }
   /** One mac_engine job of a linear product: `steps` MAC steps while the next tile's `load`
    * words arrive (MAC_STEPS takes one per iteration): from DDR (WEIGHT_READ) or packed from
-   * Kh / Vh in MAC_STEPS itself. */
-  private engineJob(steps: number, load: TileWords): void {
-    this.cur.loop('MAC_STEPS', Math.max(steps, load.words), 1);
+   * Kh / Vh in MAC_STEPS itself. With the q/k/v feed (`stores` words), the scratch writer
+   * stores the job's outputs (SCRATCH_WRITE), the last token's QKV_WORDS words in as many
+   * iterations after the last step. */
+  private engineJob(steps: number, load: TileWords, stores = 0): void {
+    const tail = stores > 0 ? words16(this.s.pe) : 0;
+    this.cur.loop('MAC_STEPS', Math.max(steps + tail, load.words), 1);
+    if (stores > 0) {
+      this.cur.loop('SCRATCH_WRITE', stores, 1);
+      this.cur.word('gmem_s.write', stores);
+    }
     if (load.words === 0 || load.onchip) return;
     this.cur.loop('WEIGHT_READ', load.words, 1);
     this.cur.word('gmem_w.read', load.words);
   }
   /** A product of a chain ([rows][k] against `tokens` rows, tile 0 already in): a job per row
-   * tile, each loading the next tile, its own or, after the last, `next`. */
-  private chainProduct(rows: number, k: number, tokens: number, onchip: boolean, next: TileWords): void {
+   * tile, each loading the next tile, its own or, after the last, `next` (and with
+   * `feed`, the q/k/v feed storing its outputs: a row of QKV_WORDS per token). */
+  private chainProduct(rows: number, k: number, tokens: number, onchip: boolean, next: TileWords, feed = false): void {
     const tiles = rows / this.s.pe;
     const own = this.rowTile(k, onchip);
-    for (let t = 0; t < tiles; t++) this.engineJob(tokens * (k / this.s.simd), t + 1 < tiles ? own : next);
+    const stores = feed ? tokens * words16(this.s.pe) : 0;
+    for (let t = 0; t < tiles; t++) this.engineJob(tokens * (k / this.s.simd), t + 1 < tiles ? own : next, stores);
   }
   /** linear_engine: a mac_engine job that only loads tile 0, then the product alone. */
   linearEngine(rows: number, k: number, tokens: number): void {
@@ -274,18 +283,24 @@ class KernelCounts {
     }
   }
   /** attention_qkv_tile: one chain of every head's q, k, v calls over `rows` token rows,
-   * each head's three stored to QKVS. */
+   * their outputs to QKVS by the q/k/v feed, else each head's three stored after its calls. */
   qkvTile(rows: number): void {
     const { heads, hd, D } = this.s;
     const qkvTile = this.rowTile(D, false);
+    const feed = qkvFeed(this.s);
     this.engineJob(0, qkvTile);
     for (let h = 0; h < heads; h++) {
       for (let g = 0; g < 3; g++) {
         this.loadVec32(hd, (h * 3 + g) * hd);
-        this.chainProduct(hd, D, rows, false, h === heads - 1 && g === 2 ? NO_TILE : qkvTile);
+        this.chainProduct(hd, D, rows, false, h === heads - 1 && g === 2 ? NO_TILE : qkvTile, feed);
       }
-      for (let g = 0; g < 3; g++) this.tileStore(rows, hd);
+      if (!feed) for (let g = 0; g < 3; g++) this.tileStore(rows, hd);
     }
+  }
+  /** load_head_cols: `rows` rows of a head's q, k or v, a load_rows per QKVS column group. */
+  private headLoad(rows: number): void {
+    const cols = qkvGroupCols(this.s);
+    for (let c0 = 0; c0 < this.s.hd; c0 += cols) this.tileLoad(rows, cols);
   }
   /** attention_heads: per head its k and v from QKVS, then per query tile its q, the key
    * tiles (a chain over the head's query tiles) and its output into AS. */
@@ -296,15 +311,15 @@ class KernelCounts {
     for (let h = 0; h < heads; h++) {
       // load_head_rows: K's K_ROWS rows, then its K_TAIL (KhL); V's N_ATT, then the last
       // token's (VhL) when apart.
-      this.tileLoad(a.kRows, hd);
-      if (a.kTail > 0) this.tileLoad(a.kTail, hd);
-      this.tileLoad(a.rows, hd);
-      if (a.lastApart) this.tileLoad(1, hd);
+      this.headLoad(a.kRows);
+      if (a.kTail > 0) this.headLoad(a.kTail);
+      this.headLoad(a.rows);
+      if (a.lastApart) this.headLoad(1);
       this.engineJob(0, qkTile);
       for (let t = 0; t < q.tiles; t++) {
         const last = t === q.tiles - 1;
         const rows = last ? q.lastRows : q.tile;
-        this.tileLoad(rows, hd);
+        this.headLoad(rows);
         this.keyTiles(last ? NO_TILE : qkTile, rows);
         this.cur.loop('ATT_OUT', rows * (hd / this.s.qkvLanes));
         this.cur.word('gmem_s.write', rows * Math.ceil(hd / 8));
@@ -371,11 +386,11 @@ class KernelCounts {
     this.cur.word('gmem_s.write', n * Math.ceil(D / 4));
   }
   /** The term feed: an FC1 job's term writer stores the group before's `n` term rows
-   * (TERM_WRITE, one loop over their words, beside MAC_STEPS). */
+   * (SCRATCH_WRITE, one loop over their words, beside MAC_STEPS). */
   private termFeed(n: number): void {
     if (n === 0) return;
     const words = n * Math.ceil(this.s.D / 4);
-    this.cur.loop('TERM_WRITE', words, 1);
+    this.cur.loop('SCRATCH_WRITE', words, 1);
     this.cur.word('gmem_s.write', words);
   }
   /** `n` YS rows into Y by load_rows, one call (one TILE_LOAD start) per row. */
@@ -494,10 +509,10 @@ class KernelCounts {
         this.gatherRows(slots);
       }
       if (expertTermFeed(this.s)) {
-        // Every group's terms by the next group's FC1 job (one TERM_WRITE start each), the
+        // Every group's terms by the next group's FC1 job (one SCRATCH_WRITE start each), the
         // last group's after the layer.
         const last = Math.min(this.s.ws!.parts, slots);
-        this.cur.loop('TERM_WRITE', (slots - last) * Math.ceil(D / 4), Math.max(0, e.groups - 1));
+        this.cur.loop('SCRATCH_WRITE', (slots - last) * Math.ceil(D / 4), Math.max(0, e.groups - 1));
         this.cur.word('gmem_s.write', (slots - last) * Math.ceil(D / 4));
         this.storeTerms(last);
       } else {

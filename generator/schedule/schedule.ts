@@ -47,11 +47,29 @@ export function expertRowFeed(s: Pick<Schedule, 'tiled' | 'moe' | 'D' | 'pe' | '
  * The term feed (with the row feed, PE a multiple of 4): an expert group's combine terms,
  * staged in ACC rows by its FC2 job, leave for ES during the next group's FC1 job (which
  * touches no ACC): mac_run reads a PE-lane ACC word every PE / 4 steps and streams its bus
- * words to mac_engine's term writer. Only a layer's last group is stored apart. On when a
- * group's term words (BLOCK_PARTS x E_WORDS) fit in an FC1 job's steps.
+ * words to mac_engine's scratch writer. Only a layer's last group is stored apart. On when a
+ * group's term words (BLOCK_PARTS x E_WORDS) fit in an FC1 job's steps with a step to spare
+ * (a word leaves in a step after its read).
  */
 export function expertTermFeed(s: Pick<Schedule, 'tiled' | 'moe' | 'D' | 'pe' | 'simd'>): boolean {
-  return expertRowFeed(s) && s.pe % LANES32 === 0 && words32(s.D) <= (s.moe!.hidden * s.D) / (s.pe * s.simd);
+  return expertRowFeed(s) && s.pe % LANES32 === 0 && words32(s.D) < (s.moe!.hidden * s.D) / (s.pe * s.simd);
+}
+
+/**
+ * The q/k/v feed (token-tiled, PE a multiple of 8 dividing HD): a q, k or v job's outputs
+ * leave for QKVS as its epilogue makes them. A token's PE outputs are PE / 8 bus words, which
+ * mac_run streams to mac_engine's scratch writer over the steps after them, so no store
+ * follows the job. QKVS then holds each head's q, k and v in column groups of PE columns
+ * ([HD / PE][N_TOK][PE / 8] words), each job's rows one run. On when a token's words fit in
+ * its steps (D / SIMD blocks), so the words of one token are out before the next token's.
+ */
+export function qkvFeed(s: Pick<Schedule, 'tiled' | 'hd' | 'D' | 'pe' | 'simd'>): boolean {
+  return !!s.tiled && s.pe % LANES16 === 0 && s.hd % s.pe === 0 && s.pe / LANES16 <= Math.ceil(s.D / s.simd);
+}
+
+/** Columns of a QKVS column group: PE with the q/k/v feed, else the whole head (rows of HD). */
+export function qkvGroupCols(s: Pick<Schedule, 'tiled' | 'hd' | 'D' | 'pe' | 'simd'>): number {
+  return qkvFeed(s) ? s.pe : s.hd;
 }
 
 export interface UpStage {
@@ -314,7 +332,8 @@ export interface Schedule {
     mapA: number;
     mapB: number;
     /** Token-tiled activations (0 when on chip): XS [N][row_words(D)] the residual stream;
-     * QKVS [HEADS][3][N][row_words(HD)] q, k, v of every head; AS [HEADS][N][row_words(HD)]
+     * QKVS [HEADS][3][HD / QKV_COLS][N][row_words(QKV_COLS)] q, k, v of every head, in
+     * column groups (qkvGroupCols: PE with the q/k/v feed, else one of HD); AS [HEADS][N][row_words(HD)]
      * the attention output. Rows start a word. */
     xs: number;
     qkvs: number;
@@ -986,7 +1005,9 @@ function constants(s: Schedule): Schedule['constants'] {
   k('D_WORDS', words16(s.D), 'bus words of one D-wide int16 row (XS rows)');
   k('HD_WORDS', words16(s.hd), 'bus words of one HD-wide int16 row (QKVS, AS rows)');
   k('XS_OFF', s.scratch.xs, 'scratch word of XS [N_TOK][D_WORDS] (tiled)');
-  k('QKVS_OFF', s.scratch.qkvs, 'scratch word of QKVS [HEADS][3][N_TOK][HD_WORDS] (tiled)');
+  k('QKVS_OFF', s.scratch.qkvs, 'scratch word of QKVS [HEADS][3][HD / QKV_COLS][N_TOK][QKV_WORDS] (tiled)');
+  k('QKV_COLS', qkvGroupCols(s), 'columns of a QKVS column group (PE with the q/k/v feed, else HD: rows of the whole head)');
+  k('QKV_WORDS', words16(qkvGroupCols(s)), 'bus words of one row of a QKVS column group');
   k('AS_OFF', s.scratch.as, 'scratch word of AS [HEADS][N_TOK][HD_WORDS] (tiled)');
   k('YS_OFF', s.scratch.ys, 'scratch word of YS [N_TOK][D_WORDS]: LayerNorm-2 rows the experts gather (tiled MoE)');
   k('ES_OFF', s.scratch.es, 'scratch word of ES [N_TOK][TOPK][E_WORDS]: the combine terms of each (token, rank), rows contiguous (tiled MoE)');

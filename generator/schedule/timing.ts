@@ -81,10 +81,10 @@ export const LOOP_TIMING = {
     bus: { role: 'scratch', dir: 'read', words: one },
     overlappedBy: 'MAC_STEPS',
   },
-  TERM_WRITE: {
+  SCRATCH_WRITE: {
     ii: one,
     depth: () => 3,
-    reason: 'the term feed: a word off the term stream (1), onto the bus (1), the next row\'s address (1); an FC1 job\'s store of the group before\'s combine terms, a run of E_WORDS words per row (a write burst\'s start costs no round trip)',
+    reason: 'mac_engine\'s scratch writer: a word off the store stream (1), onto the bus (1), the next run\'s address (1); the term feed (an FC1 job\'s store of the group before\'s combine terms, a run of E_WORDS words per row) or the q/k/v feed (a q, k or v job\'s outputs, one run of QKV_WORDS per token); a write burst\'s start costs no round trip',
     bus: { role: 'scratch', dir: 'write', words: one },
     overlappedBy: 'MAC_STEPS',
   },
