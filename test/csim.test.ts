@@ -151,7 +151,10 @@ const CASES: Case[] = [
   { name: 'aparttiled', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 32 }, patch: 1, depth: 2 }, pe: 4, simd: 4, tokenTile: 100 },
   // 1041 tokens (1040 patches + the class token), token-tiled: K's first 1024 rows in Kh and
   // its last 17 in KhL (LUTRAM), V whole; query tiles of at most 512 rows (3 of 347).
-  { name: 'keytail', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2 }, pe: 4, simd: 8, tokenTile: 128 },
+  { name: 'keytail', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2 }, pe: 4, simd: 8, tokenTile: 128, qkvFeed: false },
+  // The same with the q/k/v feed (PE 8, HD 16): K's two column groups of QKVS each loaded
+  // into Kh (its first 1024 rows) and KhL (the rest).
+  { name: 'keytailqkv', spec: { ...smallSpec({ experts: 4, topK: 1, tasks: [{ name: 'cls', channels: 5, head: { kind: 'linear' } }] }), image: { height: 16, width: 65 }, patch: 1, depth: 2, embedDim: 32 }, pe: 8, simd: 8, tokenTile: 128, qkvFeed: true },
   { name: 'shared', spec: { ...smallSpec(), moe: { experts: 4, topK: 1, hidden: 16, gate: 'shared' } }, pe: 1, simd: 1 },
 ];
 

@@ -370,13 +370,13 @@ class KernelCounts {
     this.cur.loop('MAC_STEPS', 2 * expertJobSteps(this.s), 2);
     this.groupIo(n);
   }
-  /** Token-tiled: gather_tokens (a load_rows of one YS row per token; with the row feed,
-   * only the layer's first group: gather_first_group) and store_terms (a TERM_STORE loop per
-   * ES row) of an expert group of n tokens. */
-  private groupIo(n: number, gather = !expertRowFeed(this.s)): void {
+  /** Token-tiled, without the feeds: gather_tokens (a load_rows of one YS row per token) and
+   * store_terms (a TERM_STORE loop per ES row) of an expert group of n tokens. (With the row
+   * feed only the layer's first group is gathered apart, gather_first_group; with the term
+   * feed only its last is stored apart: expertMajor and expertMajorExpected count those.) */
+  private groupIo(n: number): void {
     if (!this.s.tiled || n === 0) return;
-    const { D } = this.s;
-    if (gather) this.gatherRows(n);
+    if (!expertRowFeed(this.s)) this.gatherRows(n);
     if (!expertTermFeed(this.s)) this.storeTerms(n);
   }
   /** store_terms: `n` ES rows, a TERM_STORE loop each. */
