@@ -264,16 +264,15 @@ function tripCounts(inp: KernelInputs): Record<string, number> {
     tokenLoop: (sched.tiled ? sched.tiled.rows + 1 : sched.N) * (sched.D / sched.patchEmbed.tokenLanes),
     routeScan: (sched.actRows + 1) * (m?.experts ?? 1) + (m?.topK ?? 1),
     res2: sched.actRows * (sched.D / sched.resLanes),
-    // TERM_STORE: one ES row of D / SLOT_LANES iterations; TERM_LOAD: a tile's tokens x TOPK
-    // rows, the distance of its ACC read-modify-write one row's iterations.
+    // TERM_STORE, TERM_ADD: one ES row of D / SLOT_LANES iterations; TERM_LOAD: a tile's
+    // tokens' rows.
     termRow: sched.D / slotLanes(sched),
     // ROW_READ: an expert group's rows, D_WORDS words each.
     gatherWords: (sched.ws?.parts ?? 1) * words16(sched.D),
     // SCRATCH_WRITE: an expert group's term rows (E_WORDS words each) or a q / k / v job's
     // token rows (QKV_WORDS each).
     writeWords: Math.max(expertTermFeed(sched) ? (sched.ws?.parts ?? 1) * Math.ceil(sched.D / 4) : 0, qkvFeed(sched) ? sched.actRows * words16(sched.pe) : 0),
-    termLoad: sched.actRows * (m?.topK ?? 1) * (sched.D / slotLanes(sched)),
-    termDistance: sched.D / slotLanes(sched),
+    termLoad: sched.actRows * (sched.D / slotLanes(sched)),
     tileIo: Math.max(sched.actRows * sched.D, sched.N * sched.hd) / sched.patchEmbed.tokenLanes,
     // LINEAR_HEAD_OUT: every patch's channels of a linear-head task (the fewest and the most).
     linearHeadMin: sched.NP * Math.min(...linearChannels),
@@ -364,7 +363,7 @@ export function topView(inp: KernelInputs): object {
     // mac_engine's scratch writer: the term feed's and the q/k/v feed's.
     scratchWriter: expertTermFeed(sched) || qkvFeed(sched),
     // mac_engine names its scratch port when a process of its region uses it.
-    scratchPort: expertRowFeed(sched) || expertTermFeed(sched) || qkvFeed(sched),
+    scratchPort: expertRowFeed(sched) || qkvFeed(sched),
     attApart: sched.attention.lastApart,
     qApart: sched.attention.query.apart,
     kApart: sched.attention.kTail > 0,

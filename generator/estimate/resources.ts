@@ -78,14 +78,15 @@ export function unitEstimates(hw: HardwarePlan, ir: ModelIR, hasUphead: boolean)
 
   // The expert feeds in mac_engine (token-tiled expert-major): row_reader and scratch_writer
   // (a controller each, BLOCK_PARTS row addresses each), their 32-deep 128-bit streams (SRL
-  // FIFOs: a LUT and an FF per bit), and in mac_run the term word's PE registers and the
-  // PE / 4 : 1 mux that picks a bus word of them. Rough, like the rest of the logic figures.
+  // FIFOs: a LUT and an FF per bit), and in mac_run the term word's PE registers, the
+  // PE / 4 : 1 mux that picks a bus word of them and the word's 4 int32 adders of the
+  // running sum (a LUT per bit). Rough, like the rest of the logic figures.
   if (expertRowFeed(s)) {
     const terms = expertTermFeed(s);
     const feeds = terms ? 2 : 1;
     const fifo = WORD_BITS + UNIT_LOGIC.controller.LUT;
-    units.push(unit(`expert ${terms ? 'row and term feeds' : 'row feed'} in mac_engine (row_reader${terms ? ', scratch_writer' : ''})`, {
-      LUT: feeds * (UNIT_LOGIC.controller.LUT + fifo) + (terms ? bankMuxLuts(pe / 4, WORD_BITS, 1) : 0),
+    units.push(unit(`expert ${terms ? 'row and term feeds' : 'row feed'} in mac_engine (row_reader${terms ? ', scratch_writer; the running sums\' adders in mac_run' : ''})`, {
+      LUT: feeds * (UNIT_LOGIC.controller.LUT + fifo) + (terms ? bankMuxLuts(pe / 4, WORD_BITS, 1) + WORD_BITS : 0),
       FF: feeds * (UNIT_LOGIC.controller.FF + WORD_BITS + s.ws!.parts * 32) + (terms ? pe * 32 : 0),
     }, []));
   }

@@ -137,21 +137,25 @@ function maxAbs(data: ArrayLike<number>): number {
   return m;
 }
 
-/** Bits of a stored MoE combine term: token-tiled designs keep them as int32 lanes in DDR (ES). */
+/** Bits of a stored MoE combine term sum: token-tiled designs keep each token's as int32 lanes in DDR (ES). */
 export const COMBINE_TERM_BITS = 32;
 
 /**
  * A combine term of an MoE block, round(g * y / 2^(PROB_FRAC + f_fc2 - f_moe)) with the gate
  * weight g <= PROB_ONE and y an expert_fc2 word (|y| <= 2^(act - 1)), is at most
- * 2^(act - 1 + f_moe - f_fc2) in magnitude: it fits COMBINE_TERM_BITS while f_moe - f_fc2 <=
- * COMBINE_TERM_BITS - act. The MoE output is a convex combination of the experts' outputs,
- * so calibration puts f_moe near f_fc2, and this cap binds only for a degenerate calibration
- * (outputs that cancel); it holds for every placement, so the numerics do not depend on it.
+ * 2^(act - 1 + f_moe - f_fc2) in magnitude. Token-tiled designs keep a token's running sum of
+ * its terms in COMBINE_TERM_BITS (ES): the k gate weights sum to PROB_ONE (within their
+ * rounding) and each term rounds by 1/2, so any partial sum is at most about
+ * 2^(act - 1 + f_moe - f_fc2) + k / 2, which fits while f_moe - f_fc2 <= COMBINE_TERM_BITS -
+ * act - 1 (a bit of room for the rounding). The MoE output is a convex combination of the
+ * experts' outputs, so calibration puts f_moe near f_fc2, and this cap binds only for a
+ * degenerate calibration (outputs that cancel); it holds for every placement, so the
+ * numerics do not depend on it.
  */
 export function capCombineTerms(ir: ModelIR, act: Record<string, number>, activationBits: number): void {
   for (let b = 0; b < ir.dims.depth; b++) {
     if (!isMoeBlock(ir.dims, b)) continue;
-    const cap = act[`blocks.${b}.expert_fc2`] + (COMBINE_TERM_BITS - activationBits);
+    const cap = act[`blocks.${b}.expert_fc2`] + (COMBINE_TERM_BITS - activationBits - 1);
     if (act[`blocks.${b}.moe`] > cap) act[`blocks.${b}.moe`] = cap;
   }
 }

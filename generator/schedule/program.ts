@@ -7,7 +7,7 @@
  * bytes, and test/csim.test.ts holds csim and this model equal, key by key.
  */
 import { expectedExpertStreaming, type ExpertStreaming } from '../estimate/formulas';
-import { expertRowFeed, expertTermFeed, qkvFeed, qkvGroupCols, slotLanes, words16, type Schedule, type TaskSchedule, type UpStage } from './schedule';
+import { expertRowFeed, expertTermFeed, qkvFeed, qkvGroupCols, slotLanes, words16, words32, type Schedule, type TaskSchedule, type UpStage } from './schedule';
 
 export const CSIM_CHANNELS = [
   'gmem_w.read',
@@ -365,33 +365,42 @@ class KernelCounts {
     this.loadVec32(this.s.D);
   }
   /** expert_group: an FC1 and an FC2 job of W1_BLOCKS x BLOCK_PARTS steps each (token-major:
-   * their loader reads nothing); token-tiled, the group's `n` rows gathered and terms stored. */
-  expertGroup(n = 1): void {
+   * their loader reads nothing); token-tiled, the group's `n` rows gathered and terms stored
+   * (`adds` of them added to their tokens' running sums). */
+  expertGroup(n = 1, adds = 0): void {
     this.cur.loop('MAC_STEPS', 2 * expertJobSteps(this.s), 2);
-    this.groupIo(n);
+    this.groupIo(n, adds);
   }
   /** Token-tiled, without the feeds: gather_tokens (a load_rows of one YS row per token) and
    * store_terms (a TERM_STORE loop per ES row) of an expert group of n tokens. (With the row
    * feed only the layer's first group is gathered apart, gather_first_group; with the term
    * feed only its last is stored apart: expertMajor and expertMajorExpected count those.) */
-  private groupIo(n: number): void {
+  private groupIo(n: number, adds: number): void {
     if (!this.s.tiled || n === 0) return;
     if (!expertRowFeed(this.s)) this.gatherRows(n);
-    if (!expertTermFeed(this.s)) this.storeTerms(n);
+    if (!expertTermFeed(this.s)) this.storeTerms(n, adds);
   }
-  /** store_terms: `n` ES rows, a TERM_STORE loop each. */
-  private storeTerms(n: number): void {
+  /** store_terms: `n` ES rows, a TERM_STORE loop each, `adds` of them after a TERM_ADD loop
+   * (the running sum read first). */
+  private storeTerms(n: number, adds: number): void {
     const { D } = this.s;
-    this.cur.loop('TERM_STORE', n * (D / this.slotLanes()), n);
-    this.cur.word('gmem_s.write', n * Math.ceil(D / 4));
+    const iterations = D / this.slotLanes();
+    this.cur.loop('TERM_ADD', adds * iterations, adds);
+    this.cur.word('gmem_s.read', adds * words32(D));
+    this.cur.loop('TERM_STORE', n * iterations, n);
+    this.cur.word('gmem_s.write', n * words32(D));
   }
   /** The term feed: an FC1 job's term writer stores the group before's `n` term rows
-   * (SCRATCH_WRITE, one loop over their words, beside MAC_STEPS). */
-  private termFeed(n: number): void {
+   * (SCRATCH_WRITE, one loop over their words, beside MAC_STEPS), its row reader bringing the
+   * running sums of the `adds` that add to one (ROW_READ, one loop over their words). */
+  private termFeed(n: number, adds: number): void {
     if (n === 0) return;
-    const words = n * Math.ceil(this.s.D / 4);
+    const words = n * words32(this.s.D);
     this.cur.loop('SCRATCH_WRITE', words, 1);
     this.cur.word('gmem_s.write', words);
+    if (adds === 0) return;
+    this.cur.loop('ROW_READ', adds * words32(this.s.D), 1);
+    this.cur.word('gmem_s.read', adds * words32(this.s.D));
   }
   /** `n` YS rows into Y by load_rows, one call (one TILE_LOAD start) per row. */
   private gatherRows(n: number): void {
@@ -410,11 +419,11 @@ class KernelCounts {
   private slotLanes(): number {
     return slotLanes(this.s);
   }
-  /** add_terms: a tile's `rows` tokens' TOPK ES rows into their ACC rows, SLOT_LANES per
-   * iteration, in one loop. */
-  addTerms(rows: number, topK: number): void {
-    this.cur.loop('TERM_LOAD', rows * topK * (this.s.D / this.slotLanes()), 1);
-    this.cur.word('gmem_s.read', rows * topK * Math.ceil(this.s.D / 4));
+  /** add_terms: a tile's `rows` tokens' ES rows (their sums of terms) into their ACC rows,
+   * SLOT_LANES per iteration, in one loop. */
+  addTerms(rows: number): void {
+    this.cur.loop('TERM_LOAD', rows * (this.s.D / this.slotLanes()), 1);
+    this.cur.word('gmem_s.read', rows * words32(this.s.D));
   }
   /** route_scan over `rows` tokens: a window of E steps per token and one more, then TOPK. */
   routeScan(rows: number, experts: number, topK: number): void {
@@ -446,9 +455,12 @@ class KernelCounts {
    * every next one sliced over the previous expert's jobs (each job its steps' worth of words:
    * it runs no longer), the rest in one job after them; the biases after each load.
    */
-  expertMajor(queues: number[]): void {
-    const used = queues.filter((q) => q > 0);
+  expertMajor(queues: boolean[][]): void {
+    const usedQueues = queues.filter((q) => q.length > 0);
+    const used = usedQueues.map((q) => q.length);
     if (used.length === 0) return;
+    // Slots of expert i's group g that add to their tokens' running sums.
+    const adds = (i: number, g: number): number => usedQueues[i].slice(g * this.s.ws!.parts, (g + 1) * this.s.ws!.parts).filter((a) => a).length;
     const W = expertBurstWords(this.s);
     const S = expertJobSteps(this.s);
     const parts = this.s.ws!.parts;
@@ -458,11 +470,12 @@ class KernelCounts {
     this.expertBiases();
     if (feed) this.gatherRows(Math.min(parts, used[0]));
     let prevRows = 0; // the term feed: the group before's rows, stored by the next FC1 job
+    let prevAdds = 0; // and how many of them add to a running sum
     used.forEach((q, i) => {
       let left = i + 1 < used.length ? W : 0;
       const groups = Math.ceil(q / parts);
       this.cur.loop('EXPERT_GROUP_TOKENS', groups * parts, groups);
-      for (let g = 0; g < groups; g++) this.groupIo(Math.min(parts, q - g * parts));
+      for (let g = 0; g < groups; g++) this.groupIo(Math.min(parts, q - g * parts), adds(i, g));
       // The row feed's next group after group g: the queue's next, else the next expert's first.
       const nextRows = (g: number): number => ((g + 1) * parts < q ? Math.min(parts, q - (g + 1) * parts) : i + 1 < used.length ? Math.min(parts, used[i + 1]) : 0);
       for (let g = 0; g < 2 * groups; g++) {
@@ -471,8 +484,9 @@ class KernelCounts {
         this.expertSlice(n);
         if (feed && g % 2 === 1) this.rowFeed(nextRows((g - 1) / 2));
         if (terms && g % 2 === 0) {
-          this.termFeed(prevRows);
+          this.termFeed(prevRows, prevAdds);
           prevRows = Math.min(parts, q - (g / 2) * parts);
+          prevAdds = adds(i, g / 2);
         }
         left -= n;
       }
@@ -480,7 +494,7 @@ class KernelCounts {
       if (i + 1 < used.length) this.expertBiases();
     });
     // The term feed: the layer's last group, stored after it.
-    if (terms) this.storeTerms(prevRows);
+    if (terms) this.storeTerms(prevRows, prevAdds);
   }
   /** expert_major under the routing model (formulas.ts expectedExpertStreaming). */
   expertMajorExpected(e: ExpertStreaming): void {
@@ -497,9 +511,15 @@ class KernelCounts {
       // Every (token, rank) slot's row gathered once (with the row feed: the first group's
       // apart, every other group's by an FC2 job's row reader, one ROW_READ start each) and
       // its terms stored once (a TERM_STORE entry per row: its own burst; with the term feed,
-      // the next group's FC1 job's term writer).
-      const slots = this.s.N * this.s.moe!.topK;
-      const { D } = this.s;
+      // the next group's FC1 job's term writer). Every token's k - 1 slots after its first
+      // (smallest) expert add to its running sum: read first by a TERM_ADD loop, or by the
+      // term feed's row reader (one ROW_READ start per FC1 job that stores such a row: every
+      // job but those storing the smallest expert's groups, about N k / E / BLOCK_PARTS).
+      const { N, D } = this.s;
+      const { topK, experts } = this.s.moe!;
+      const parts = this.s.ws!.parts;
+      const slots = N * topK;
+      const adds = N * (topK - 1);
       if (expertRowFeed(this.s)) {
         const first = Math.min(this.s.ws!.parts, slots);
         this.gatherRows(first);
@@ -511,12 +531,17 @@ class KernelCounts {
       if (expertTermFeed(this.s)) {
         // Every group's terms by the next group's FC1 job (one SCRATCH_WRITE start each), the
         // last group's after the layer.
-        const last = Math.min(this.s.ws!.parts, slots);
-        this.cur.loop('SCRATCH_WRITE', (slots - last) * Math.ceil(D / 4), Math.max(0, e.groups - 1));
-        this.cur.word('gmem_s.write', (slots - last) * Math.ceil(D / 4));
-        this.storeTerms(last);
+        // The last group is the largest expert's: every slot but a token's only one adds.
+        const last = Math.min(parts, slots);
+        const lastAdds = topK > 1 ? last : 0;
+        this.cur.loop('SCRATCH_WRITE', (slots - last) * words32(D), Math.max(0, e.groups - 1));
+        this.cur.word('gmem_s.write', (slots - last) * words32(D));
+        const sumStarts = topK > 1 ? Math.max(0, e.groups - 1 - Math.ceil((N * topK) / experts / parts)) : 0;
+        this.cur.loop('ROW_READ', (adds - lastAdds) * words32(D), sumStarts);
+        this.cur.word('gmem_s.read', (adds - lastAdds) * words32(D));
+        this.storeTerms(last, lastAdds);
       } else {
-        this.storeTerms(slots);
+        this.storeTerms(slots, adds);
       }
     }
   }
@@ -532,7 +557,7 @@ class KernelCounts {
       if (chosen) this.tokenMajor(chosen);
       else this.tokenMajorExpected(expectedMisses ?? 0, s.N * m.topK);
     } else if (chosen) {
-      this.expertMajor(queueLengths(chosen, m.experts));
+      this.expertMajor(expertQueues(chosen, m.experts));
     } else {
       this.expertMajorExpected(expectedExpertStreaming(m.experts, m.topK, s.N, s.ws!.parts, 2 * expertJobSteps(s), expertBurstWords(s)));
     }
@@ -542,7 +567,7 @@ class KernelCounts {
     const slots: Array<{ expert: number; stamp: number }> = Array.from({ length: this.s.moe!.cacheSlots }, () => ({ expert: -1, stamp: 0 }));
     let stamp = 0;
     for (const row of chosen) {
-      for (const e of row) {
+      for (const [rank, e] of row.entries()) {
         let hit = slots.findIndex((x) => x.expert === e);
         if (hit < 0) {
           hit = slots.reduce((v, x, i) => (x.stamp < slots[v].stamp ? i : v), 0);
@@ -550,14 +575,15 @@ class KernelCounts {
           slots[hit].expert = e;
         }
         slots[hit].stamp = ++stamp;
-        this.expertGroup();
+        this.expertGroup(1, rank > 0 ? 1 : 0); // rank 0 writes the token's ES row, the rest add
       }
     }
   }
   /** token_major under a routing model: `misses` expert loads and one group per (token, rank). */
   tokenMajorExpected(misses: number, pairs: number): void {
+    const topK = this.s.moe!.topK;
     this.repeat(misses, () => this.loadExpert());
-    this.repeat(pairs, () => this.expertGroup());
+    this.repeat(pairs, () => this.expertGroup(1, (topK - 1) / topK));
   }
   /** `fn`'s counts added `n` times (n may be an expected, fractional count). */
   private repeat(n: number, fn: () => void): void {
@@ -763,7 +789,7 @@ function tiledProgram(k: KernelCounts, s: Schedule, task: TaskSchedule, gateShar
       const rows = tileRows(i, t.tiles, t.lastRows);
       k.op(blk('residual2'));
       k.tileLoad(rows, D);
-      k.addTerms(rows, m.topK);
+      k.addTerms(rows);
       k.flatPass('MOE_RES2', rows, D, s.resLanes);
       k.tileStore(rows, D);
     }
@@ -796,9 +822,13 @@ function tiledProgram(k: KernelCounts, s: Schedule, task: TaskSchedule, gateShar
   return k.result();
 }
 
-/** Tokens per expert queue from the chosen experts of every token. */
-export function queueLengths(chosen: number[][], experts: number): number[] {
-  const q = new Array<number>(experts).fill(0);
-  for (const row of chosen) for (const e of row) q[e]++;
+/** Every expert's queue (route_queues: tokens ascending), a slot per entry: whether it adds to
+ * its token's running sum of terms (true) or is the token's first, smallest, expert. */
+export function expertQueues(chosen: number[][], experts: number): boolean[][] {
+  const q: boolean[][] = Array.from({ length: experts }, () => []);
+  for (const row of chosen) {
+    const first = Math.min(...row);
+    for (const e of row) q[e].push(e !== first);
+  }
   return q;
 }

@@ -47,7 +47,9 @@ export function expertRowFeed(s: Pick<Schedule, 'tiled' | 'moe' | 'D' | 'pe' | '
  * The term feed (with the row feed, PE a multiple of 4): an expert group's combine terms,
  * staged in ACC rows by its FC2 job, leave for ES during the next group's FC1 job (which
  * touches no ACC): mac_run reads a PE-lane ACC word every PE / 4 steps and streams its bus
- * words to mac_engine's scratch writer. Only a layer's last group is stored apart. On when a
+ * words to mac_engine's scratch writer, each added to the word of the token's ES row (its
+ * running sum) that the row reader brings, idle in FC1 jobs (none for a token's first
+ * expert, which writes the row). Only a layer's last group is stored apart. On when a
  * group's term words (BLOCK_PARTS x E_WORDS) fit in an FC1 job's steps with a step to spare
  * (a word leaves in a step after its read).
  */
@@ -339,9 +341,9 @@ export interface Schedule {
     qkvs: number;
     as: number;
     /** MoE blocks, tiled: YS [N][YS_STRIDE] the LayerNorm-2 output the experts gather their
-     * tokens from (row_words(D) rounded up to a power of two); ES [N][TOPK][E_WORDS] the
-     * combine terms of every (token, rank), int32 lanes, rows contiguous in (token, rank)
-     * order. */
+     * tokens from (row_words(D) rounded up to a power of two); ES [N][E_WORDS] each token's
+     * running sum of its combine terms (its experts add theirs in turn), int32 lanes, rows
+     * contiguous. */
     ys: number;
     es: number;
     dumpBase: number;
@@ -689,9 +691,9 @@ function scratchMap(d: ModelIR['dims'], moe: Schedule['moe'], taskScheds: TaskSc
   const as = region(d.heads * N * words16(d.headDim));
   // YS rows, which the experts address by token index: a power-of-two stride, so the address
   // is a shift (no multiplier); the loads read only the row's words. ES rows are contiguous
-  // (the (token, rank) rows of a tile are one burst); their word offsets are running sums.
+  // (a tile's rows are one burst); their word offsets are running sums.
   const ys = region(moe ? N * pow2AtLeast(words16(D)) : 0);
-  const es = region(moe ? N * moe.topK * words32(D) : 0);
+  const es = region(moe ? N * words32(D) : 0);
   const dumps: DumpEntry[] = [];
   const dumpBase = at;
   const dump = (name: string, shape: number[], layout: DumpLayout, lanes: 16 | 32 = 16, task?: string): void => {
@@ -737,9 +739,9 @@ export function tokenBits(N: number): number {
   return Math.max(1, Math.ceil(Math.log2(N)));
 }
 
-/** Bits of an ES word offset, at most (N x TOPK - 1) x E_WORDS (QES), at least 1. */
-export function esOffsetBits(N: number, topK: number, D: number): number {
-  return Math.max(1, Math.ceil(Math.log2((N * topK - 1) * words32(D) + 1)));
+/** Bits of an ES word offset, at most (N - 1) x E_WORDS (QES), at least 1. */
+export function esOffsetBits(N: number, D: number): number {
+  return Math.max(1, Math.ceil(Math.log2((N - 1) * words32(D) + 1)));
 }
 
 /** Bits of an expert index 0 .. E - 1: ceil(log2(E)), at least 1. */
@@ -921,7 +923,12 @@ function buffers(s: Schedule, wBits: number, bBits: number, aBits: number, accBi
     small('CHOSEN', 'the k experts of each token', [N, m.topK], 'expert_t', expertBits(m.experts));
     small('CGATE', 'the gate weight of each chosen expert (PROB_FRAC)', [N, m.topK], 'prob_t', modelWidthsBits.prob);
     small('QSTART', 'first queue slot of each expert (E + 1 entries)', [m.experts + 1]);
-    if (s.tiled) small('QES', 'expert queues: the ES word offset of each slot\'s combine terms ((token x TOPK + rank) x E_WORDS)', [N * m.topK], 'es_t', esOffsetBits(N, m.topK, s.D));
+    if (s.tiled) small('QES', 'expert queues: the ES word offset of each slot\'s token (token x E_WORDS: its running sum of terms)', [N * m.topK], 'es_t', esOffsetBits(N, s.D));
+    if (s.tiled && m.scheduler === 'expert-major') {
+      // A token's first expert in ascending order writes its ES row; the others add to it.
+      small('CMIN', 'the smallest of each token\'s k experts: its first in expert-major order', [N], 'expert_t', expertBits(m.experts));
+      small('QADD', 'expert queues: whether a slot adds to its token\'s ES row (not the token\'s first expert)', [N * m.topK], 'bool', 1);
+    }
     const parts = s.ws!.parts;
     // PE hidden values written per cycle (FC1), SIMD read per cycle (FC2).
     add({ name: 'EH', purpose: `hidden vectors of the ${parts} tokens of an expert group`, group: 'small', dims: [parts, m.hidden], elemBits: aBits, cType: 'act_t', partition: cyc(2, Math.max(pe, simd)), weights: false, ...tileLutram });
@@ -1010,7 +1017,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('QKV_WORDS', words16(qkvGroupCols(s)), 'bus words of one row of a QKVS column group');
   k('AS_OFF', s.scratch.as, 'scratch word of AS [HEADS][N_TOK][HD_WORDS] (tiled)');
   k('YS_OFF', s.scratch.ys, 'scratch word of YS [N_TOK][D_WORDS]: LayerNorm-2 rows the experts gather (tiled MoE)');
-  k('ES_OFF', s.scratch.es, 'scratch word of ES [N_TOK][TOPK][E_WORDS]: the combine terms of each (token, rank), rows contiguous (tiled MoE)');
+  k('ES_OFF', s.scratch.es, 'scratch word of ES [N_TOK][E_WORDS]: each token\'s running sum of its combine terms, rows contiguous (tiled MoE)');
   k('E_WORDS', words32(s.D), 'bus words of one int32 row of D combine terms (ES rows)');
   k('YS_SHIFT', Math.log2(pow2AtLeast(words16(s.D))), 'log2 of the YS row stride (D_WORDS rounded up to a power of two)');
   k('YS_STRIDE', pow2AtLeast(words16(s.D)), 'words between YS rows');
@@ -1040,7 +1047,7 @@ function constants(s: Schedule): Schedule['constants'] {
   k('E', s.moe?.experts ?? 1, 'experts per MoE layer');
   k('EXPERT_BITS', expertBits(s.moe?.experts ?? 1), 'bits of an expert index (CHOSEN): ceil(log2(E)), at least 1');
   k('TOK_BITS', tokenBits(s.N), 'bits of a token index (QTOK): ceil(log2(N_TOK)), at least 1');
-  k('ES_BITS', esOffsetBits(s.N, s.moe?.topK ?? 1, s.D), 'bits of an ES word offset (QES): (N_TOK x TOPK - 1) x E_WORDS at most');
+  k('ES_BITS', esOffsetBits(s.N, s.D), 'bits of an ES word offset (QES): (N_TOK - 1) x E_WORDS at most');
   k('E_ROWS', s.moe?.gateRows ?? 1, 'gate rows (E rounded up to PE)');
   k('TOPK', s.moe?.topK ?? 1, 'experts per token');
   k('HE', s.moe?.hidden ?? 1, 'expert hidden width');

@@ -77,7 +77,7 @@ export const LOOP_TIMING = {
   ROW_READ: {
     ii: one,
     depth: (_s, f) => f.axiLatency + 1,
-    reason: 'm_axi read round trip, then the word onto the row stream (1): an FC2 job\'s gather of the next expert group\'s rows (the row feed), a run of D_WORDS words per row, the rows\' bursts back to back',
+    reason: 'm_axi read round trip, then the word onto the row stream (1): an FC2 job\'s gather of the next expert group\'s rows (the row feed, a run of D_WORDS words per row) or an FC1 job\'s running sums of the term feed (a run of E_WORDS per row), the rows\' bursts back to back',
     bus: { role: 'scratch', dir: 'read', words: one },
     overlappedBy: 'MAC_STEPS',
   },
@@ -191,6 +191,12 @@ export const LOOP_TIMING = {
     reason: 'token-tiled activations: read IO_LANES elements (2), pack and write a word per 8 / IO_LANES iterations (1)',
     bus: { role: 'scratch', dir: 'write', words: (s) => s.patchEmbed.tokenLanes / 8 },
   },
+  TERM_ADD: {
+    ii: one,
+    depth: (_s, f) => f.axiLatency + 3,
+    reason: 'token-tiled MoE, store_terms: a token\'s running sum (its ES row) into the ACC row its terms are in, when the expert is not the token\'s first: m_axi read round trip, unpack, ACC read, add and write of SLOT_LANES lanes (3)',
+    bus: { role: 'scratch', dir: 'read', words: (s) => slotLanes(s) / 4 },
+  },
   TERM_STORE: {
     ii: one,
     depth: () => 3,
@@ -199,8 +205,8 @@ export const LOOP_TIMING = {
   },
   TERM_LOAD: {
     ii: one,
-    depth: (_s, f) => f.axiLatency + 3,
-    reason: 'token-tiled MoE: a tile\'s terms (its tokens\' TOPK ES rows, one loop): m_axi read round trip, unpack, ACC read, add and write of SLOT_LANES lanes (3)',
+    depth: (_s, f) => f.axiLatency + 2,
+    reason: 'token-tiled MoE: a tile\'s combined outputs (its tokens\' ES rows, the sums of their terms, one loop): m_axi read round trip, unpack and write of SLOT_LANES ACC lanes (2)',
     bus: { role: 'scratch', dir: 'read', words: (s) => slotLanes(s) / 4 },
   },
   DUMP_COLS: { ii: one, depth: () => 2, reason: 'debug dump: a row element into the Writer16', debugOnly: true },
